@@ -1,0 +1,43 @@
+# The two commands of the README, and what they are made of.
+#   make demo   install what is missing, build, run the default scenario
+#   make test   install what is missing, build, run every test (plain and
+#               sanitizer builds)
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?= --output-on-failure
+
+.PHONY: demo test test-plain test-asan build build-asan deps bench clean format
+
+demo: build
+	./$(BUILD)/sim/recarena run scenarios/default.ini
+
+test: test-plain test-asan
+
+test-plain: build
+	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECARENA_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRECARENA_WERROR=ON \
+	    -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+bench: build
+	./$(BUILD)/sim/recarena bench world
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,246 @@
+/* The world: a synthetic population of users and a catalog of items that
+ * several recommender agents act on at once. It knows nothing of sockets:
+ * the server (or the in-process run loop) drives it one tick at a time:
+ *
+ *     world_reset(w, episode);
+ *     while (world_tick(w) < ticks) {
+ *         world_begin_tick(w);               arrivals, births, retirements
+ *         for each agent a:
+ *             r = world_requests(w, a);      the users a must serve now
+ *             world_set_slates(w, a, ...);   one slate of k items per user
+ *         world_end_tick(w, &stats);         choices, rewards, dynamics
+ *         world_feedback(w, a) ...           what each agent learns
+ *     }
+ *     world_episode_metrics(w, &m);
+ *
+ * Every formula is in docs/world.md. All randomness comes from named PCG32
+ * streams derived from the run seed (proto/pcg32.h), so the same seed and
+ * the same slates replay bit for bit, and which users arrive never depends
+ * on what the agents recommended until the users' own state differs. */
+#ifndef RECARENA_WORLD_H
+#define RECARENA_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WORLD_MAX_AGENTS 16
+
+/* Errors: 0 or one of these (negative). */
+#define WORLD_ENOMEM  (-1) /* allocation failed */
+#define WORLD_EINVAL  (-2) /* bad argument or configuration */
+#define WORLD_ESTATE  (-3) /* call out of order (e.g. slates before begin_tick) */
+#define WORLD_EITEM   (-4) /* slate holds an id that is out of range or retired */
+#define WORLD_EDUP    (-5) /* slate holds the same item twice */
+#define WORLD_EMISSED (-6) /* an agent with requests gave no slates */
+
+const char *world_strerror(int err);
+
+typedef enum world_mode {
+    WORLD_MODE_MARKET = 0, /* each arriving user picks one platform */
+    WORLD_MODE_FEED = 1,   /* every agent proposes, pages are interleaved */
+} world_mode_t;
+
+/* World parameters; scenario keys have the same names (docs/scenarios.md).
+ * world_config_default() gives the documented defaults. */
+typedef struct world_config {
+    world_mode_t mode;
+    int n_agents; /* platforms/agents acting, 1..WORLD_MAX_AGENTS */
+    int ticks;    /* ticks per episode */
+
+    /* catalog */
+    int n_items;              /* items at tick 0 */
+    int n_topics;             /* topics; each has a random unit centre */
+    int dim;                  /* embedding dimension */
+    int n_providers;          /* item providers (metadata) */
+    double topic_spread;      /* std of item embedding noise around its topic centre */
+    double quality_std;       /* hidden quality ~ N(0, quality_std^2) */
+    double item_arrival_rate; /* expected new items per tick (cold start) */
+    double item_lifetime;     /* mean item lifetime in ticks (exponential); 0 = never retire */
+
+    /* users */
+    int n_users;
+    double interest_spread; /* std of user interest noise around a favourite topic centre */
+    double feature_noise;   /* std of the fixed noise added to public features */
+    int history_len;        /* recent consumed items shown to agents */
+
+    /* choice */
+    int slate_size;            /* k: items per slate and per page */
+    double quality_weight;     /* weight of hidden quality in the click score */
+    double choice_temperature; /* logit temperature (> 0) */
+    double no_click_score;     /* score of the no-click option */
+    double position_decay;     /* examination of position p (0-based): (1 + p)^-decay */
+
+    /* dynamics */
+    double satiation_gain;  /* added to a topic's satiation per consumed item */
+    double satiation_decay; /* satiation multiplier per tick, in [0, 1] */
+    double interest_drift;  /* step of interest toward a consumed item, in [0, 1] */
+
+    /* sessions */
+    double session_budget;    /* budget a session starts with */
+    double consume_cost;      /* budget spent per consumed item */
+    double noclick_cost;      /* budget spent per page without a click */
+    double budget_gain;       /* budget given back per unit of utility consumed */
+    double satisfaction_rate; /* EMA rate of a user's satisfaction */
+    double return_base;       /* per-tick return probability at satisfaction 0 */
+    double return_gain;       /* added return probability per unit of satisfaction */
+    double initial_active;    /* fraction of users in a session at tick 0 */
+
+    /* market and rewards */
+    double market_temperature; /* softmax temperature over reputation; 0 = hard-max */
+    double reputation_rate;    /* EMA rate of per-platform reputation */
+    double reward_sharing;     /* a in [0,1]: reward = (1-a) own + a mean(all) */
+    double diversity_bonus;    /* team bonus per tick x fraction of topics consumed */
+    bool oracle;               /* compute the oracle's best slate (regret) */
+} world_config_t;
+
+void world_config_default(world_config_t *cfg);
+
+/* Checks ranges and consistency. Returns 0, or WORLD_EINVAL and writes a
+ * message naming the key (e.g. "world.slate_size: ...") into err. */
+int world_config_check(const world_config_t *cfg, char *err, size_t err_len);
+
+typedef struct world world_t;
+
+/* A world for cfg (copied) and seed; the population and the initial
+ * catalog are drawn here and are the same at every episode's start.
+ * Returns NULL on a bad config or no memory. Caller owns the result. */
+world_t *world_new(const world_config_t *cfg, uint64_t seed);
+void world_destroy(world_t **self_p);
+
+const world_config_t *world_config(const world_t *w);
+
+/* Restores the initial users and catalog, clears the episode's metrics,
+ * and seeds the episode's streams from (seed, episode). */
+int world_reset(world_t *w, uint32_t episode);
+
+int world_tick(const world_t *w);    /* ticks completed in this episode */
+uint32_t world_episode(const world_t *w);
+
+/* Items. Ids are stable within an episode: 0..n_items-1 at tick 0, then
+ * one more per birth. */
+typedef struct world_item {
+    int32_t topic;
+    int32_t provider;
+    int32_t birth_tick;
+    int32_t death_tick; /* tick at which it retires; INT32_MAX = never */
+    float quality;      /* hidden */
+    bool alive;
+} world_item_t;
+
+int world_item_count(const world_t *w); /* ids issued so far */
+const world_item_t *world_item(const world_t *w, int32_t id);
+const float *world_item_embedding(const world_t *w, int32_t id); /* (dim) */
+const float *world_embeddings(const world_t *w);                 /* (item_count, dim) */
+const int32_t *world_live_items(const world_t *w, int *n_live);  /* ascending ids */
+
+/* Items born and retired by the last world_begin_tick (borrowed). */
+const int32_t *world_born(const world_t *w, int *n);
+const int32_t *world_retired(const world_t *w, int *n);
+
+/* Starts the next tick: retires and adds items, lets offline users return
+ * (in market mode, a returning user picks a platform), and forms this
+ * tick's requests: one per user in a session. */
+int world_begin_tick(world_t *w);
+
+/* The requests agent must answer this tick (borrowed, valid until the
+ * next world_begin_tick). In feed mode every agent gets every request. */
+typedef struct world_requests {
+    int n;
+    const int32_t *user_ids; /* (n) */
+    const float *features;   /* (n, dim): public, noisy view of interests */
+    const int32_t *history;  /* (n, history_len): last consumed ids, newest first, -1 = none */
+} world_requests_t;
+
+const world_requests_t *world_requests(const world_t *w, int agent);
+
+/* Checks one slate of k ids against the live catalog (0, WORLD_EITEM or
+ * WORLD_EDUP); the server uses it to validate an agent's action. */
+int world_check_slate(const world_t *w, const int32_t *slate);
+
+/* Sets agent's slates, (n, slate_size) in request order; copied. Checked
+ * as world_check_slate; on error nothing is stored. */
+int world_set_slates(world_t *w, int agent, const int32_t *slates);
+
+/* Per-tick figures, filled by world_end_tick. */
+typedef struct world_tick_stats {
+    int tick;
+    int active_users;   /* users in a session at the start of the tick */
+    int requests;       /* pages shown (one per active user) */
+    int clicks;         /* pages with a click */
+    int session_ends;   /* sessions that ended this tick */
+    int returns;        /* users who started a session this tick */
+    int items_live;     /* live items this tick */
+    double welfare;     /* sum of utility of consumed items */
+    double ild;         /* mean intra-list diversity of this tick's pages */
+    double topics_consumed_share; /* distinct topics clicked / n_topics */
+    int agent_requests[WORLD_MAX_AGENTS]; /* requests routed to each agent */
+    int agent_clicks[WORLD_MAX_AGENTS];   /* clicks credited to each agent */
+    double agent_reward[WORLD_MAX_AGENTS]; /* after sharing and bonus */
+    double agent_regret[WORLD_MAX_AGENTS]; /* oracle click prob - own page's; 0 without oracle */
+} world_tick_stats_t;
+
+/* Resolves the tick: builds each page (feed: seeded team-draft
+ * interleaving), draws the user's choice, applies the dynamics and
+ * rewards. Every agent with requests must have set its slates
+ * (WORLD_EMISSED otherwise, nothing changed). */
+int world_end_tick(world_t *w, world_tick_stats_t *stats);
+
+/* What agent learns about its requests of the tick just resolved
+ * (borrowed, valid until the next world_begin_tick). */
+typedef struct world_feedback {
+    int n;
+    const int32_t *user_ids;     /* (n), as in the requests */
+    const int32_t *clicked;      /* (n): position in the agent's own slate credited with
+                                    the click, -1 = none */
+    const float *reward;         /* (n): own reward, 1 per credited click */
+    const uint8_t *session_end;  /* (n): 1 if the user's session ended */
+    double tick_reward;          /* the agent's reward for the tick (shared, with bonus) */
+} world_feedback_t;
+
+const world_feedback_t *world_feedback(const world_t *w, int agent);
+
+/* Exposure (pages showing the item) and clicks per item id this episode,
+ * (world_item_count) entries, borrowed. */
+const uint32_t *world_exposure(const world_t *w);
+const uint32_t *world_clicks(const world_t *w);
+
+/* Episode figures, computed from the episode so far. */
+typedef struct world_episode_metrics {
+    int ticks;
+    long requests, clicks, session_ends;
+    double ctr;
+    double welfare, welfare_per_request;
+    double mean_active_users;
+    double churn; /* users whose last session ended and who did not come back / users */
+    double gini, coverage, entropy, entropy_normalized;
+    double ild;            /* mean over pages */
+    double jaccard;        /* mean Jaccard of consumed sets over user pairs */
+    double interest_similarity; /* mean pairwise cosine of interest vectors */
+    double hhi;            /* of market shares */
+    long agent_requests[WORLD_MAX_AGENTS];
+    long agent_clicks[WORLD_MAX_AGENTS];
+    double agent_reward[WORLD_MAX_AGENTS];
+    double agent_regret[WORLD_MAX_AGENTS];
+    double agent_ctr[WORLD_MAX_AGENTS];
+    double agent_share[WORLD_MAX_AGENTS]; /* market: of requests; feed: of clicks */
+} world_episode_metrics_t;
+
+int world_episode_metrics(world_t *w, world_episode_metrics_t *m);
+
+/* Hidden state, for oracles, metrics and tests (borrowed). */
+const float *world_user_interest(const world_t *w, int32_t user); /* (dim) */
+const float *world_user_satiation(const world_t *w, int32_t user); /* (n_topics), as of last touch */
+bool world_user_active(const world_t *w, int32_t user);
+int world_user_platform(const world_t *w, int32_t user); /* market: current platform */
+
+/* Click probability of each position of page for user under the choice
+ * model (probs: (k)), and the probability of no click as the return
+ * value. Pure: changes nothing. */
+double world_choice_probs(const world_t *w, int32_t user, const int32_t *page, double *probs);
+
+/* The oracle: the highest click probability any slate of live items could
+ * give user now, and that slate (best: (k), may be NULL). */
+double world_oracle(const world_t *w, int32_t user, int32_t *best);
+
+#endif
