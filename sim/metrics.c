@@ -1,0 +1,220 @@
+/* Metrics: see metrics.h; formulas and conventions in docs/metrics.md.
+ * Pairwise cosine figures use sum_{i != j} x_i.x_j = |sum x|^2 - sum |x|^2
+ * on the normalised vectors, so they cost one pass over the vectors
+ * instead of one per pair. */
+#include "metrics.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double s_total(const uint32_t *counts, size_t n)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += counts[i];
+    return (double)total;
+}
+
+double metrics_gini(const uint32_t *counts, size_t n, uint32_t *scratch)
+{
+    double total = s_total(counts, n);
+    if (n == 0 || total == 0.0)
+        return 0.0;
+    assert(scratch != counts);
+    memcpy(scratch, counts, n * sizeof *scratch);
+    qsort(scratch, n, sizeof *scratch, s_compare_u32);
+    double weighted = 0.0;
+    for (size_t i = 0; i < n; i++) /* rank i + 1: weight 2(i + 1) - n - 1 */
+        weighted += (2.0 * (double)i + 1.0 - (double)n) * (double)scratch[i];
+    return weighted / ((double)n * total);
+}
+
+double metrics_coverage(const uint32_t *counts, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++)
+        shown += counts[i] > 0;
+    return (double)shown / (double)n;
+}
+
+double metrics_entropy(const uint32_t *counts, size_t n)
+{
+    double total = s_total(counts, n);
+    if (total == 0.0)
+        return 0.0;
+    double entropy = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (counts[i] == 0)
+            continue;
+        double p = (double)counts[i] / total;
+        entropy -= p * log(p);
+    }
+    return entropy;
+}
+
+double metrics_entropy_normalized(const uint32_t *counts, size_t n)
+{
+    if (n <= 1)
+        return 0.0;
+    return metrics_entropy(counts, n) / log((double)n);
+}
+
+double metrics_hhi(const double *shares, size_t n)
+{
+    double hhi = 0.0;
+    for (size_t i = 0; i < n; i++)
+        hhi += shares[i] * shares[i];
+    return hhi;
+}
+
+/* Vector i of a set: table row rows[i], or row i when rows is NULL. */
+static const float *s_vector(const float *table, const int32_t *rows, size_t i, size_t dim)
+{
+    if (rows == NULL)
+        return table + i * dim;
+    assert(rows[i] >= 0);
+    return table + (size_t)rows[i] * dim;
+}
+
+/* Sum of cos(x_i, x_j) over the n(n-1) ordered pairs i != j of n vectors
+ * (see s_vector), zero vectors contributing 0: |sum x^|^2 - sum |x^|^2
+ * with x^ = x / |x|, where the second sum is the count of nonzero x. */
+static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows, size_t n,
+                                         size_t dim)
+{
+    assert(dim <= METRICS_MAX_DIM);
+    double sum[METRICS_MAX_DIM];
+    memset(sum, 0, dim * sizeof *sum);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *x = s_vector(table, rows, i, dim);
+        double squares = 0.0;
+        for (size_t d = 0; d < dim; d++)
+            squares += (double)x[d] * (double)x[d];
+        if (squares == 0.0)
+            continue;
+        double inv_norm = 1.0 / sqrt(squares);
+        for (size_t d = 0; d < dim; d++)
+            sum[d] += (double)x[d] * inv_norm;
+        nonzero++;
+    }
+    double all_pairs = 0.0;
+    for (size_t d = 0; d < dim; d++)
+        all_pairs += sum[d] * sum[d];
+    return all_pairs - (double)nonzero;
+}
+
+double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim)
+{
+    if (k < 2)
+        return 0.0;
+    assert(rows != NULL);
+    double ordered_pairs = (double)k * (double)(k - 1);
+    return 1.0 - s_sum_cosine_ordered_pairs(table, rows, k, dim) / ordered_pairs;
+}
+
+double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)
+{
+    if (n < 2)
+        return 0.0;
+    double ordered_pairs = (double)n * (double)(n - 1);
+    return s_sum_cosine_ordered_pairs(vectors, NULL, n, dim) / ordered_pairs;
+}
+
+/* Unordered pairs of n things, n(n-1)/2, saturating at SIZE_MAX. */
+static size_t s_pair_count(size_t n)
+{
+    if (n < 2)
+        return 0;
+    size_t a = n % 2 == 0 ? n / 2 : n;
+    size_t b = n % 2 == 0 ? n - 1 : (n - 1) / 2;
+    return a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+/* Adds the Jaccard similarity of sets a and b to *sum and counts the pair
+ * in *pairs, unless their union is empty. Both sets sorted ascending. */
+static void s_add_jaccard(const int32_t *items, const size_t *offsets, size_t a, size_t b,
+                          double *sum, size_t *pairs)
+{
+    size_t i = offsets[a], i_end = offsets[a + 1];
+    size_t j = offsets[b], j_end = offsets[b + 1];
+    size_t both = 0;
+    while (i < i_end && j < j_end) {
+        if (items[i] < items[j]) {
+            i++;
+        } else if (items[j] < items[i]) {
+            j++;
+        } else {
+            both++;
+            i++;
+            j++;
+        }
+    }
+    size_t either = (i_end - offsets[a]) + (j_end - offsets[b]) - both;
+    if (either == 0)
+        return;
+    *sum += (double)both / (double)either;
+    (*pairs)++;
+}
+
+double metrics_mean_jaccard(const int32_t *items, const size_t *offsets, size_t n_sets,
+                            size_t max_pairs, pcg32_t *rng)
+{
+    double sum = 0.0;
+    size_t pairs = 0;
+    if (s_pair_count(n_sets) <= max_pairs) {
+        for (size_t a = 0; a < n_sets; a++)
+            for (size_t b = a + 1; b < n_sets; b++)
+                s_add_jaccard(items, offsets, a, b, &sum, &pairs);
+    } else {
+        assert(rng != NULL && n_sets <= UINT32_MAX);
+        for (size_t draw = 0; draw < max_pairs; draw++) {
+            /* a uniform ordered pair a != b: b skips over a */
+            uint32_t a = pcg32_bounded(rng, (uint32_t)n_sets);
+            uint32_t b = pcg32_bounded(rng, (uint32_t)n_sets - 1);
+            b += b >= a;
+            s_add_jaccard(items, offsets, a, b, &sum, &pairs);
+        }
+    }
+    return pairs == 0 ? 0.0 : sum / (double)pairs;
+}
+
+/* p ln(p / q), with 0 ln 0 = 0 and +INFINITY when q == 0 < p. */
+static double s_kl_term(double p, double q)
+{
+    if (p == 0.0)
+        return 0.0;
+    if (q == 0.0)
+        return INFINITY;
+    return p * log(p / q);
+}
+
+double metrics_kl_bernoulli(double x, double y)
+{
+    return s_kl_term(x, y) + s_kl_term(1.0 - x, 1.0 - y);
+}
+
+double metrics_lai_robbins(const double *mu, size_t k)
+{
+    if (k == 0)
+        return 0.0;
+    double best = mu[0];
+    for (size_t i = 1; i < k; i++)
+        best = mu[i] > best ? mu[i] : best;
+    double c = 0.0;
+    for (size_t i = 0; i < k; i++)
+        if (mu[i] < best)
+            c += (best - mu[i]) / metrics_kl_bernoulli(mu[i], best);
+    return c;
+}

@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #define WORLD_MAX_AGENTS 16
+#define WORLD_MAX_SLATE 256 /* items per slate */
+#define WORLD_MAX_ITEM_IDS 20000000 /* item ids one episode may issue */
 
 /* Errors: 0 or one of these (negative). */
 #define WORLD_ENOMEM  (-1) /* allocation failed */
@@ -128,7 +130,8 @@ typedef struct world_item {
     bool alive;
 } world_item_t;
 
-int world_item_count(const world_t *w); /* ids issued so far */
+int world_item_count(const world_t *w);    /* ids issued so far */
+int world_item_capacity(const world_t *w); /* ids an episode can issue at most */
 const world_item_t *world_item(const world_t *w, int32_t id);
 const float *world_item_embedding(const world_t *w, int32_t id); /* (dim) */
 const float *world_embeddings(const world_t *w);                 /* (item_count, dim) */
@@ -187,7 +190,9 @@ typedef struct world_tick_stats {
 int world_end_tick(world_t *w, world_tick_stats_t *stats);
 
 /* What agent learns about its requests of the tick just resolved
- * (borrowed, valid until the next world_begin_tick). */
+ * (borrowed, valid until the next world_end_tick or world_reset, so a
+ * server can send it together with the next tick's requests). Empty
+ * before the first tick of an episode. */
 typedef struct world_feedback {
     int n;
     const int32_t *user_ids;     /* (n), as in the requests */
@@ -233,6 +238,12 @@ const float *world_user_interest(const world_t *w, int32_t user); /* (dim) */
 const float *world_user_satiation(const world_t *w, int32_t user); /* (n_topics), as of last touch */
 bool world_user_active(const world_t *w, int32_t user);
 int world_user_platform(const world_t *w, int32_t user); /* market: current platform */
+
+/* Setters of hidden state, for tests and hand-built worlds: they change
+ * the current episode only (world_reset restores the drawn state). The
+ * vectors are copied as given (not normalised). */
+void world_set_user_interest(world_t *w, int32_t user, const float *interest);
+void world_set_item(world_t *w, int32_t id, int32_t topic, float quality, const float *embedding);
 
 /* Click probability of each position of page for user under the choice
  * model (probs: (k)), and the probability of no click as the return

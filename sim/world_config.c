@@ -17,12 +17,12 @@ void world_config_default(world_config_t *cfg)
         .n_topics = 10,
         .dim = 16,
         .n_providers = 20,
-        .topic_spread = 0.5,
+        .topic_spread = 0.25,
         .quality_std = 0.3,
         .item_arrival_rate = 1.0,
         .item_lifetime = 0.0,
         .n_users = 2000,
-        .interest_spread = 0.5,
+        .interest_spread = 0.25,
         .feature_noise = 0.3,
         .history_len = 5,
         .slate_size = 5,
@@ -92,7 +92,7 @@ int world_config_check(const world_config_t *cfg, char *err, size_t err_len)
     CHECK_REAL(interest_spread, "world.interest_spread", 0.0, 100.0);
     CHECK_REAL(feature_noise, "world.feature_noise", 0.0, 100.0);
     CHECK_INT(history_len, "world.history_len", 0, 1000);
-    CHECK_INT(slate_size, "world.slate_size", 1, 1000);
+    CHECK_INT(slate_size, "world.slate_size", 1, WORLD_MAX_SLATE);
     CHECK_REAL(quality_weight, "world.quality_weight", -100.0, 100.0);
     CHECK_REAL(choice_temperature, "world.choice_temperature", 0.01, 100.0);
     CHECK_REAL(no_click_score, "world.no_click_score", -100.0, 100.0);
@@ -113,6 +113,12 @@ int world_config_check(const world_config_t *cfg, char *err, size_t err_len)
     CHECK_REAL(reward_sharing, "world.reward_sharing", 0.0, 1.0);
     CHECK_REAL(diversity_bonus, "world.diversity_bonus", 0.0, 1e6);
 
+    double max_items = cfg->n_items + ceil(cfg->item_arrival_rate) * (double)cfg->ticks;
+    if (max_items > WORLD_MAX_ITEM_IDS)
+        return s_fail(err, err_len,
+                      "world.item_arrival_rate: %g new items per tick over run.ticks (%d) plus "
+                      "world.n_items would issue %.0f item ids, above the limit of %d",
+                      cfg->item_arrival_rate, cfg->ticks, max_items, WORLD_MAX_ITEM_IDS);
     if (cfg->slate_size > cfg->n_items)
         return s_fail(err, err_len,
                       "world.slate_size: %d exceeds world.n_items (%d): a slate needs %d "

@@ -1,0 +1,119 @@
+/* Random and popularity policies (policy.h). */
+#include "policy.h"
+
+#include "pcg32.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct policy {
+    policy_kind_t kind;
+    uint64_t seed;
+    int agent;
+    int k;
+    pcg32_t rng;
+};
+
+static const char *const s_names[] = {"random", "popularity"};
+
+int policy_kind_parse(const char *name, policy_kind_t *kind)
+{
+    for (int i = 0; i < (int)(sizeof s_names / sizeof s_names[0]); i++) {
+        if (strcmp(name, s_names[i]) == 0) {
+            *kind = (policy_kind_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *policy_kind_name(policy_kind_t kind)
+{
+    return (unsigned)kind < sizeof s_names / sizeof s_names[0] ? s_names[kind] : "unknown";
+}
+
+policy_t *policy_new(policy_kind_t kind, uint64_t seed, int agent, int slate_size)
+{
+    policy_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kind = kind;
+    p->seed = seed;
+    p->agent = agent;
+    p->k = slate_size;
+    policy_reset(p, 0);
+    return p;
+}
+
+void policy_destroy(policy_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void policy_reset(policy_t *p, uint32_t episode)
+{
+    /* one stream per (agent, episode): index packs both */
+    pcg32_stream(&p->rng, p->seed, PCG32_PURPOSE_POLICY, ((uint32_t)p->agent << 24) ^ episode);
+}
+
+/* k distinct live items uniformly (Floyd's sampling) in random order
+ * (Fisher-Yates). */
+static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t *slate)
+{
+    int k = p->k, filled = 0;
+    for (int j = n_live - k; j < n_live; j++) {
+        int32_t pick = live[pcg32_bounded(&p->rng, (uint32_t)j + 1)];
+        for (int q = 0; q < filled; q++) {
+            if (slate[q] == pick) {
+                pick = live[j];
+                break;
+            }
+        }
+        slate[filled++] = pick;
+    }
+    for (int i = k - 1; i > 0; i--) {
+        int j = (int)pcg32_bounded(&p->rng, (uint32_t)i + 1);
+        int32_t tmp = slate[i];
+        slate[i] = slate[j];
+        slate[j] = tmp;
+    }
+}
+
+void policy_popular_slate(const world_t *w, int32_t *slate)
+{
+    int k = world_config(w)->slate_size, n_live, filled = 0;
+    const int32_t *live = world_live_items(w, &n_live);
+    const uint32_t *clicks = world_clicks(w);
+    /* insertion into a sorted top-k: most clicks first, then lower id */
+    for (int i = 0; i < n_live; i++) {
+        int32_t id = live[i];
+        if (filled == k && clicks[id] <= clicks[slate[k - 1]])
+            continue;
+        int pos = filled < k ? filled++ : k - 1;
+        while (pos > 0 && clicks[slate[pos - 1]] < clicks[id]) {
+            slate[pos] = slate[pos - 1];
+            pos--;
+        }
+        slate[pos] = id;
+    }
+}
+
+void policy_act(policy_t *p, const world_t *w, const world_requests_t *requests, int32_t *slates)
+{
+    int k = p->k;
+    if (requests->n == 0)
+        return;
+    if (p->kind == POLICY_POPULARITY) {
+        policy_popular_slate(w, slates);
+        for (int j = 1; j < requests->n; j++)
+            memcpy(&slates[(size_t)j * k], slates, (size_t)k * sizeof *slates);
+        return;
+    }
+    int n_live;
+    const int32_t *live = world_live_items(w, &n_live);
+    for (int j = 0; j < requests->n; j++)
+        s_random_slate(p, live, n_live, &slates[(size_t)j * k]);
+}

@@ -1,0 +1,41 @@
+/* Built-in in-process policies: random and popularity. They drive runs
+ * whose agents are not separate processes, serve the world benchmark,
+ * and give the deterministic fallback slate for an agent process that
+ * misses a deadline or sends an invalid action. */
+#ifndef RECARENA_POLICY_H
+#define RECARENA_POLICY_H
+
+#include "world.h"
+
+#include <stdint.h>
+
+typedef enum policy_kind {
+    POLICY_RANDOM = 0,     /* k distinct live items, uniformly, in random order */
+    POLICY_POPULARITY = 1, /* the k live items with most clicks this episode */
+} policy_kind_t;
+
+/* Parses "random" or "popularity"; 0, or -1 for an unknown name. */
+int policy_kind_parse(const char *name, policy_kind_t *kind);
+const char *policy_kind_name(policy_kind_t kind);
+
+typedef struct policy policy_t;
+
+/* A policy acting for agent `agent` of a world of slate size k; its random
+ * stream derives from (seed, agent, episode). NULL on no memory. Caller
+ * owns the result. */
+policy_t *policy_new(policy_kind_t kind, uint64_t seed, int agent, int slate_size);
+void policy_destroy(policy_t **self_p);
+
+/* Reseeds the policy's stream for a new episode. */
+void policy_reset(policy_t *p, uint32_t episode);
+
+/* Fills slates (requests->n, k) for the requests of this tick, from the
+ * world's live catalog. Popularity ranks by the world's catalog-wide
+ * click counts of the episode (the public "trending" signal), ties by
+ * lower id, and shows the same slate to every request of the tick. */
+void policy_act(policy_t *p, const world_t *w, const world_requests_t *requests, int32_t *slates);
+
+/* One popularity slate for the world's current state: (k) ids. */
+void policy_popular_slate(const world_t *w, int32_t *slate);
+
+#endif

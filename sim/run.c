@@ -1,0 +1,357 @@
+/* The in-process run loop, its outputs and its terminal report (run.h). */
+#include "run.h"
+
+#include "metrics.h"
+#include "policy.h"
+#include "world.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Files a run folder holds; also what replacing an old one removes. */
+static const char *const s_run_files[] = {"scenario.ini", "seed.txt", "ticks.csv", "agents.csv",
+                                          "summary.json"};
+#define N_RUN_FILES (sizeof s_run_files / sizeof s_run_files[0])
+
+typedef struct s_outputs {
+    FILE *ticks, *agents, *summary;
+    char dir[1100];
+} s_outputs_t;
+
+static FILE *s_open_in(const char *dir, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "recarena: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static void s_remove_run_dir(const char *dir)
+{
+    char path[1200];
+    for (size_t i = 0; i < N_RUN_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, s_run_files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static bool s_is_run_dir(const char *dir)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    return access(path, F_OK) == 0;
+}
+
+static bool s_dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return true;
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = false;
+    closedir(d);
+    return empty;
+}
+
+/* mkdir -p for the parent folders of path */
+static int s_make_parents(const char *path)
+{
+    char buf[1100];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+static void s_progress(int done, int total, int episode, int episodes, int tick, int ticks)
+{
+    const int width = 30;
+    int filled = (int)((long)done * width / total);
+    fprintf(stderr, "\r[");
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '=' : (i == filled ? '>' : ' '), stderr);
+    fprintf(stderr, "] %3d%%  episode %d/%d  tick %d/%d ", (int)((long)done * 100 / total),
+            episode + 1, episodes, tick, ticks);
+    fflush(stderr);
+}
+
+static void s_write_tick(s_outputs_t *o, const scenario_t *sc, world_t *w, uint32_t episode,
+                         const world_tick_stats_t *st, uint32_t *scratch)
+{
+    size_t n = (size_t)world_item_count(w);
+    const uint32_t *exposure = world_exposure(w);
+    fprintf(o->ticks, "%" PRIu32 ",%d,%d,%d,%d,%.9g,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n",
+            episode, st->tick, st->active_users, st->requests, st->clicks,
+            st->requests ? (double)st->clicks / st->requests : 0.0, st->session_ends, st->returns,
+            st->items_live, st->welfare, st->ild, st->topics_consumed_share,
+            metrics_gini(exposure, n, scratch), metrics_coverage(exposure, n),
+            metrics_entropy(exposure, n));
+    for (int a = 0; a < sc->n_agents; a++)
+        fprintf(o->agents, "%" PRIu32 ",%d,%s,%d,%d,%.9g,%.9g\n", episode, st->tick,
+                sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a],
+                st->agent_reward[a], st->agent_regret[a]);
+}
+
+static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
+                           const world_episode_metrics_t *m, bool last)
+{
+    fprintf(f,
+            "    {\"episode\": %" PRIu32 ", \"ticks\": %d, \"requests\": %ld, \"clicks\": %ld, "
+            "\"ctr\": %.9g,\n"
+            "     \"welfare\": %.9g, \"welfare_per_request\": %.9g, \"mean_active_users\": %.9g, "
+            "\"session_ends\": %ld, \"churn\": %.9g,\n"
+            "     \"gini\": %.9g, \"coverage\": %.9g, \"entropy\": %.9g, "
+            "\"entropy_normalized\": %.9g, \"ild\": %.9g,\n"
+            "     \"jaccard\": %.9g, \"interest_similarity\": %.9g, \"hhi\": %.9g,\n"
+            "     \"agents\": [\n",
+            episode, m->ticks, m->requests, m->clicks, m->ctr, m->welfare, m->welfare_per_request,
+            m->mean_active_users, m->session_ends, m->churn, m->gini, m->coverage, m->entropy,
+            m->entropy_normalized, m->ild, m->jaccard, m->interest_similarity, m->hhi);
+    for (int a = 0; a < sc->n_agents; a++)
+        fprintf(f,
+                "       {\"name\": \"%s\", \"requests\": %ld, \"clicks\": %ld, \"ctr\": %.9g, "
+                "\"reward\": %.9g, \"regret\": %.9g, \"share\": %.9g}%s\n",
+                sc->agents[a].name, m->agent_requests[a], m->agent_clicks[a], m->agent_ctr[a],
+                m->agent_reward[a], m->agent_regret[a], m->agent_share[a],
+                a + 1 < sc->n_agents ? "," : "");
+    fprintf(f, "     ]}%s\n", last ? "" : ",");
+}
+
+/* Means over episodes of the figures the table shows. */
+typedef struct s_totals {
+    world_episode_metrics_t sum;
+    int episodes;
+} s_totals_t;
+
+static void s_add(s_totals_t *t, const world_episode_metrics_t *m, int n_agents)
+{
+    world_episode_metrics_t *s = &t->sum;
+    t->episodes++;
+    s->requests += m->requests;
+    s->clicks += m->clicks;
+    s->welfare += m->welfare;
+    s->gini += m->gini;
+    s->coverage += m->coverage;
+    s->entropy_normalized += m->entropy_normalized;
+    s->ild += m->ild;
+    s->jaccard += m->jaccard;
+    s->interest_similarity += m->interest_similarity;
+    s->mean_active_users += m->mean_active_users;
+    s->churn += m->churn;
+    s->hhi += m->hhi;
+    for (int a = 0; a < n_agents; a++) {
+        s->agent_requests[a] += m->agent_requests[a];
+        s->agent_clicks[a] += m->agent_clicks[a];
+        s->agent_reward[a] += m->agent_reward[a];
+        s->agent_regret[a] += m->agent_regret[a];
+        s->agent_share[a] += m->agent_share[a];
+    }
+}
+
+static void s_print_table(const scenario_t *sc, const s_totals_t *t)
+{
+    const world_episode_metrics_t *s = &t->sum;
+    double e = t->episodes;
+    printf("\n%s: %d episode(s) x %d ticks, seed %" PRIu64 ", %s mode\n\n", sc->name, t->episodes,
+           sc->world.ticks, sc->seed, sc->world.mode == WORLD_MODE_MARKET ? "market" : "feed");
+    printf("%-16s %-12s %10s %9s %7s %12s %12s %7s\n", "agent", "policy", "requests", "clicks",
+           "CTR", "reward/ep", "regret/ep", "share");
+    for (int a = 0; a < sc->n_agents; a++) {
+        const scenario_agent_t *ag = &sc->agents[a];
+        printf("%-16s %-12s %10ld %9ld %7.4f %12.2f %12.2f %7.3f\n", ag->name,
+               ag->policy[0] ? ag->policy : "process", s->agent_requests[a], s->agent_clicks[a],
+               s->agent_requests[a] ? (double)s->agent_clicks[a] / s->agent_requests[a] : 0.0,
+               s->agent_reward[a] / e, s->agent_regret[a] / e, s->agent_share[a] / e);
+    }
+    printf("\nsystem (mean over episodes)\n");
+    printf("  CTR %.4f   welfare/request %.4f   active users %.1f   churn %.4f   HHI %.4f\n",
+           s->requests ? (double)s->clicks / s->requests : 0.0,
+           s->requests ? s->welfare / s->requests : 0.0, s->mean_active_users / e, s->churn / e,
+           s->hhi / e);
+    printf("  exposure Gini %.4f   coverage %.4f   entropy (normalised) %.4f   ILD %.4f\n",
+           s->gini / e, s->coverage / e, s->entropy_normalized / e, s->ild / e);
+    printf("  homogenization: Jaccard %.4f   interest similarity %.4f\n", s->jaccard / e,
+           s->interest_similarity / e);
+}
+
+static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
+{
+    o->ticks = s_open_in(o->dir, "ticks.csv");
+    o->agents = s_open_in(o->dir, "agents.csv");
+    o->summary = s_open_in(o->dir, "summary.json");
+    FILE *ini = s_open_in(o->dir, "scenario.ini");
+    FILE *seed = s_open_in(o->dir, "seed.txt");
+    int rc = (o->ticks && o->agents && o->summary && ini && seed) ? 0 : RUN_EIO;
+    if (rc == 0) {
+        if (scenario_write(sc, ini) != 0)
+            rc = RUN_EIO;
+        fprintf(seed, "%" PRIu64 "\n", sc->seed);
+        fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
+                          "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
+        fprintf(o->agents, "episode,tick,agent,requests,clicks,reward,regret\n");
+        fprintf(o->summary, "{\n  \"scenario\": \"%s\",\n  \"seed\": %" PRIu64 ",\n"
+                            "  \"episodes\": [\n",
+                sc->name, sc->seed);
+    }
+    if (ini && fclose(ini) != 0)
+        rc = RUN_EIO;
+    if (seed && fclose(seed) != 0)
+        rc = RUN_EIO;
+    return rc;
+}
+
+static int s_close_outputs(s_outputs_t *o)
+{
+    int rc = 0;
+    FILE *files[] = {o->ticks, o->agents, o->summary};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i] && (ferror(files[i]) || fclose(files[i]) != 0))
+            rc = RUN_EIO;
+    o->ticks = o->agents = o->summary = NULL;
+    return rc;
+}
+
+int run_scenario(const scenario_t *sc, const run_options_t *opt)
+{
+    int rc = 0;
+    for (int a = 0; a < sc->n_agents; a++) {
+        if (!sc->agents[a].policy[0]) {
+            fprintf(stderr,
+                    "recarena: agent %s: external agent processes (command = ...) are not "
+                    "supported by this build; use policy = random or popularity\n",
+                    sc->agents[a].name);
+            return RUN_EINVAL;
+        }
+    }
+
+    char final_dir[1024];
+    if (opt->out_dir)
+        snprintf(final_dir, sizeof final_dir, "%s", opt->out_dir);
+    else
+        snprintf(final_dir, sizeof final_dir, "runs/%s-seed%" PRIu64, sc->name, sc->seed);
+    if (!s_dir_empty(final_dir) && !s_is_run_dir(final_dir)) {
+        fprintf(stderr,
+                "recarena: %s exists and is not a run folder (no summary.json); "
+                "refusing to write into it\n",
+                final_dir);
+        return RUN_EIO;
+    }
+
+    world_t *w = world_new(&sc->world, sc->seed);
+    policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
+    int32_t *slates = NULL;
+    uint32_t *scratch = NULL;
+    s_outputs_t out = {0};
+    if (!w) {
+        fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
+                sc->world.n_users, sc->world.n_items);
+        return RUN_EWORLD;
+    }
+    slates = malloc((size_t)sc->world.n_users * sc->world.slate_size * sizeof *slates);
+    scratch = malloc((size_t)world_item_capacity(w) * sizeof *scratch);
+    bool policies_ok = true;
+    for (int a = 0; a < sc->n_agents; a++) {
+        policy_kind_t kind = POLICY_RANDOM;
+        policy_kind_parse(sc->agents[a].policy, &kind);
+        policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
+        policies_ok = policies_ok && policies[a];
+    }
+    if (!slates || !scratch || !policies_ok) {
+        fprintf(stderr, "recarena: out of memory\n");
+        rc = RUN_EWORLD;
+        goto done;
+    }
+
+    snprintf(out.dir, sizeof out.dir, "%s.partial-%ld", final_dir, (long)getpid());
+    if (s_make_parents(out.dir) != 0 || mkdir(out.dir, 0777) != 0) {
+        fprintf(stderr, "recarena: cannot create %s: %s\n", out.dir, strerror(errno));
+        rc = RUN_EIO;
+        goto done;
+    }
+    rc = s_open_outputs(&out, sc);
+    if (rc != 0)
+        goto done;
+
+    s_totals_t totals = {0};
+    int total_ticks = sc->episodes * sc->world.ticks, done_ticks = 0;
+    for (int ep = 0; ep < sc->episodes && rc == 0; ep++) {
+        world_reset(w, (uint32_t)ep);
+        for (int a = 0; a < sc->n_agents; a++)
+            policy_reset(policies[a], (uint32_t)ep);
+        for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
+            world_tick_stats_t st;
+            world_begin_tick(w);
+            for (int a = 0; a < sc->n_agents; a++) {
+                policy_act(policies[a], w, world_requests(w, a), slates);
+                if (world_set_slates(w, a, slates) != 0)
+                    rc = RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
+            }
+            if (rc == 0 && world_end_tick(w, &st) != 0)
+                rc = RUN_EWORLD;
+            if (rc == 0)
+                s_write_tick(&out, sc, w, (uint32_t)ep, &st, scratch);
+            done_ticks++;
+            if (opt->progress && (done_ticks % 10 == 0 || done_ticks == total_ticks))
+                s_progress(done_ticks, total_ticks, ep, sc->episodes, t + 1, sc->world.ticks);
+        }
+        world_episode_metrics_t m;
+        if (rc == 0 && world_episode_metrics(w, &m) != 0)
+            rc = RUN_EWORLD;
+        if (rc == 0) {
+            s_json_episode(out.summary, sc, (uint32_t)ep, &m, ep + 1 == sc->episodes);
+            s_add(&totals, &m, sc->n_agents);
+        }
+    }
+    if (opt->progress)
+        fputc('\n', stderr);
+    if (rc == RUN_EWORLD)
+        fprintf(stderr, "recarena: the world failed (out of memory)\n");
+    if (rc == 0)
+        fprintf(out.summary, "  ]\n}\n");
+    if (s_close_outputs(&out) != 0 && rc == 0) {
+        fprintf(stderr, "recarena: writing %s failed\n", out.dir);
+        rc = RUN_EIO;
+    }
+    if (rc == 0) {
+        if (s_is_run_dir(final_dir))
+            s_remove_run_dir(final_dir);
+        if (rename(out.dir, final_dir) != 0) {
+            fprintf(stderr, "recarena: cannot rename %s to %s: %s\n", out.dir, final_dir,
+                    strerror(errno));
+            rc = RUN_EIO;
+        }
+    }
+    if (rc == 0 && !opt->quiet) {
+        s_print_table(sc, &totals);
+        printf("\nrun folder: %s\n", final_dir);
+    }
+
+done:
+    s_close_outputs(&out);
+    if (rc != 0 && out.dir[0])
+        s_remove_run_dir(out.dir);
+    for (int a = 0; a < sc->n_agents; a++)
+        policy_destroy(&policies[a]);
+    free(slates);
+    free(scratch);
+    world_destroy(&w);
+    return rc;
+}
