@@ -87,6 +87,20 @@ static const float *s_vector(const float *table, const int32_t *rows, size_t i, 
     return table + (size_t)rows[i] * dim;
 }
 
+/* |x|^2 with four partial sums: independent chains, a fixed order. */
+static double s_squared_norm(const float *x, size_t dim)
+{
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t d = 0;
+    for (; d + 4 <= dim; d += 4)
+        for (size_t l = 0; l < 4; l++)
+            part[l] += (double)x[d + l] * (double)x[d + l];
+    double squares = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; d < dim; d++)
+        squares += (double)x[d] * (double)x[d];
+    return squares;
+}
+
 /* Sum of cos(x_i, x_j) over the n(n-1) ordered pairs i != j of n vectors
  * (see s_vector), zero vectors contributing 0: |sum x^|^2 - sum |x^|^2
  * with x^ = x / |x|, where the second sum is the count of nonzero x. */
@@ -99,9 +113,7 @@ static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows
     size_t nonzero = 0;
     for (size_t i = 0; i < n; i++) {
         const float *x = s_vector(table, rows, i, dim);
-        double squares = 0.0;
-        for (size_t d = 0; d < dim; d++)
-            squares += (double)x[d] * (double)x[d];
+        double squares = s_squared_norm(x, dim);
         if (squares == 0.0)
             continue;
         double inv_norm = 1.0 / sqrt(squares);

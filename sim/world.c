@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define JACCARD_MAX_PAIRS 2000000
+#define WORLD_DECAY_TABLE 64 /* satiation_decay^dt precomputed for dt below this */
 
 typedef struct s_agent_buf {
     /* requests of the current tick */
@@ -85,6 +86,7 @@ struct world {
     int32_t *req_users; /* (n_users) global request list, ascending user ids */
     int active_at_start, returns_this_tick;
     s_agent_buf_t agents[WORLD_MAX_AGENTS];
+    float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
     float *exam;   /* (k) examination weights */
     double *probs; /* (k) scratch */
     int32_t *page; /* (k) */
@@ -266,6 +268,8 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
 
     for (int p = 0; p < w->k; p++)
         w->exam[p] = (float)pow(1.0 + p, -cfg->position_decay);
+    for (int dt = 0; dt < WORLD_DECAY_TABLE; dt++)
+        w->decay_pow[dt] = (float)pow(cfg->satiation_decay, dt);
 
     /* The catalog and population at tick 0: the same in every episode. */
     pcg32_t rng;
@@ -479,7 +483,9 @@ static void s_catalog_tick(world_t *w, int32_t t)
 static float s_satiation_factor(const world_t *w, int32_t u, int32_t t)
 {
     int32_t dt = t - w->sat_tick[u];
-    return dt > 0 ? (float)pow(w->cfg.satiation_decay, dt) : 1.0f;
+    if (dt < WORLD_DECAY_TABLE)
+        return w->decay_pow[dt];
+    return (float)pow(w->cfg.satiation_decay, dt);
 }
 
 static void s_touch_satiation(world_t *w, int32_t u)
@@ -972,6 +978,8 @@ static int s_jaccard(const world_t *w, double *out)
     for (size_t u = 0; u < users; u++) {
         offsets[u] = at;
         const s_consumed_t *c = &w->consumed[u];
+        if (c->n == 0)
+            continue;
         int32_t *set = &items[at];
         memcpy(set, c->ids, (size_t)c->n * sizeof *set);
         qsort(set, (size_t)c->n, sizeof *set, s_compare_i32);
