@@ -19,7 +19,10 @@ static const char s_usage[] =
     "on one synthetic world of users and items.\n"
     "\n"
     "commands:\n"
-    "  run SCENARIO.ini    simulate a scenario end to end and write a run folder\n"
+    "  run SCENARIO.ini    simulate a scenario end to end and write a run folder;\n"
+    "                      agents with a command run as separate processes\n"
+    "  serve SCENARIO.ini --bind ENDPOINT\n"
+    "                      the same, waiting for external agents to connect\n"
     "  bench world         print the world's throughput (interactions per second)\n"
     "  help [COMMAND]      this text, or a command's options\n"
     "\n"
@@ -31,6 +34,7 @@ static const char s_usage[] =
 
 static const char s_run_usage[] =
     "usage: recarena run SCENARIO.ini [OPTIONS]\n"
+    "       recarena serve SCENARIO.ini --bind ENDPOINT [OPTIONS]\n"
     "\n"
     "Simulates the scenario's episodes, shows a progress bar on a terminal, prints a\n"
     "summary table per agent and for the system, and writes a run folder:\n"
@@ -41,6 +45,12 @@ static const char s_run_usage[] =
     "  seed.txt       the run seed\n"
     "The same scenario and seed give byte-identical files.\n"
     "\n"
+    "Agents with 'policy = ...' act in-process. Agents with 'command = ...' are\n"
+    "separate processes speaking the wire protocol (docs/protocol.md): 'run' starts\n"
+    "them (through /bin/sh, in the current directory, with RECARENA_ENDPOINT and\n"
+    "RECARENA_AGENT_NAME set, output in the run folder's agent-NAME.log); 'serve'\n"
+    "waits for them to connect to --bind by name.\n"
+    "\n"
     "options:\n"
     "  --seed N              run seed (overrides run.seed), 0..2^64-1\n"
     "  --episodes N          number of episodes (overrides run.episodes)\n"
@@ -49,6 +59,9 @@ static const char s_run_usage[] =
     "  --set SECTION.KEY=V   override a scenario key, e.g. --set world.n_users=500\n"
     "                        or --set agent.alice.policy=popularity (repeatable)\n"
     "  --quiet               no summary table\n"
+    "  --bind ENDPOINT       (serve) where agents connect, e.g. tcp://*:5555 or\n"
+    "                        ipc:///tmp/recarena.sock\n"
+    "  --telemetry ENDPOINT  (serve) where the telemetry PUB binds\n"
     "  --no-progress         no progress bar (it is shown only on a terminal anyway)\n"
     "  -h, --help            this text\n";
 
@@ -64,13 +77,14 @@ static int s_parse_u64(const char *flag, const char *text, uint64_t max, uint64_
     *out = v;
     return 0;
 fail:
-    fprintf(stderr, "recarena run: %s: expected an integer in [0, %" PRIu64 "], got '%s'\n",
-            flag, max, text);
+    fprintf(stderr, "recarena run: %s: expected an integer in [0, %" PRIu64 "], got '%s'\n", flag,
+            max, text);
     return -1;
 }
 
-static int s_cmd_run(int argc, char **argv)
+static int s_cmd_run(int argc, char **argv, bool serve)
 {
+    const char *cmd = serve ? "serve" : "run";
     const char *path = NULL;
     const char *overrides[MAX_OVERRIDES];
     char generated[2][64];
@@ -99,6 +113,13 @@ static int s_cmd_run(int argc, char **argv)
             if (n_overrides == MAX_OVERRIDES)
                 goto too_many;
             overrides[n_overrides++] = slot;
+        } else if (serve && (strcmp(arg, "--bind") == 0 || strcmp(arg, "--telemetry") == 0)) {
+            if (!has_value)
+                goto missing_value;
+            if (strcmp(arg, "--bind") == 0)
+                opt.serve_endpoint = argv[++i];
+            else
+                opt.telemetry_endpoint = argv[++i];
         } else if (strcmp(arg, "--out") == 0) {
             if (!has_value)
                 goto missing_value;
@@ -110,24 +131,29 @@ static int s_cmd_run(int argc, char **argv)
                 goto too_many;
             overrides[n_overrides++] = argv[++i];
         } else if (arg[0] == '-') {
-            fprintf(stderr, "recarena run: unknown option '%s' (see recarena run --help)\n", arg);
+            fprintf(stderr, "recarena %s: unknown option '%s' (see recarena run --help)\n", cmd,
+                    arg);
             return 2;
         } else if (path) {
-            fprintf(stderr, "recarena run: one scenario only; got '%s' and '%s'\n", path, arg);
+            fprintf(stderr, "recarena %s: one scenario only; got '%s' and '%s'\n", cmd, path, arg);
             return 2;
         } else {
             path = arg;
         }
         continue;
     missing_value:
-        fprintf(stderr, "recarena run: %s needs a value\n", arg);
+        fprintf(stderr, "recarena %s: %s needs a value\n", cmd, arg);
         return 2;
     too_many:
-        fprintf(stderr, "recarena run: more than %d overrides\n", MAX_OVERRIDES);
+        fprintf(stderr, "recarena %s: more than %d overrides\n", cmd, MAX_OVERRIDES);
         return 2;
     }
     if (!path) {
-        fprintf(stderr, "recarena run: no scenario given\n\n%s", s_run_usage);
+        fprintf(stderr, "recarena %s: no scenario given\n\n%s", cmd, s_run_usage);
+        return 2;
+    }
+    if (serve && !opt.serve_endpoint) {
+        fprintf(stderr, "recarena serve: --bind ENDPOINT is required (e.g. tcp://*:5555)\n");
         return 2;
     }
 
@@ -137,7 +163,8 @@ static int s_cmd_run(int argc, char **argv)
         fprintf(stderr, "recarena: %s\n", err);
         return 2;
     }
-    return run_scenario(&sc, &opt) == 0 ? 0 : 1;
+    int rc = run_scenario(&sc, &opt);
+    return rc == 0 ? 0 : (rc == RUN_EINTR ? 130 : 1);
 }
 
 int main(int argc, char **argv)
@@ -148,7 +175,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        if (argc > 2 && strcmp(argv[2], "run") == 0)
+        if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "serve") == 0))
             fputs(s_run_usage, stdout);
         else
             fputs(s_usage, stdout);
@@ -158,8 +185,8 @@ int main(int argc, char **argv)
         printf("recarena %s\n", RECARENA_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return s_cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "serve") == 0)
+        return s_cmd_run(argc - 2, argv + 2, strcmp(cmd, "serve") == 0);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     fprintf(stderr, "recarena: unknown command '%s'\n\n%s", cmd, s_usage);

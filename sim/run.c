@@ -1,23 +1,22 @@
 /* The in-process run loop, its outputs and its terminal report (run.h). */
 #include "run.h"
 
+#include "launcher.h"
 #include "metrics.h"
 #include "policy.h"
+#include "server.h"
+#include "transport.h"
 #include "world.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Files a run folder holds; also what replacing an old one removes. */
-static const char *const s_run_files[] = {"scenario.ini", "seed.txt", "ticks.csv", "agents.csv",
-                                          "summary.json"};
-#define N_RUN_FILES (sizeof s_run_files / sizeof s_run_files[0])
 
 typedef struct s_outputs {
     FILE *ticks, *agents, *summary;
@@ -34,12 +33,22 @@ static FILE *s_open_in(const char *dir, const char *name)
     return f;
 }
 
+/* Removes a run folder: its files (a run folder holds no subfolders),
+ * then the folder. Only called on our own partial folder or on a folder
+ * that s_is_run_dir recognised. */
 static void s_remove_run_dir(const char *dir)
 {
-    char path[1200];
-    for (size_t i = 0; i < N_RUN_FILES; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, s_run_files[i]);
-        unlink(path);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[1400];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
     }
     rmdir(dir);
 }
@@ -106,12 +115,12 @@ static void s_write_tick(s_outputs_t *o, const scenario_t *sc, world_t *w, uint3
             metrics_entropy(exposure, n));
     for (int a = 0; a < sc->n_agents; a++)
         fprintf(o->agents, "%" PRIu32 ",%d,%s,%d,%d,%.9g,%.9g\n", episode, st->tick,
-                sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a],
-                st->agent_reward[a], st->agent_regret[a]);
+                sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a], st->agent_reward[a],
+                st->agent_regret[a]);
 }
 
 static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
-                           const world_episode_metrics_t *m, bool last)
+                           const world_episode_metrics_t *m, const server_t *server, bool last)
 {
     fprintf(f,
             "    {\"episode\": %" PRIu32 ", \"ticks\": %d, \"requests\": %ld, \"clicks\": %ld, "
@@ -125,13 +134,24 @@ static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
             episode, m->ticks, m->requests, m->clicks, m->ctr, m->welfare, m->welfare_per_request,
             m->mean_active_users, m->session_ends, m->churn, m->gini, m->coverage, m->entropy,
             m->entropy_normalized, m->ild, m->jaccard, m->interest_similarity, m->hhi);
-    for (int a = 0; a < sc->n_agents; a++)
+    for (int a = 0; a < sc->n_agents; a++) {
         fprintf(f,
                 "       {\"name\": \"%s\", \"requests\": %ld, \"clicks\": %ld, \"ctr\": %.9g, "
-                "\"reward\": %.9g, \"regret\": %.9g, \"share\": %.9g}%s\n",
+                "\"reward\": %.9g, \"regret\": %.9g, \"share\": %.9g",
                 sc->agents[a].name, m->agent_requests[a], m->agent_clicks[a], m->agent_ctr[a],
-                m->agent_reward[a], m->agent_regret[a], m->agent_share[a],
-                a + 1 < sc->n_agents ? "," : "");
+                m->agent_reward[a], m->agent_regret[a], m->agent_share[a]);
+        if (server && server_is_remote(server, a)) {
+            /* cumulative over the run so far */
+            const server_agent_stats_t *x = server_agent_stats(server, a);
+            fprintf(f,
+                    ",\n        \"fallback_missed\": %ld, \"fallback_invalid\": %ld, "
+                    "\"deadline_misses\": %ld, \"invalid_acts\": %ld, \"disconnects\": %ld, "
+                    "\"reconnects\": %ld",
+                    x->fallback_missed, x->fallback_invalid, x->deadline_misses, x->invalid_acts,
+                    x->disconnects, x->reconnects);
+        }
+        fprintf(f, "}%s\n", a + 1 < sc->n_agents ? "," : "");
+    }
     fprintf(f, "     ]}%s\n", last ? "" : ",");
 }
 
@@ -166,7 +186,7 @@ static void s_add(s_totals_t *t, const world_episode_metrics_t *m, int n_agents)
     }
 }
 
-static void s_print_table(const scenario_t *sc, const s_totals_t *t)
+static void s_print_table(const scenario_t *sc, const s_totals_t *t, const server_t *server)
 {
     const world_episode_metrics_t *s = &t->sum;
     double e = t->episodes;
@@ -180,6 +200,19 @@ static void s_print_table(const scenario_t *sc, const s_totals_t *t)
                ag->policy[0] ? ag->policy : "process", s->agent_requests[a], s->agent_clicks[a],
                s->agent_requests[a] ? (double)s->agent_clicks[a] / s->agent_requests[a] : 0.0,
                s->agent_reward[a] / e, s->agent_regret[a] / e, s->agent_share[a] / e);
+    }
+    for (int a = 0; server && a < sc->n_agents; a++) {
+        if (!server_is_remote(server, a))
+            continue;
+        const server_agent_stats_t *x = server_agent_stats(server, a);
+        if (x->fallback_missed + x->fallback_invalid + x->disconnects + x->reconnects == 0)
+            continue;
+        printf("  %s: %ld request(s) served by the fallback (%ld missed deadline or absent, %ld "
+               "invalid); %ld deadline miss(es), %ld invalid ACT(s), %ld disconnect(s), %ld "
+               "reconnect(s)\n",
+               sc->agents[a].name, x->fallback_missed + x->fallback_invalid, x->fallback_missed,
+               x->fallback_invalid, x->deadline_misses, x->invalid_acts, x->disconnects,
+               x->reconnects);
     }
     printf("\nsystem (mean over episodes)\n");
     printf("  CTR %.4f   welfare/request %.4f   active users %.1f   churn %.4f   HHI %.4f\n",
@@ -207,8 +240,9 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
         fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
                           "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
         fprintf(o->agents, "episode,tick,agent,requests,clicks,reward,regret\n");
-        fprintf(o->summary, "{\n  \"scenario\": \"%s\",\n  \"seed\": %" PRIu64 ",\n"
-                            "  \"episodes\": [\n",
+        fprintf(o->summary,
+                "{\n  \"scenario\": \"%s\",\n  \"seed\": %" PRIu64 ",\n"
+                "  \"episodes\": [\n",
                 sc->name, sc->seed);
     }
     if (ini && fclose(ini) != 0)
@@ -229,18 +263,168 @@ static int s_close_outputs(s_outputs_t *o)
     return rc;
 }
 
+static volatile sig_atomic_t s_stop_signal;
+
+static void s_on_signal(int sig)
+{
+    s_stop_signal = sig;
+    server_interrupt();
+}
+
+/* The wire side of a run: the server and, in run mode, the agent
+ * processes with their private ipc directory. */
+typedef struct s_remote {
+    server_t *server;
+    launcher_t *launcher;
+    char ipc_dir[64];
+    char control[128], telemetry[128];
+} s_remote_t;
+
+static void s_remote_close(s_remote_t *r, const char *reason)
+{
+    server_destroy(&r->server, reason);
+    launcher_destroy(&r->launcher, 3000);
+    if (r->ipc_dir[0]) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/control", r->ipc_dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/telemetry", r->ipc_dir);
+        unlink(path);
+        rmdir(r->ipc_dir);
+        r->ipc_dir[0] = '\0';
+    }
+}
+
+/* Prints the last lines an agent wrote (its log is removed with the
+ * partial run folder when the run fails). */
+static void s_print_log_tail(const char *log_dir, const char *name)
+{
+    char path[1400], tail[2048];
+    snprintf(path, sizeof path, "%s/agent-%s.log", log_dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long start = size > (long)sizeof tail - 1 ? size - (long)sizeof tail + 1 : 0;
+    fseek(f, start, SEEK_SET);
+    size_t n = fread(tail, 1, sizeof tail - 1, f);
+    fclose(f);
+    tail[n] = '\0';
+    if (n == 0) {
+        fprintf(stderr, "  (agent %s wrote nothing)\n", name);
+        return;
+    }
+    fprintf(stderr, "  last output of agent %s:\n", name);
+    for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+        fprintf(stderr, "  | %s\n", line);
+}
+
+/* Starts the server, spawns the agents (run mode) and waits for every
+ * remote agent's HELLO. */
+static int s_remote_open(s_remote_t *r, const scenario_t *sc, world_t *w, const run_options_t *opt,
+                         const char *log_dir)
+{
+    char err[512];
+    server_options_t so = {.token = NULL, .quiet = false};
+    if (opt->serve_endpoint) {
+        so.control_endpoint = opt->serve_endpoint;
+        so.telemetry_endpoint = opt->telemetry_endpoint;
+    } else {
+        snprintf(r->ipc_dir, sizeof r->ipc_dir, "/tmp/recarena-XXXXXX");
+        if (!mkdtemp(r->ipc_dir)) {
+            fprintf(stderr, "recarena: cannot create a private directory: %s\n", strerror(errno));
+            r->ipc_dir[0] = '\0';
+            return RUN_EIO;
+        }
+        snprintf(r->control, sizeof r->control, "ipc://%s/control", r->ipc_dir);
+        snprintf(r->telemetry, sizeof r->telemetry, "ipc://%s/telemetry", r->ipc_dir);
+        so.control_endpoint = r->control;
+        so.telemetry_endpoint = r->telemetry;
+    }
+    r->server = server_new(sc, w, &so, err, sizeof err);
+    if (!r->server) {
+        fprintf(stderr, "recarena: %s\n", err);
+        return RUN_EIO;
+    }
+    int64_t deadline = transport_now_ms() + sc->server.hello_timeout_ms;
+    if (!opt->serve_endpoint) {
+        r->launcher = launcher_new();
+        if (!r->launcher)
+            return RUN_EWORLD;
+        for (int a = 0; a < sc->n_agents; a++) {
+            if (!server_is_remote(r->server, a))
+                continue;
+            char log[1400];
+            snprintf(log, sizeof log, "%s/agent-%s.log", log_dir, sc->agents[a].name);
+            if (launcher_spawn(r->launcher, sc->agents[a].name, sc->agents[a].command, r->control,
+                               log, err, sizeof err) != 0) {
+                fprintf(stderr, "recarena: %s\n", err);
+                return RUN_EIO;
+            }
+        }
+    } else {
+        char missing[1024];
+        server_missing(r->server, missing, sizeof missing);
+        fprintf(stderr, "recarena: serving on %s; waiting for agents: %s\n", opt->serve_endpoint,
+                missing);
+    }
+    char missing[1024], note[256];
+    while (server_missing(r->server, missing, sizeof missing) > 0) {
+        if (server_service(r->server, 50) != 0)
+            return RUN_EINTR;
+        bool exited = r->launcher && launcher_poll(r->launcher, note, sizeof note) > 0;
+        bool late = !opt->serve_endpoint && transport_now_ms() > deadline;
+        if (!exited && !late)
+            continue;
+        if (exited)
+            fprintf(stderr, "recarena: %s before saying HELLO\n", note);
+        else
+            fprintf(stderr, "recarena: no HELLO within %d ms (server.hello_timeout_ms) from: %s\n",
+                    sc->server.hello_timeout_ms, missing);
+        for (int a = 0; a < sc->n_agents; a++)
+            if (server_is_remote(r->server, a))
+                s_print_log_tail(log_dir, sc->agents[a].name);
+        return RUN_EAGENT;
+    }
+    return 0;
+}
+
+/* One tick: every agent's slates, then the world resolves. */
+static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t *slates,
+                  s_remote_t *remote, world_tick_stats_t *st)
+{
+    world_begin_tick(w);
+    for (int a = 0; a < sc->n_agents; a++) {
+        if (!policies[a])
+            continue;
+        policy_act(policies[a], w, world_requests(w, a), slates);
+        if (world_set_slates(w, a, slates) != 0)
+            return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
+    }
+    if (remote->server) {
+        int rc = server_collect(remote->server);
+        if (rc == SERVER_EINTR)
+            return RUN_EINTR;
+        if (rc != 0) {
+            fprintf(stderr, "recarena: the server failed at tick %d (error %d)\n", world_tick(w),
+                    rc);
+            return RUN_EIO;
+        }
+    }
+    if (world_end_tick(w, st) != 0)
+        return RUN_EWORLD;
+    if (remote->server)
+        server_end_tick(remote->server, st);
+    return 0;
+}
+
 int run_scenario(const scenario_t *sc, const run_options_t *opt)
 {
     int rc = 0;
-    for (int a = 0; a < sc->n_agents; a++) {
-        if (!sc->agents[a].policy[0]) {
-            fprintf(stderr,
-                    "recarena: agent %s: external agent processes (command = ...) are not "
-                    "supported by this build; use policy = random or popularity\n",
-                    sc->agents[a].name);
-            return RUN_EINVAL;
-        }
-    }
+    bool any_remote = false;
+    for (int a = 0; a < sc->n_agents; a++)
+        any_remote = any_remote || sc->agents[a].command[0];
 
     char final_dir[1024];
     if (opt->out_dir)
@@ -260,15 +444,24 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     int32_t *slates = NULL;
     uint32_t *scratch = NULL;
     s_outputs_t out = {0};
+    s_remote_t remote = {0};
+    struct sigaction old_int, old_term, on_signal = {.sa_handler = s_on_signal};
+    sigemptyset(&on_signal.sa_mask);
+    s_stop_signal = 0;
+    sigaction(SIGINT, &on_signal, &old_int);
+    sigaction(SIGTERM, &on_signal, &old_term);
     if (!w) {
         fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
                 sc->world.n_users, sc->world.n_items);
-        return RUN_EWORLD;
+        rc = RUN_EWORLD;
+        goto done;
     }
     slates = malloc((size_t)sc->world.n_users * sc->world.slate_size * sizeof *slates);
     scratch = malloc((size_t)world_item_capacity(w) * sizeof *scratch);
     bool policies_ok = true;
     for (int a = 0; a < sc->n_agents; a++) {
+        if (sc->agents[a].command[0])
+            continue;
         policy_kind_t kind = POLICY_RANDOM;
         policy_kind_parse(sc->agents[a].policy, &kind);
         policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
@@ -283,10 +476,13 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     snprintf(out.dir, sizeof out.dir, "%s.partial-%ld", final_dir, (long)getpid());
     if (s_make_parents(out.dir) != 0 || mkdir(out.dir, 0777) != 0) {
         fprintf(stderr, "recarena: cannot create %s: %s\n", out.dir, strerror(errno));
+        out.dir[0] = '\0';
         rc = RUN_EIO;
         goto done;
     }
     rc = s_open_outputs(&out, sc);
+    if (rc == 0 && any_remote)
+        rc = s_remote_open(&remote, sc, w, opt, out.dir);
     if (rc != 0)
         goto done;
 
@@ -295,17 +491,15 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     for (int ep = 0; ep < sc->episodes && rc == 0; ep++) {
         world_reset(w, (uint32_t)ep);
         for (int a = 0; a < sc->n_agents; a++)
-            policy_reset(policies[a], (uint32_t)ep);
+            if (policies[a])
+                policy_reset(policies[a], (uint32_t)ep);
+        if (remote.server)
+            server_begin_episode(remote.server);
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
-            world_begin_tick(w);
-            for (int a = 0; a < sc->n_agents; a++) {
-                policy_act(policies[a], w, world_requests(w, a), slates);
-                if (world_set_slates(w, a, slates) != 0)
-                    rc = RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
-            }
-            if (rc == 0 && world_end_tick(w, &st) != 0)
-                rc = RUN_EWORLD;
+            rc = s_tick(sc, w, policies, slates, &remote, &st);
+            if (rc == 0 && s_stop_signal)
+                rc = RUN_EINTR;
             if (rc == 0)
                 s_write_tick(&out, sc, w, (uint32_t)ep, &st, scratch);
             done_ticks++;
@@ -316,7 +510,10 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         if (rc == 0 && world_episode_metrics(w, &m) != 0)
             rc = RUN_EWORLD;
         if (rc == 0) {
-            s_json_episode(out.summary, sc, (uint32_t)ep, &m, ep + 1 == sc->episodes);
+            if (remote.server)
+                server_end_episode(remote.server, &m);
+            s_json_episode(out.summary, sc, (uint32_t)ep, &m, remote.server,
+                           ep + 1 == sc->episodes);
             s_add(&totals, &m, sc->n_agents);
         }
     }
@@ -324,12 +521,17 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         fputc('\n', stderr);
     if (rc == RUN_EWORLD)
         fprintf(stderr, "recarena: the world failed (out of memory)\n");
+    if (rc == RUN_EINTR)
+        fprintf(stderr, "recarena: interrupted; nothing written\n");
     if (rc == 0)
         fprintf(out.summary, "  ]\n}\n");
     if (s_close_outputs(&out) != 0 && rc == 0) {
         fprintf(stderr, "recarena: writing %s failed\n", out.dir);
         rc = RUN_EIO;
     }
+    if (rc == 0 && !opt->quiet)
+        s_print_table(sc, &totals, remote.server);
+    s_remote_close(&remote, rc == 0 ? "run complete" : "run aborted");
     if (rc == 0) {
         if (s_is_run_dir(final_dir))
             s_remove_run_dir(final_dir);
@@ -339,12 +541,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             rc = RUN_EIO;
         }
     }
-    if (rc == 0 && !opt->quiet) {
-        s_print_table(sc, &totals);
+    if (rc == 0 && !opt->quiet)
         printf("\nrun folder: %s\n", final_dir);
-    }
 
 done:
+    s_remote_close(&remote, "run aborted");
     s_close_outputs(&out);
     if (rc != 0 && out.dir[0])
         s_remove_run_dir(out.dir);
@@ -353,5 +554,7 @@ done:
     free(slates);
     free(scratch);
     world_destroy(&w);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     return rc;
 }

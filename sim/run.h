@@ -11,15 +11,26 @@
 #define RUN_EINVAL (-1) /* bad scenario for a run (e.g. unsupported agent) */
 #define RUN_EIO    (-2) /* the run folder could not be written */
 #define RUN_EWORLD (-3) /* the world failed (out of memory) */
+#define RUN_EAGENT (-4) /* an agent process never said HELLO */
+#define RUN_EINTR  (-5) /* interrupted by SIGINT or SIGTERM */
 
 typedef struct run_options {
     const char *out_dir; /* run folder; NULL: runs/NAME-seedSEED */
     bool progress;       /* draw a progress bar on stderr */
     bool quiet;          /* no summary table on stdout */
+    /* serve mode: bind here and wait for external agents instead of
+     * spawning the scenario's commands; NULL: run mode (ipc:// endpoints
+     * in a private directory, agents spawned) */
+    const char *serve_endpoint;
+    const char *telemetry_endpoint; /* serve mode: PUB endpoint, NULL: none */
 } run_options_t;
 
-/* Runs sc end to end. The folder is written under a temporary name and
- * renamed when complete, so a failed run leaves no half-written folder; an
+/* Runs sc end to end. Agents with a policy act in-process; agents with a
+ * command are served over the wire (run mode spawns them, serve mode
+ * waits for them to connect; each must say HELLO within
+ * server.hello_timeout_ms in run mode). SIGINT and SIGTERM stop the run
+ * cleanly: children are ended and reaped, nothing is written. The folder is written under a
+ * temporary name and renamed when complete, so a failed run leaves no half-written folder; an
  * existing folder is replaced only if it is a run folder (summary.json).
  * Returns 0 or RUN_E..., with a message on stderr naming what failed. */
 int run_scenario(const scenario_t *sc, const run_options_t *opt);

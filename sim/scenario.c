@@ -31,7 +31,7 @@ typedef enum s_type {
 } s_type_t;
 
 typedef struct s_key {
-    const char *section; /* "run" or "world" */
+    const char *section; /* "run", "world" or "server" */
     const char *name;
     s_type_t type;
     size_t offset; /* of the field in scenario_t */
@@ -46,7 +46,12 @@ typedef struct s_key {
         "world", #field, type, offsetof(scenario_t, world.field)                                   \
     }
 
-/* Every key of [run] and [world], in the order scenario_write gives them:
+#define S_SERVER_KEY(field)                                                                        \
+    {                                                                                              \
+        "server", #field, S_INT, offsetof(scenario_t, server.field)                                \
+    }
+
+/* Every key of [run], [world] and [server], in the order scenario_write gives them:
  * every world_config_t field but n_agents (the number of agents). */
 static const s_key_t s_keys[] = {
     S_RUN_KEY("name", name, S_RUN_NAME),
@@ -87,12 +92,14 @@ static const s_key_t s_keys[] = {
     S_WORLD_KEY(reward_sharing, S_DOUBLE),
     S_WORLD_KEY(diversity_bonus, S_DOUBLE),
     S_WORLD_KEY(oracle, S_BOOL),
+    S_SERVER_KEY(deadline_ms),
+    S_SERVER_KEY(hello_timeout_ms),
 };
 #define S_N_KEYS ((int)(sizeof s_keys / sizeof s_keys[0]))
 
 static const char *const s_modes[] = {[WORLD_MODE_MARKET] = "market", [WORLD_MODE_FEED] = "feed"};
 static const char *const s_agent_keys[] = {"policy", "command"};
-static const char *const s_sections[] = {"run", "world", "agent"};
+static const char *const s_sections[] = {"run", "world", "server", "agent"};
 
 /* Where a value came from: a file line, a --set argument, or neither
  * (the default). */
@@ -270,12 +277,13 @@ static int s_agent_index(const s_parser_t *p, const char *name)
 static int s_open_section(s_parser_t *p, const char *section, s_origin_t at, int *agent)
 {
     *agent = -1;
-    if (strcmp(section, "run") == 0 || strcmp(section, "world") == 0)
+    if (strcmp(section, "run") == 0 || strcmp(section, "world") == 0 ||
+        strcmp(section, "server") == 0)
         return 0;
     if (strncmp(section, "agent.", 6) != 0) {
         char head[64];
         snprintf(head, sizeof head, "%.*s", (int)strcspn(section, "."), section);
-        const char *near = s_nearest(head, s_sections, 3);
+        const char *near = s_nearest(head, s_sections, 4);
         if (near && strcmp(near, "agent") == 0)
             return s_fail(p, SCENARIO_EINVAL, at, section, NULL,
                           "unknown section (did you mean [agent.%s]?)",
@@ -284,7 +292,7 @@ static int s_open_section(s_parser_t *p, const char *section, s_origin_t at, int
             return s_fail(p, SCENARIO_EINVAL, at, section, NULL,
                           "unknown section (did you mean [%s]?)", near);
         return s_fail(p, SCENARIO_EINVAL, at, section, NULL,
-                      "unknown section (known: [run], [world], [agent.NAME])");
+                      "unknown section (known: [run], [world], [server], [agent.NAME])");
     }
     const char *name = section + 6;
     if (!s_word_ok(name, SCENARIO_AGENT_NAME_MAX, "_-"))
@@ -680,6 +688,20 @@ static int s_finish(s_parser_t *p)
     if (sc->episodes < 1)
         return s_fail(p, SCENARIO_EINVAL, p->key_at[episodes], "run", "episodes",
                       "%d is out of range [1, %d]", sc->episodes, INT_MAX);
+    const struct {
+        const char *key;
+        int value, lo, hi;
+    } server_ranges[] = {
+        {"deadline_ms", sc->server.deadline_ms, 1, 600000},
+        {"hello_timeout_ms", sc->server.hello_timeout_ms, 100, 600000},
+    };
+    for (size_t i = 0; i < sizeof server_ranges / sizeof server_ranges[0]; i++) {
+        int v = server_ranges[i].value;
+        if (v < server_ranges[i].lo || v > server_ranges[i].hi)
+            return s_fail(p, SCENARIO_EINVAL, p->key_at[s_find_key("server", server_ranges[i].key)],
+                          "server", server_ranges[i].key, "%d is out of range [%d, %d]", v,
+                          server_ranges[i].lo, server_ranges[i].hi);
+    }
 
     /* "world.slate_size: ..." -> the origin of [world] slate_size */
     char msg[1024];
@@ -726,6 +748,8 @@ static s_parser_t *s_parser_new(const char *label, char *err, size_t err_len)
     }
     p->sc.seed = 1;
     p->sc.episodes = 1;
+    p->sc.server.deadline_ms = SCENARIO_DEFAULT_DEADLINE_MS;
+    p->sc.server.hello_timeout_ms = SCENARIO_DEFAULT_HELLO_TIMEOUT_MS;
     return p;
 }
 

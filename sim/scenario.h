@@ -49,13 +49,23 @@ typedef struct scenario_agent {
                            189 characters, so that "command = ..." fits one INI line */
 } scenario_agent_t;
 
+#define SCENARIO_DEFAULT_DEADLINE_MS      2000
+#define SCENARIO_DEFAULT_HELLO_TIMEOUT_MS 10000
+
+/* [server]: how agent processes (agents with a command) are served. */
+typedef struct scenario_server {
+    int deadline_ms;      /* time an agent has to answer a STEP, 1..600000 */
+    int hello_timeout_ms; /* time a spawned agent has to say HELLO, 100..600000 */
+} scenario_server_t;
+
 typedef struct scenario {
-    char path[1024];      /* the file it came from, or scenario_load_string's label */
-    char name[128];       /* run.name: [A-Za-z0-9_.-], names the run folder */
-    uint64_t seed;        /* run.seed */
-    int episodes;         /* run.episodes, >= 1 */
-    world_config_t world; /* run.ticks and the [world] keys; n_agents = n_agents */
-    int n_agents;         /* 1..SCENARIO_MAX_AGENTS, in file order, then added by overrides */
+    char path[1024];          /* the file it came from, or scenario_load_string's label */
+    char name[128];           /* run.name: [A-Za-z0-9_.-], names the run folder */
+    uint64_t seed;            /* run.seed */
+    int episodes;             /* run.episodes, >= 1 */
+    world_config_t world;     /* run.ticks and the [world] keys; n_agents = n_agents */
+    scenario_server_t server; /* [server]: how agent processes are served */
+    int n_agents;             /* 1..SCENARIO_MAX_AGENTS, in file order, then added by overrides */
     scenario_agent_t agents[SCENARIO_MAX_AGENTS];
 } scenario_t;
 

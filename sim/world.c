@@ -87,11 +87,11 @@ struct world {
     int active_at_start, returns_this_tick;
     s_agent_buf_t agents[WORLD_MAX_AGENTS];
     float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
-    float *exam;   /* (k) examination weights */
-    double *probs; /* (k) scratch */
-    int32_t *page; /* (k) */
-    int32_t *page_agent; /* (k): contributing agent per position */
-    int32_t *page_src;   /* (k): position in the contributing agent's slate */
+    float *exam;                        /* (k) examination weights */
+    double *probs;                      /* (k) scratch */
+    int32_t *page;                      /* (k) */
+    int32_t *page_agent;                /* (k): contributing agent per position */
+    int32_t *page_src;                  /* (k): position in the contributing agent's slate */
     uint32_t *topic_stamp;
     uint32_t *gini_scratch;
 
@@ -320,15 +320,13 @@ void world_destroy(world_t **self_p)
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *blocks[] = {w->items,          w->emb,          w->items0,     w->emb0,
-                      w->topic_centres,  w->live,         w->born,       w->retired,
-                      w->exposure,       w->clicks,       w->page_stamp, w->gini_scratch,
-                      w->interest,       w->interest0,    w->feature_offset,
-                      w->satiation,      w->sat_tick,     w->history,    w->budget,
-                      w->satisfaction,   w->reputation,   w->active,     w->ended,
-                      w->platform,       w->consumed,     w->req_users,  w->exam,
-                      w->probs,          w->page,         w->page_agent, w->page_src,
-                      w->topic_stamp};
+    void *blocks[] = {w->items,      w->emb,          w->items0,   w->emb0,      w->topic_centres,
+                      w->live,       w->born,         w->retired,  w->exposure,  w->clicks,
+                      w->page_stamp, w->gini_scratch, w->interest, w->interest0, w->feature_offset,
+                      w->satiation,  w->sat_tick,     w->history,  w->budget,    w->satisfaction,
+                      w->reputation, w->active,       w->ended,    w->platform,  w->consumed,
+                      w->req_users,  w->exam,         w->probs,    w->page,      w->page_agent,
+                      w->page_src,   w->topic_stamp};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         free(blocks[i]);
     free(w);
@@ -633,6 +631,13 @@ int world_set_slates(world_t *w, int agent, const int32_t *slates)
     memcpy(b->slates, slates, (size_t)b->n * w->k * sizeof *slates);
     b->slates_set = true;
     return 0;
+}
+
+const int32_t *world_slates(const world_t *w, int agent)
+{
+    if (agent < 0 || agent >= w->cfg.n_agents)
+        return NULL;
+    return w->agents[agent].slates;
 }
 
 /* ---- the choice model ------------------------------------------------ */
@@ -1043,9 +1048,8 @@ const float *world_user_interest(const world_t *w, int32_t user)
 
 const float *world_user_satiation(const world_t *w, int32_t user)
 {
-    return (user >= 0 && user < w->cfg.n_users)
-               ? &w->satiation[(size_t)user * w->cfg.n_topics]
-               : NULL;
+    return (user >= 0 && user < w->cfg.n_users) ? &w->satiation[(size_t)user * w->cfg.n_topics]
+                                                : NULL;
 }
 
 bool world_user_active(const world_t *w, int32_t user)

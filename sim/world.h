@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WORLD_MAX_AGENTS 16
-#define WORLD_MAX_SLATE 256 /* items per slate */
+#define WORLD_MAX_AGENTS   16
+#define WORLD_MAX_SLATE    256      /* items per slate */
 #define WORLD_MAX_ITEM_IDS 20000000 /* item ids one episode may issue */
 
 /* Errors: 0 or one of these (negative). */
@@ -116,7 +116,7 @@ const world_config_t *world_config(const world_t *w);
  * and seeds the episode's streams from (seed, episode). */
 int world_reset(world_t *w, uint32_t episode);
 
-int world_tick(const world_t *w);    /* ticks completed in this episode */
+int world_tick(const world_t *w); /* ticks completed in this episode */
 uint32_t world_episode(const world_t *w);
 
 /* Items. Ids are stable within an episode: 0..n_items-1 at tick 0, then
@@ -165,20 +165,24 @@ int world_check_slate(const world_t *w, const int32_t *slate);
  * as world_check_slate; on error nothing is stored. */
 int world_set_slates(world_t *w, int agent, const int32_t *slates);
 
+/* The slates agent set this tick, (n, slate_size) in request order
+ * (borrowed, valid until the next world_begin_tick). */
+const int32_t *world_slates(const world_t *w, int agent);
+
 /* Per-tick figures, filled by world_end_tick. */
 typedef struct world_tick_stats {
     int tick;
-    int active_users;   /* users in a session at the start of the tick */
-    int requests;       /* pages shown (one per active user) */
-    int clicks;         /* pages with a click */
-    int session_ends;   /* sessions that ended this tick */
-    int returns;        /* users who started a session this tick */
-    int items_live;     /* live items this tick */
-    double welfare;     /* sum of utility of consumed items */
-    double ild;         /* mean intra-list diversity of this tick's pages */
-    double topics_consumed_share; /* distinct topics clicked / n_topics */
-    int agent_requests[WORLD_MAX_AGENTS]; /* requests routed to each agent */
-    int agent_clicks[WORLD_MAX_AGENTS];   /* clicks credited to each agent */
+    int active_users;                      /* users in a session at the start of the tick */
+    int requests;                          /* pages shown (one per active user) */
+    int clicks;                            /* pages with a click */
+    int session_ends;                      /* sessions that ended this tick */
+    int returns;                           /* users who started a session this tick */
+    int items_live;                        /* live items this tick */
+    double welfare;                        /* sum of utility of consumed items */
+    double ild;                            /* mean intra-list diversity of this tick's pages */
+    double topics_consumed_share;          /* distinct topics clicked / n_topics */
+    int agent_requests[WORLD_MAX_AGENTS];  /* requests routed to each agent */
+    int agent_clicks[WORLD_MAX_AGENTS];    /* clicks credited to each agent */
     double agent_reward[WORLD_MAX_AGENTS]; /* after sharing and bonus */
     double agent_regret[WORLD_MAX_AGENTS]; /* oracle click prob - own page's; 0 without oracle */
 } world_tick_stats_t;
@@ -195,12 +199,12 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats);
  * before the first tick of an episode. */
 typedef struct world_feedback {
     int n;
-    const int32_t *user_ids;     /* (n), as in the requests */
-    const int32_t *clicked;      /* (n): position in the agent's own slate credited with
-                                    the click, -1 = none */
-    const float *reward;         /* (n): own reward, 1 per credited click */
-    const uint8_t *session_end;  /* (n): 1 if the user's session ended */
-    double tick_reward;          /* the agent's reward for the tick (shared, with bonus) */
+    const int32_t *user_ids;    /* (n), as in the requests */
+    const int32_t *clicked;     /* (n): position in the agent's own slate credited with
+                                   the click, -1 = none */
+    const float *reward;        /* (n): own reward, 1 per credited click */
+    const uint8_t *session_end; /* (n): 1 if the user's session ended */
+    double tick_reward;         /* the agent's reward for the tick (shared, with bonus) */
 } world_feedback_t;
 
 const world_feedback_t *world_feedback(const world_t *w, int agent);
@@ -219,10 +223,10 @@ typedef struct world_episode_metrics {
     double mean_active_users;
     double churn; /* users whose last session ended and who did not come back / users */
     double gini, coverage, entropy, entropy_normalized;
-    double ild;            /* mean over pages */
-    double jaccard;        /* mean Jaccard of consumed sets over user pairs */
+    double ild;                 /* mean over pages */
+    double jaccard;             /* mean Jaccard of consumed sets over user pairs */
     double interest_similarity; /* mean pairwise cosine of interest vectors */
-    double hhi;            /* of market shares */
+    double hhi;                 /* of market shares */
     long agent_requests[WORLD_MAX_AGENTS];
     long agent_clicks[WORLD_MAX_AGENTS];
     double agent_reward[WORLD_MAX_AGENTS];
@@ -235,7 +239,8 @@ int world_episode_metrics(world_t *w, world_episode_metrics_t *m);
 
 /* Hidden state, for oracles, metrics and tests (borrowed). */
 const float *world_user_interest(const world_t *w, int32_t user); /* (dim) */
-const float *world_user_satiation(const world_t *w, int32_t user); /* (n_topics), as of last touch */
+const float *world_user_satiation(const world_t *w,
+                                  int32_t user); /* (n_topics), as of last touch */
 bool world_user_active(const world_t *w, int32_t user);
 int world_user_platform(const world_t *w, int32_t user); /* market: current platform */
 

@@ -133,12 +133,21 @@ static void b_envelope(buf_t *b, uint64_t major, uint64_t type, uint64_t seq, ui
     b_map(b, n_keys);
 }
 
+/* The first occurrence of needle in hay (memmem is not standard C). */
+static uint8_t *s_find_bytes(uint8_t *hay, size_t size, const void *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return hay + i;
+    return NULL;
+}
+
 /* Decoding b must fail with code; err must equal message when given, or
  * contain fragment. msg owns nothing afterwards. Frees b. */
 static void s_expect(buf_t *b, const proto_dims_t *dims, int code, const char *message,
                      const char *fragment)
 {
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     char err[PROTO_ERR_LEN];
     int rc = proto_decode(b->data, b->size, dims, &msg, err, sizeof err);
     if (rc != code || (message && strcmp(err, message) != 0) ||
@@ -149,7 +158,14 @@ static void s_expect(buf_t *b, const proto_dims_t *dims, int code, const char *m
         assert_string_equal(err, message);
     if (fragment)
         assert_non_null(strstr(err, fragment));
-    assert_null(msg.storage);
+    /* the body is zeroed; storage may stay for reuse */
+    proto_msg_t empty;
+    proto_msg_init(&empty);
+    empty.major = msg.major;
+    empty.type = msg.type;
+    empty.seq = msg.seq;
+    empty.storage = msg.storage;
+    assert_memory_equal(&msg, &empty, sizeof msg);
     proto_msg_fini(&msg);
     free(b->data);
     *b = (buf_t){0};
@@ -184,28 +200,28 @@ static void s_assert_bytes(const void *got, const void *want, size_t n)
 /* ---- byte-exact frames (the same bytes are annotated in docs/protocol.md) */
 
 static const uint8_t s_hello_bytes[] = {
-    0x94,                                     /* array of 4: the envelope */
-    0x01,                                     /* major 1 */
-    0x01,                                     /* type 1 = HELLO */
-    0x00,                                     /* seq 0 */
-    0x84,                                     /* body: map of 4 */
-    0xa5, 'm', 'i', 'n', 'o', 'r', 0x00,      /* "minor": 0 */
-    0xa4, 'n', 'a', 'm', 'e',                 /* "name": */
-    0xa3, 'u', 'c', 'b',                      /*   "ucb" */
-    0xa4, 'r', 'o', 'l', 'e',                 /* "role": */
-    0xa5, 'a', 'g', 'e', 'n', 't',            /*   "agent" */
-    0xa4, 'c', 'a', 'p', 's',                 /* "caps": */
-    0x91, 0xa5, 'j', 'o', 'i', 'n', 't',      /*   ["joint"] */
+    0x94,                                 /* array of 4: the envelope */
+    0x01,                                 /* major 1 */
+    0x01,                                 /* type 1 = HELLO */
+    0x00,                                 /* seq 0 */
+    0x84,                                 /* body: map of 4 */
+    0xa5, 'm',  'i', 'n', 'o', 'r', 0x00, /* "minor": 0 */
+    0xa4, 'n',  'a', 'm', 'e',            /* "name": */
+    0xa3, 'u',  'c', 'b',                 /*   "ucb" */
+    0xa4, 'r',  'o', 'l', 'e',            /* "role": */
+    0xa5, 'a',  'g', 'e', 'n', 't',       /*   "agent" */
+    0xa4, 'c',  'a', 'p', 's',            /* "caps": */
+    0x91, 0xa5, 'j', 'o', 'i', 'n', 't',  /*   ["joint"] */
 };
 
 static void test_hello_bytes(void **state)
 {
     (void)state;
     const char *caps[] = {"joint"};
-    proto_msg_t msg = {.type = PROTO_MSG_HELLO,
-                       .seq = 0,
-                       .hello = {.minor = 0, .name = "ucb", .role = "agent", .n_caps = 1,
-                                 .caps = caps}};
+    proto_msg_t msg = {
+        .type = PROTO_MSG_HELLO,
+        .seq = 0,
+        .hello = {.minor = 0, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
     proto_buffer_t buf;
     proto_buffer_init(&buf);
     assert_int_equal(proto_encode(&msg, &buf, NULL, 0), 0);
@@ -213,7 +229,7 @@ static void test_hello_bytes(void **state)
     assert_memory_equal(buf.data, s_hello_bytes, sizeof s_hello_bytes);
     proto_buffer_fini(&buf);
 
-    proto_msg_t got;
+    proto_msg_t got = {0};
     assert_int_equal(proto_decode(s_hello_bytes, sizeof s_hello_bytes, NULL, &got, NULL, 0), 0);
     assert_int_equal(got.type, PROTO_MSG_HELLO);
     assert_string_equal(got.hello.name, "ucb");
@@ -227,21 +243,21 @@ static void test_hello_bytes(void **state)
 static const uint8_t s_act_bytes[] = {
     0x94, 0x01, 0x05, 0x0c,                               /* [1, ACT = 5, seq 12, */
     0x84,                                                 /*  map of 4 */
-    0xa7, 'e', 'p', 'i', 's', 'o', 'd', 'e', 0x00,        /*  "episode": 0 */
-    0xa4, 't', 'i', 'c', 'k', 0x03,                       /*  "tick": 3 */
-    0xa8, 'u', 's', 'e', 'r', '_', 'i', 'd', 's',         /*  "user_ids": */
+    0xa7, 'e',  'p',  'i',  's',  'o',  'd',  'e',  0x00, /*  "episode": 0 */
+    0xa4, 't',  'i',  'c',  'k',  0x03,                   /*  "tick": 3 */
+    0xa8, 'u',  's',  'e',  'r',  '_',  'i',  'd',  's',  /*  "user_ids": */
     0x83,                                                 /*   map of 3 */
-    0xa5, 'd', 't', 'y', 'p', 'e',                        /*   "dtype": */
-    0xa5, 'i', 'n', 't', '3', '2',                        /*     "int32" */
-    0xa5, 's', 'h', 'a', 'p', 'e', 0x91, 0x01,            /*   "shape": [1] */
-    0xa4, 'd', 'a', 't', 'a', 0xc4, 0x04,                 /*   "data": bin 4 */
+    0xa5, 'd',  't',  'y',  'p',  'e',                    /*   "dtype": */
+    0xa5, 'i',  'n',  't',  '3',  '2',                    /*     "int32" */
+    0xa5, 's',  'h',  'a',  'p',  'e',  0x91, 0x01,       /*   "shape": [1] */
+    0xa4, 'd',  'a',  't',  'a',  0xc4, 0x04,             /*   "data": bin 4 */
     0x07, 0x00, 0x00, 0x00,                               /*     7 */
-    0xa6, 's', 'l', 'a', 't', 'e', 's',                   /*  "slates": */
+    0xa6, 's',  'l',  'a',  't',  'e',  's',              /*  "slates": */
     0x83,                                                 /*   map of 3 */
-    0xa5, 'd', 't', 'y', 'p', 'e',                        /*   "dtype": */
-    0xa5, 'i', 'n', 't', '3', '2',                        /*     "int32" */
-    0xa5, 's', 'h', 'a', 'p', 'e', 0x92, 0x01, 0x02,      /*   "shape": [1, 2] */
-    0xa4, 'd', 'a', 't', 'a', 0xc4, 0x08,                 /*   "data": bin 8 */
+    0xa5, 'd',  't',  'y',  'p',  'e',                    /*   "dtype": */
+    0xa5, 'i',  'n',  't',  '3',  '2',                    /*     "int32" */
+    0xa5, 's',  'h',  'a',  'p',  'e',  0x92, 0x01, 0x02, /*   "shape": [1, 2] */
+    0xa4, 'd',  'a',  't',  'a',  0xc4, 0x08,             /*   "data": bin 8 */
     0x04, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,       /*     4, 9 ] */
 };
 
@@ -249,10 +265,11 @@ static void test_act_bytes(void **state)
 {
     (void)state;
     const int32_t users[] = {7}, slates[] = {4, 9};
-    proto_msg_t msg = {.type = PROTO_MSG_ACT,
-                       .seq = 12,
-                       .act = {.episode = 0, .tick = 3, .n = 1, .slate_size = 2,
-                               .user_ids = users, .slates = slates}};
+    proto_msg_t msg = {
+        .type = PROTO_MSG_ACT,
+        .seq = 12,
+        .act = {
+            .episode = 0, .tick = 3, .n = 1, .slate_size = 2, .user_ids = users, .slates = slates}};
     proto_buffer_t buf;
     proto_buffer_init(&buf);
     assert_int_equal(proto_encode(&msg, &buf, NULL, 0), 0);
@@ -261,7 +278,7 @@ static void test_act_bytes(void **state)
     proto_buffer_fini(&buf);
 
     proto_dims_t dims = {.dim = 8, .slate_size = 2, .history_len = 5};
-    proto_msg_t got;
+    proto_msg_t got = {0};
     assert_int_equal(proto_decode(s_act_bytes, sizeof s_act_bytes, &dims, &got, NULL, 0), 0);
     assert_int_equal(got.seq, 12);
     assert_int_equal(got.act.tick, 3);
@@ -280,9 +297,13 @@ static void test_roundtrip_hello(void **state)
     const char *caps[] = {"joint", "future-cap_2"};
     proto_msg_t msg = {.type = PROTO_MSG_HELLO,
                        .seq = 1ull << 40,
-                       .hello = {.minor = 3, .name = "Lin-UCB_7", .role = "agent", .n_caps = 2,
-                                 .caps = caps, .token = "s3cret token"}};
-    proto_msg_t got;
+                       .hello = {.minor = 3,
+                                 .name = "Lin-UCB_7",
+                                 .role = "agent",
+                                 .n_caps = 2,
+                                 .caps = caps,
+                                 .token = "s3cret token"}};
+    proto_msg_t got = {0};
     s_roundtrip(&msg, NULL, &got);
     assert_int_equal(got.hello.minor, 3);
     assert_string_equal(got.hello.name, "Lin-UCB_7");
@@ -326,46 +347,55 @@ static void s_assert_space_equal(const proto_space_t *a, const proto_space_t *b)
 /* The observation space a server describes, plus one of each other kind. */
 static const uint64_t s_nvec[] = {3, 4};
 static const proto_space_t s_obs_children[] = {
-    {.kind = PROTO_SPACE_BOX, .dtype = PROTO_DTYPE_INT32, .low = 0, .high = 999, .ndim = 1,
+    {.kind = PROTO_SPACE_BOX,
+     .dtype = PROTO_DTYPE_INT32,
+     .low = 0,
+     .high = 999,
+     .ndim = 1,
      .shape = {-1}},
-    {.kind = PROTO_SPACE_BOX, .dtype = PROTO_DTYPE_FLOAT32, .low = -INFINITY, .high = INFINITY,
-     .ndim = 2, .shape = {-1, 8}},
-    {.kind = PROTO_SPACE_BOX, .dtype = PROTO_DTYPE_INT32, .low = -1, .high = 1e6, .ndim = 2,
+    {.kind = PROTO_SPACE_BOX,
+     .dtype = PROTO_DTYPE_FLOAT32,
+     .low = -INFINITY,
+     .high = INFINITY,
+     .ndim = 2,
+     .shape = {-1, 8}},
+    {.kind = PROTO_SPACE_BOX,
+     .dtype = PROTO_DTYPE_INT32,
+     .low = -1,
+     .high = 1e6,
+     .ndim = 2,
      .shape = {-1, 5}},
     {.kind = PROTO_SPACE_DISCRETE, .n = 4},
     {.kind = PROTO_SPACE_MULTI_DISCRETE, .n_nvec = 2, .nvec = s_nvec},
 };
-static const char *const s_obs_names[] = {"user_ids", "features", "history", "segment",
-                                          "topics"};
-static const proto_space_t s_obs = {.kind = PROTO_SPACE_DICT,
-                                    .n_spaces = 5,
-                                    .names = s_obs_names,
-                                    .spaces = s_obs_children};
+static const char *const s_obs_names[] = {"user_ids", "features", "history", "segment", "topics"};
+static const proto_space_t s_obs = {
+    .kind = PROTO_SPACE_DICT, .n_spaces = 5, .names = s_obs_names, .spaces = s_obs_children};
 static const proto_space_t s_act_space = {.kind = PROTO_SPACE_SLATE, .n = 1000, .k = 5};
 
 static void test_roundtrip_welcome(void **state)
 {
     (void)state;
     const char *agents[] = {"random", "ucb", "maddpg-0"};
-    proto_msg_t msg = {.type = PROTO_MSG_WELCOME,
-                       .seq = 0,
-                       .welcome = {.agent_index = 2,
-                                   .n_agents = 3,
-                                   .agents = agents,
-                                   .seed = 0xfedcba9876543210ull,
-                                   .mode = PROTO_MODE_FEED,
-                                   .slate_size = 5,
-                                   .dim = 8,
-                                   .n_topics = 10,
-                                   .history_len = 5,
-                                   .ticks = 200,
-                                   .episodes = 3,
-                                   .observation_space = &s_obs,
-                                   .action_space = &s_act_space,
-                                   .limits = {.deadline_ms = 50,
-                                              .max_batch = 1024,
-                                              .max_message_bytes = 1ull << 26}}};
-    proto_msg_t got;
+    proto_msg_t msg = {
+        .type = PROTO_MSG_WELCOME,
+        .seq = 0,
+        .welcome = {
+            .agent_index = 2,
+            .n_agents = 3,
+            .agents = agents,
+            .seed = 0xfedcba9876543210ull,
+            .mode = PROTO_MODE_FEED,
+            .slate_size = 5,
+            .dim = 8,
+            .n_topics = 10,
+            .history_len = 5,
+            .ticks = 200,
+            .episodes = 3,
+            .observation_space = &s_obs,
+            .action_space = &s_act_space,
+            .limits = {.deadline_ms = 50, .max_batch = 1024, .max_message_bytes = 1ull << 26}}};
+    proto_msg_t got = {0};
     s_roundtrip(&msg, NULL, &got);
     const proto_welcome_t *w = &got.welcome;
     assert_int_equal(w->agent_index, 2);
@@ -390,8 +420,8 @@ static void test_roundtrip_welcome(void **state)
 static const int32_t s_ids[] = {0, 5, 17};
 static const int32_t s_topics[] = {2, 0, 9};
 static const int32_t s_providers[] = {1, 1, 4};
-static const float s_emb[3 * 4] = {0.5f, -0.25f, 1e-30f, 3.0f,  0, 1, 2, 3,
-                                   -1e30f, 7.5f,  0.125f, -0.0f};
+static const float s_emb[3 * 4] = {0.5f, -0.25f, 1e-30f, 3.0f, 0,      1,
+                                   2,    3,      -1e30f, 7.5f, 0.125f, -0.0f};
 
 static void s_assert_items(const proto_items_t *a, const proto_items_t *b)
 {
@@ -410,9 +440,13 @@ static void test_roundtrip_catalog(void **state)
                        .seq = 9,
                        .catalog = {.episode = 2,
                                    .tick = 0,
-                                   .items = {.n = 3, .dim = 4, .ids = s_ids, .topics = s_topics,
-                                             .providers = s_providers, .embeddings = s_emb}}};
-    proto_msg_t got;
+                                   .items = {.n = 3,
+                                             .dim = 4,
+                                             .ids = s_ids,
+                                             .topics = s_topics,
+                                             .providers = s_providers,
+                                             .embeddings = s_emb}}};
+    proto_msg_t got = {0};
     proto_dims_t dims = {.dim = 4, .slate_size = 5, .history_len = 2};
     s_roundtrip(&msg, &dims, &got);
     assert_int_equal(got.catalog.episode, 2);
@@ -435,22 +469,32 @@ static void test_roundtrip_step(void **state)
         features[i] = (float)i / 7.0f - 0.5f;
     const int32_t history[3 * 2] = {5, -1, -1, -1, 17, 0};
     const int32_t retired[] = {3, 8};
-    proto_msg_t msg = {
-        .type = PROTO_MSG_STEP,
-        .seq = 77,
-        .step = {.episode = 1,
-                 .tick = 9,
-                 .deadline_ms = 50,
-                 .feedback = {.n = 2, .user_ids = fb_users, .clicked = clicked, .reward = reward,
-                              .session_end = ended},
-                 .tick_reward = 1.25,
-                 .requests = {.n = 3, .dim = 4, .history_len = 2, .user_ids = users,
-                              .features = features, .history = history},
-                 .born = {.n = 1, .dim = 4, .ids = s_ids + 2, .topics = s_topics + 2,
-                          .providers = s_providers + 2, .embeddings = s_emb + 8},
-                 .n_retired = 2,
-                 .retired = retired}};
-    proto_msg_t got;
+    proto_msg_t msg = {.type = PROTO_MSG_STEP,
+                       .seq = 77,
+                       .step = {.episode = 1,
+                                .tick = 9,
+                                .deadline_ms = 50,
+                                .feedback = {.n = 2,
+                                             .user_ids = fb_users,
+                                             .clicked = clicked,
+                                             .reward = reward,
+                                             .session_end = ended},
+                                .tick_reward = 1.25,
+                                .requests = {.n = 3,
+                                             .dim = 4,
+                                             .history_len = 2,
+                                             .user_ids = users,
+                                             .features = features,
+                                             .history = history},
+                                .born = {.n = 1,
+                                         .dim = 4,
+                                         .ids = s_ids + 2,
+                                         .topics = s_topics + 2,
+                                         .providers = s_providers + 2,
+                                         .embeddings = s_emb + 8},
+                                .n_retired = 2,
+                                .retired = retired}};
+    proto_msg_t got = {0};
     proto_dims_t dims = {.dim = 4, .slate_size = 5, .history_len = 2};
     s_roundtrip(&msg, &dims, &got);
     const proto_step_t *s = &got.step;
@@ -494,11 +538,12 @@ static void test_roundtrip_act_and_joint(void **state)
     (void)state;
     const int32_t users[] = {3, 1, 2};
     const int32_t slates[3 * 2] = {10, 11, 12, 13, 0, 99};
-    proto_msg_t act = {.type = PROTO_MSG_ACT,
-                       .seq = 4,
-                       .act = {.episode = 1, .tick = 2, .n = 3, .slate_size = 2,
-                               .user_ids = users, .slates = slates}};
-    proto_msg_t got;
+    proto_msg_t act = {
+        .type = PROTO_MSG_ACT,
+        .seq = 4,
+        .act = {
+            .episode = 1, .tick = 2, .n = 3, .slate_size = 2, .user_ids = users, .slates = slates}};
+    proto_msg_t got = {0};
     s_roundtrip(&act, NULL, &got);
     assert_int_equal(got.act.n, 3);
     assert_int_equal(got.act.slate_size, 2);
@@ -516,8 +561,15 @@ static void test_roundtrip_act_and_joint(void **state)
     const float features[3 * 2] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
     const int32_t clicked[] = {1, -1, 0};
     proto_joint_agent_t agents[2] = {
-        {.agent_index = 0, .n = 3, .dim = 2, .slate_size = 2, .user_ids = users,
-         .features = features, .slates = slates, .clicked = clicked, .reward = -0.5},
+        {.agent_index = 0,
+         .n = 3,
+         .dim = 2,
+         .slate_size = 2,
+         .user_ids = users,
+         .features = features,
+         .slates = slates,
+         .clicked = clicked,
+         .reward = -0.5},
         {.agent_index = 1, .n = 0, .dim = 2, .slate_size = 2, .reward = 2.0},
     };
     proto_msg_t joint = {.type = PROTO_MSG_JOINT,
@@ -544,7 +596,7 @@ static void test_roundtrip_act_and_joint(void **state)
 static void test_roundtrip_small_messages(void **state)
 {
     (void)state;
-    proto_msg_t got;
+    proto_msg_t got = {0};
     const int32_t users[] = {4};
     const int32_t clicked[] = {0};
     const float reward[] = {1.0f};
@@ -556,8 +608,10 @@ static void test_roundtrip_small_messages(void **state)
                                        .reward = 123.5,
                                        .requests = 5000000000ull,
                                        .clicks = 1234,
-                                       .feedback = {.n = 1, .user_ids = users,
-                                                    .clicked = clicked, .reward = reward,
+                                       .feedback = {.n = 1,
+                                                    .user_ids = users,
+                                                    .clicked = clicked,
+                                                    .reward = reward,
                                                     .session_end = ended},
                                        .tick_reward = 0.75}};
     s_roundtrip(&end, NULL, &got);
@@ -583,10 +637,10 @@ static void test_roundtrip_small_messages(void **state)
         proto_msg_fini(&got);
     }
 
-    proto_msg_t error = {.type = PROTO_MSG_ERROR,
-                         .seq = 6,
-                         .error = {.code = PROTO_EDEADLINE, .message = "tick 9: no ACT in 50 ms",
-                                   .fatal = false}};
+    proto_msg_t error = {
+        .type = PROTO_MSG_ERROR,
+        .seq = 6,
+        .error = {.code = PROTO_EDEADLINE, .message = "tick 9: no ACT in 50 ms", .fatal = false}};
     s_roundtrip(&error, NULL, &got);
     assert_int_equal(got.error.code, PROTO_EDEADLINE);
     assert_string_equal(got.error.message, "tick 9: no ACT in 50 ms");
@@ -594,8 +648,8 @@ static void test_roundtrip_small_messages(void **state)
     assert_false(got.error.has_ref_seq);
     proto_msg_fini(&got);
 
-    error.error = (proto_error_t){.code = PROTO_EVERSION, .message = "", .fatal = true,
-                                  .has_ref_seq = true, .ref_seq = 0};
+    error.error = (proto_error_t){
+        .code = PROTO_EVERSION, .message = "", .fatal = true, .has_ref_seq = true, .ref_seq = 0};
     s_roundtrip(&error, NULL, &got);
     assert_int_equal(got.error.code, PROTO_EVERSION);
     assert_string_equal(got.error.message, "");
@@ -622,6 +676,70 @@ static void test_buffer_is_reused(void **state)
     assert_null(buf.data);
 }
 
+static void test_decode_reuses_storage(void **state)
+{
+    (void)state;
+    static int32_t users[512];
+    static float features[512 * 8]; /* 16 KiB: more than a small STEP's first chunk */
+    for (int i = 0; i < 512; i++)
+        users[i] = i;
+    for (int i = 0; i < 512 * 8; i++)
+        features[i] = (float)i;
+    proto_msg_t step = {.type = PROTO_MSG_STEP,
+                        .step = {.requests = {.n = 512,
+                                              .dim = 8,
+                                              .history_len = 0,
+                                              .user_ids = users,
+                                              .features = features},
+                                 .born = {.dim = 8}}};
+    proto_buffer_t big, small;
+    proto_buffer_init(&big);
+    proto_buffer_init(&small);
+    assert_int_equal(proto_encode(&step, &big, NULL, 0), 0);
+    step.step.requests.n = 2;
+    assert_int_equal(proto_encode(&step, &small, NULL, 0), 0);
+
+    /* one message decoded into again and again keeps its storage */
+    proto_msg_t msg;
+    proto_msg_init(&msg);
+    assert_int_equal(proto_decode(big.data, big.size, NULL, &msg, NULL, 0), 0);
+    const proto_storage_t *storage = msg.storage;
+    assert_non_null(storage);
+    for (int i = 0; i < 10; i++) {
+        const proto_buffer_t *b = i % 2 ? &big : &small;
+        assert_int_equal(proto_decode(b->data, b->size, NULL, &msg, NULL, 0), 0);
+        assert_ptr_equal(msg.storage, storage);
+        assert_int_equal(msg.step.requests.n, i % 2 ? 512 : 2);
+        assert_true(msg.step.requests.features[2 * 8 - 1] == 15.0f);
+    }
+    /* an error in between keeps the storage, and decoding goes on */
+    uint8_t junk = 0xc1;
+    assert_int_equal(proto_decode(&junk, 1, NULL, &msg, NULL, 0), PROTO_EMALFORMED);
+    assert_ptr_equal(msg.storage, storage);
+    assert_int_equal(msg.step.requests.n, 0);
+    assert_int_equal(proto_decode(big.data, big.size, NULL, &msg, NULL, 0), 0);
+    assert_int_equal(msg.step.requests.user_ids[511], 511);
+
+    /* a small first decode grows into several chunks, then becomes one */
+    proto_msg_t grown;
+    proto_msg_init(&grown);
+    assert_int_equal(proto_decode(small.data, small.size, NULL, &grown, NULL, 0), 0);
+    storage = grown.storage;
+    assert_int_equal(proto_decode(big.data, big.size, NULL, &grown, NULL, 0), 0);
+    assert_ptr_not_equal(grown.storage, storage); /* a second chunk */
+    assert_int_equal(proto_decode(big.data, big.size, NULL, &grown, NULL, 0), 0);
+    storage = grown.storage; /* one chunk for all */
+    assert_int_equal(proto_decode(big.data, big.size, NULL, &grown, NULL, 0), 0);
+    assert_ptr_equal(grown.storage, storage);
+    assert_memory_equal(grown.step.requests.features, features, sizeof features);
+
+    proto_msg_fini(&grown);
+    proto_msg_fini(&msg);
+    assert_null(msg.storage);
+    proto_buffer_fini(&big);
+    proto_buffer_fini(&small);
+}
+
 /* ---- malformed frames ----------------------------------------------- */
 
 static void test_truncated_and_trailing(void **state)
@@ -632,8 +750,11 @@ static void test_truncated_and_trailing(void **state)
     const float features[2 * 3] = {1, 2, 3, 4, 5, 6};
     const int32_t history[2] = {-1, 7};
     proto_msg_t step = {.type = PROTO_MSG_STEP,
-                        .step = {.requests = {.n = 2, .dim = 3, .history_len = 1,
-                                              .user_ids = users, .features = features,
+                        .step = {.requests = {.n = 2,
+                                              .dim = 3,
+                                              .history_len = 1,
+                                              .user_ids = users,
+                                              .features = features,
                                               .history = history},
                                  .born = {.dim = 3}}};
     proto_buffer_t enc;
@@ -642,7 +763,7 @@ static void test_truncated_and_trailing(void **state)
     for (size_t len = 0; len < enc.size; len++) {
         buf_t b = {0};
         b_put(&b, enc.data, len);
-        s_expect(&b, NULL, PROTO_EMALFORMED, NULL, "truncated");
+        s_expect(&b, NULL, PROTO_EMALFORMED, NULL, NULL);
     }
     buf_t b = {0};
     b_put(&b, enc.data, enc.size);
@@ -667,7 +788,6 @@ static void test_huge_declared_lengths(void **state)
         {0xdf, 0xff, 0xff, 0xff, 0xff}, /* map32 */
         {0xdb, 0xff, 0xff, 0xff, 0xff}, /* str32 of 4 GB */
         {0xc6, 0xff, 0xff, 0xff, 0xff}, /* bin32 */
-        {0xc9, 0xff, 0xff, 0xff, 0xff}, /* ext32 (its type byte is missing too) */
     };
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
         buf_t b = {0};
@@ -675,6 +795,8 @@ static void test_huge_declared_lengths(void **state)
         s_expect(&b, NULL, PROTO_EMALFORMED, NULL, "only 0 bytes left");
     }
     buf_t b = {0};
+    b_put(&b, (const uint8_t[]){0xc9, 0xff, 0xff, 0xff, 0xff, 0x01}, 6); /* ext32 */
+    s_expect(&b, NULL, PROTO_EMALFORMED, NULL, "ext at byte 0 declares 4294967295 bytes");
     b_put(&b, headers[0], 5);
     s_expect(&b, NULL, PROTO_EMALFORMED,
              "envelope: array at byte 0 declares 4294967295 elements, only 0 bytes left", NULL);
@@ -685,7 +807,7 @@ static void test_huge_declared_lengths(void **state)
     b_uint(&b, 1);
     b_str(&b, "x");
     b_put(&b, headers[1], 5);
-    s_expect(&b, NULL, PROTO_EMALFORMED, NULL, "map at byte 17 declares 4294967295 elements");
+    s_expect(&b, NULL, PROTO_EMALFORMED, NULL, "map at byte 14 declares 4294967295 elements");
 
     /* a map of n pairs needs 2n bytes, not n */
     b_map(&b, 2);
@@ -737,7 +859,7 @@ static void test_nesting_and_size_limits(void **state)
     /* over the byte cap: refused before a byte is read */
     uint8_t *big = calloc(PROTO_MAX_MESSAGE_BYTES + 1u, 1);
     assert_non_null(big);
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     char err[PROTO_ERR_LEN];
     assert_int_equal(proto_decode(big, PROTO_MAX_MESSAGE_BYTES + 1u, NULL, &msg, err, sizeof err),
                      PROTO_ETOOBIG);
@@ -745,8 +867,10 @@ static void test_nesting_and_size_limits(void **state)
 
     /* and the encoder will not produce one */
     proto_msg_t act = {.type = PROTO_MSG_ACT,
-                       .act = {.n = PROTO_MAX_MESSAGE_BYTES / 8, .slate_size = 1,
-                               .user_ids = (const int32_t *)big, .slates = (const int32_t *)big}};
+                       .act = {.n = PROTO_MAX_MESSAGE_BYTES / 8,
+                               .slate_size = 1,
+                               .user_ids = (const int32_t *)big,
+                               .slates = (const int32_t *)big}};
     proto_buffer_t enc;
     proto_buffer_init(&enc);
     assert_int_equal(proto_encode(&act, &enc, err, sizeof err), PROTO_ETOOBIG);
@@ -787,7 +911,7 @@ static void test_envelope(void **state)
 static void test_version_and_unknown_type(void **state)
 {
     (void)state;
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     char err[PROTO_ERR_LEN];
     buf_t b = {0};
     /* a HELLO from a major-2 agent: refused, both versions reported */
@@ -798,8 +922,24 @@ static void test_version_and_unknown_type(void **state)
     assert_int_equal(msg.major, 2);
     assert_int_equal(msg.type, PROTO_MSG_HELLO);
     assert_int_equal(msg.seq, 7);
-    assert_null(msg.storage);
     assert_string_equal(err, "envelope: protocol major version 2 received, this side speaks 1");
+    free(b.data);
+    b = (buf_t){0};
+
+    /* an ERROR reads the same in every version: a major-2 server's refusal */
+    b_envelope(&b, 2, PROTO_MSG_ERROR, 0, 3);
+    b_str(&b, "code");
+    b_byte(&b, 0xfa); /* -6 */
+    b_str(&b, "message");
+    b_str(&b, "protocol major version 1 received, this side speaks 2");
+    b_str(&b, "fatal");
+    b_byte(&b, 0xc3);
+    assert_int_equal(proto_decode(b.data, b.size, NULL, &msg, err, sizeof err), 0);
+    assert_int_equal(msg.major, 2);
+    assert_int_equal(msg.error.code, PROTO_EVERSION);
+    assert_true(msg.error.fatal);
+    assert_string_equal(msg.error.message, "protocol major version 1 received, this side speaks 2");
+    proto_msg_fini(&msg);
     free(b.data);
     b = (buf_t){0};
 
@@ -825,7 +965,8 @@ static void test_version_and_unknown_type(void **state)
     assert_string_equal(proto_type_name(PROTO_MSG_EPISODE_END), "EPISODE_END");
 }
 
-/* An ACT for dims k = 5 with the given changes: tick written by tick_fn. */
+/* An ACT of 3 requests without key skip (NULL: all keys), its slates of
+ * width k and dtype. */
 static void b_act(buf_t *b, const char *skip, uint32_t k, const char *dtype)
 {
     int32_t users[3] = {1, 2, 3}, slates[3 * 6] = {0};
@@ -854,7 +995,7 @@ static void test_fields(void **state)
     const proto_dims_t dims = {.dim = 8, .slate_size = 5, .history_len = 5};
     buf_t b = {0};
     b_act(&b, NULL, 5, "int32");
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     assert_int_equal(proto_decode(b.data, b.size, &dims, &msg, NULL, 0), 0);
     proto_msg_fini(&msg);
     free(b.data);
@@ -881,25 +1022,25 @@ static void test_fields(void **state)
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.slates: missing", NULL);
 
     /* wrong types */
-    int32_t users[2] = {1, 2};
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    int32_t users[2] = {1, 2}, users3[3] = {1, 2, 3};
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 2);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
     b_str(&b, "3");
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.tick: expected uint, got str", NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 2);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 1);
     b_str(&b, "episode");
     b_f64(&b, 1.0);
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.episode: expected uint, got float64", NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 2);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
     b_uint(&b, 1ull << 32);
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.tick: 4294967296 is out of range (max 4294967295)",
              NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
@@ -908,20 +1049,19 @@ static void test_fields(void **state)
     b_array(&b, 2);
     b_uint(&b, 1);
     b_uint(&b, 2);
-    s_expect(&b, &dims, PROTO_EFIELD,
-             "ACT.user_ids: expected typed array int32 (n), got array", NULL);
+    s_expect(&b, &dims, PROTO_EFIELD, "ACT.user_ids: expected typed array int32 (n), got array",
+             NULL);
 
     /* typed array internals: data length, shape entries, data type */
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
     b_uint(&b, 0);
     b_str(&b, "user_ids");
     b_typed(&b, "int32", 3, -1, users, 8);
-    s_expect(&b, &dims, PROTO_EFIELD, "ACT.user_ids: data holds 8 bytes, int32 (3) needs 12",
-             NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    s_expect(&b, &dims, PROTO_EFIELD, "ACT.user_ids: data holds 8 bytes, int32 (3) needs 12", NULL);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
@@ -936,7 +1076,7 @@ static void test_fields(void **state)
     b_str(&b, "data");
     b_bin(&b, users, 8);
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.user_ids.shape: entry 0 is not a uint32 size", NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
@@ -952,13 +1092,13 @@ static void test_fields(void **state)
     b_strn(&b, (const char *)users, 8);
     s_expect(&b, &dims, PROTO_EFIELD,
              "ACT.user_ids.data: expected bin (little-endian elements), got str", NULL);
-    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
+    b_envelope(&b, 1, PROTO_MSG_ACT, 0, 3);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
     b_uint(&b, 0);
     b_str(&b, "user_ids");
-    b_map(&b, 3);
+    b_map(&b, 2);
     b_str(&b, "dtype");
     b_str(&b, "int32");
     b_str(&b, "shape");
@@ -966,14 +1106,14 @@ static void test_fields(void **state)
     for (int i = 0; i < 5; i++)
         b_uint(&b, 1);
     s_expect(&b, &dims, PROTO_EFIELD, "ACT.user_ids.shape: 5 entries, more than 4", NULL);
-    /* shape sizes whose product overflows 64 bits are a length mismatch */
+    /* huge shape sizes are a length mismatch, nothing more */
     b_envelope(&b, 1, PROTO_MSG_ACT, 0, 4);
     b_str(&b, "episode");
     b_uint(&b, 0);
     b_str(&b, "tick");
     b_uint(&b, 0);
     b_str(&b, "user_ids");
-    b_typed(&b, "int32", 3, -1, users, 8);
+    b_typed(&b, "int32", 3, -1, users3, 12);
     b_str(&b, "slates");
     b_map(&b, 3);
     b_str(&b, "dtype");
@@ -984,7 +1124,8 @@ static void test_fields(void **state)
     b_uint(&b, 0xfffffffe);
     b_str(&b, "data");
     b_bin(&b, users, 8);
-    s_expect(&b, NULL, PROTO_EFIELD, NULL, "user_ids: data holds 8 bytes");
+    s_expect(&b, NULL, PROTO_EFIELD,
+             "ACT.slates: data holds 8 bytes, int32 (3, 4294967294) needs 51539607528", NULL);
 }
 
 static void test_strings_names_and_keys(void **state)
@@ -1005,7 +1146,7 @@ static void test_strings_names_and_keys(void **state)
     b_uint(&b, 42);
     b_uint(&b, 5); /* a non-str key: ignored too */
     b_uint(&b, 6);
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     assert_int_equal(proto_decode(b.data, b.size, NULL, &msg, NULL, 0), 0);
     assert_int_equal(msg.ping.nonce, 42);
     proto_msg_fini(&msg);
@@ -1021,10 +1162,11 @@ static void test_strings_names_and_keys(void **state)
     s_expect(&b, NULL, PROTO_EFIELD, "PING.nonce: key given twice", NULL);
 
     /* names: charset, length, NUL */
-    static const char *const bad_names[] = {"", "bad name", "caf\xc3\xa9",
-                                            "a123456789012345678901234567890123456789012345678901"
-                                            "2345678901"};
-    for (size_t i = 0; i < 4; i++) {
+    char long_name[PROTO_MAX_NAME + 2];
+    memset(long_name, 'x', PROTO_MAX_NAME + 1);
+    long_name[PROTO_MAX_NAME + 1] = '\0';
+    const char *const bad_names[] = {"", "bad name", "caf\xc3\xa9", "tab\t", long_name};
+    for (size_t i = 0; i < 5; i++) {
         b_envelope(&b, 1, PROTO_MSG_HELLO, 0, 4);
         b_str(&b, "minor");
         b_uint(&b, 0);
@@ -1036,7 +1178,7 @@ static void test_strings_names_and_keys(void **state)
         b_array(&b, 0);
         s_expect(&b, NULL, PROTO_EFIELD, NULL, "HELLO.name: \"");
     }
-    b_envelope(&b, 1, PROTO_MSG_HELLO, 0, 4);
+    b_envelope(&b, 1, PROTO_MSG_HELLO, 0, 2);
     b_str(&b, "minor");
     b_uint(&b, 0);
     b_str(&b, "name");
@@ -1101,8 +1243,11 @@ static void test_welcome_checks(void **state)
     char err[PROTO_ERR_LEN];
     proto_buffer_init(&enc);
     const char *agents[] = {"a", "b"};
-    proto_welcome_t good = {.agent_index = 1, .n_agents = 2, .agents = agents,
-                            .mode = PROTO_MODE_MARKET, .observation_space = &s_obs,
+    proto_welcome_t good = {.agent_index = 1,
+                            .n_agents = 2,
+                            .agents = agents,
+                            .mode = PROTO_MODE_MARKET,
+                            .observation_space = &s_obs,
                             .action_space = &s_act_space};
     proto_msg_t msg = {.type = PROTO_MSG_WELCOME, .welcome = good};
     assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), 0);
@@ -1113,15 +1258,19 @@ static void test_welcome_checks(void **state)
 
     /* spaces: a Box with inverted bounds, a Slate picking more than n,
      * Dicts nested five deep */
-    proto_space_t box = {.kind = PROTO_SPACE_BOX, .dtype = PROTO_DTYPE_FLOAT32, .low = 1,
-                         .high = 0, .ndim = 1, .shape = {3}};
+    proto_space_t box = {.kind = PROTO_SPACE_BOX,
+                         .dtype = PROTO_DTYPE_FLOAT32,
+                         .low = 1,
+                         .high = 0,
+                         .ndim = 1,
+                         .shape = {3}};
     const char *names[] = {"inner"};
     proto_space_t dict = {.kind = PROTO_SPACE_DICT, .n_spaces = 1, .names = names, .spaces = &box};
     msg.welcome = good;
     msg.welcome.observation_space = &dict;
     assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
-    assert_string_equal(err,
-                        "WELCOME.observation_space.spaces.inner: bounds [1, 0] are not an interval");
+    assert_string_equal(
+        err, "WELCOME.observation_space.spaces.inner: bounds [1, 0] are not an interval");
     proto_space_t slate = {.kind = PROTO_SPACE_SLATE, .n = 3, .k = 4};
     msg.welcome = good;
     msg.welcome.action_space = &slate;
@@ -1129,7 +1278,9 @@ static void test_welcome_checks(void **state)
     assert_string_equal(err, "WELCOME.action_space.k: 4 picks out of n = 3");
     proto_space_t nest[5];
     for (int i = 0; i < 5; i++)
-        nest[i] = (proto_space_t){.kind = PROTO_SPACE_DICT, .n_spaces = i < 4, .names = names,
+        nest[i] = (proto_space_t){.kind = PROTO_SPACE_DICT,
+                                  .n_spaces = i < 4,
+                                  .names = names,
                                   .spaces = &nest[i + 1 < 5 ? i + 1 : i]};
     msg.welcome = good;
     msg.welcome.observation_space = &nest[0];
@@ -1143,8 +1294,8 @@ static void test_welcome_checks(void **state)
     assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), 0);
     buf_t b = {0};
     b_put(&b, enc.data, enc.size);
-    /* "n_agents": 2 is packed as a5.. wait: find the byte after the key */
-    uint8_t *key = memmem(b.data, b.size, "\xa8n_agents", 9);
+    /* "n_agents" (fixstr of 8) is followed by its value, fixint 2 */
+    uint8_t *key = s_find_bytes(b.data, b.size, "\xa8n_agents", 9);
     assert_non_null(key);
     assert_int_equal(key[9], 2);
     key[9] = 3;
@@ -1152,7 +1303,7 @@ static void test_welcome_checks(void **state)
 
     /* and an unknown space type */
     b_put(&b, enc.data, enc.size);
-    uint8_t *kind = memmem(b.data, b.size, "\xa5Slate", 6);
+    uint8_t *kind = s_find_bytes(b.data, b.size, "\xa5Slate", 6);
     assert_non_null(kind);
     memcpy(kind + 1, "Slath", 5);
     s_expect(&b, NULL, PROTO_EFIELD, "WELCOME.action_space.type: unknown value \"Slath\"", NULL);
@@ -1213,10 +1364,10 @@ static void test_nonfinite(void **state)
     buf_t ok = {0};
     b_put(&ok, b.data, b.size);
     float finite = 2.0f;
-    uint8_t *nan_at = memmem(ok.data, ok.size, &features[1], 4);
+    uint8_t *nan_at = s_find_bytes(ok.data, ok.size, &features[1], 4);
     assert_non_null(nan_at);
     memcpy(nan_at, &finite, 4);
-    proto_msg_t msg;
+    proto_msg_t msg = {0};
     assert_int_equal(proto_decode(ok.data, ok.size, NULL, &msg, err, sizeof err), 0);
     assert_true(msg.step.requests.features[1] == 2.0f);
     proto_msg_fini(&msg);
@@ -1229,7 +1380,7 @@ static void test_nonfinite(void **state)
     assert_int_equal(proto_encode(&joint, &enc, err, sizeof err), 0);
     b_put(&b, enc.data, enc.size);
     uint8_t one[9] = {0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}; /* float64 1.0 */
-    uint8_t *at = memmem(b.data, b.size, one, 9);
+    uint8_t *at = s_find_bytes(b.data, b.size, one, 9);
     assert_non_null(at);
     at[1] = 0x7f; /* +inf: 0x7ff0000000000000 */
     s_expect(&b, NULL, PROTO_ENONFINITE, "JOINT.agents[0].reward: infinite", NULL);
@@ -1242,9 +1393,11 @@ static void test_nonfinite(void **state)
     const float reward[2] = {1.0f, INFINITY};
     const int32_t two[2] = {1, 2};
     const uint8_t ended[2] = {0, 0};
-    proto_msg_t end = {.type = PROTO_MSG_EPISODE_END,
-                       .episode_end = {.feedback = {.n = 2, .user_ids = two, .clicked = two,
-                                                    .reward = reward, .session_end = ended}}};
+    proto_msg_t end = {
+        .type = PROTO_MSG_EPISODE_END,
+        .episode_end = {
+            .feedback = {
+                .n = 2, .user_ids = two, .clicked = two, .reward = reward, .session_end = ended}}};
     assert_int_equal(proto_encode(&end, &enc, err, sizeof err), PROTO_ENONFINITE);
     assert_string_equal(err, "EPISODE_END.feedback.reward: element 1 is infinite");
     proto_buffer_fini(&enc);
@@ -1286,6 +1439,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_act_and_joint),
         cmocka_unit_test(test_roundtrip_small_messages),
         cmocka_unit_test(test_buffer_is_reused),
+        cmocka_unit_test(test_decode_reuses_storage),
         cmocka_unit_test(test_truncated_and_trailing),
         cmocka_unit_test(test_huge_declared_lengths),
         cmocka_unit_test(test_nesting_and_size_limits),

@@ -287,8 +287,9 @@ static void test_section_and_key_errors(void **state)
                    "x.ini:1: [agents.bob]: unknown section (did you mean [agent.bob]?)");
     s_expect_error("[agent]\n", NULL, 0, SCENARIO_EINVAL,
                    "x.ini:1: [agent]: unknown section (did you mean [agent.NAME]?)");
-    s_expect_error("[foo]\n", NULL, 0, SCENARIO_EINVAL,
-                   "x.ini:1: [foo]: unknown section (known: [run], [world], [agent.NAME])");
+    s_expect_error(
+        "[foo]\n", NULL, 0, SCENARIO_EINVAL,
+        "x.ini:1: [foo]: unknown section (known: [run], [world], [server], [agent.NAME])");
     s_expect_error("[world]\nn_user = 5\n", NULL, 0, SCENARIO_EINVAL,
                    "x.ini:2: [world] n_user: unknown key (did you mean n_users?)");
     s_expect_error("[run]\nsed = 5\n", NULL, 0, SCENARIO_EINVAL,
@@ -629,6 +630,24 @@ static void test_strerror(void **state)
     }
 }
 
+static void test_server_section(void **state)
+{
+    (void)state;
+    static scenario_t sc;
+    s_load_ok(&sc, s_agent, NULL, 0);
+    assert_int_equal(sc.server.deadline_ms, SCENARIO_DEFAULT_DEADLINE_MS);
+    assert_int_equal(sc.server.hello_timeout_ms, SCENARIO_DEFAULT_HELLO_TIMEOUT_MS);
+    const char *set[] = {"server.hello_timeout_ms=500"};
+    s_load_ok(&sc, "[server]\ndeadline_ms = 250\n[agent.a]\npolicy = random\n", set, 1);
+    assert_int_equal(sc.server.deadline_ms, 250);
+    assert_int_equal(sc.server.hello_timeout_ms, 500);
+    s_expect_error("[server]\ndeadline_ms = 0\n[agent.a]\npolicy = random\n", NULL, 0,
+                   SCENARIO_EINVAL, "x.ini:2: [server] deadline_ms: 0 is out of range [1, 600000]");
+    s_expect_error("[server]\ndeadline_mss = 5\n[agent.a]\npolicy = random\n", NULL, 0,
+                   SCENARIO_EINVAL,
+                   "x.ini:2: [server] deadline_mss: unknown key (did you mean deadline_ms?)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_write_then_load_round_trips),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_server_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,145 @@
+/* ZeroMQ socket helpers (transport.h). */
+#include "transport.h"
+
+#include "protocol.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+static void *s_socket(void *ctx, int type, const char *endpoint, bool bind, char *err,
+                      size_t err_len)
+{
+    void *sock = zmq_socket(ctx, type);
+    if (!sock) {
+        snprintf(err, err_len, "cannot create a socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    int64_t max_size = PROTO_MAX_MESSAGE_BYTES;
+    int linger = 0, one = 1, hwm = 1000;
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (type == ZMQ_ROUTER)
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (type == ZMQ_PUB)
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (type == ZMQ_SUB)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    int rc = bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot %s %s: %s", bind ? "bind" : "connect to", endpoint,
+                 zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    return sock;
+}
+
+void *transport_router(void *ctx, const char *endpoint, char *err, size_t err_len)
+{
+    return s_socket(ctx, ZMQ_ROUTER, endpoint, true, err, err_len);
+}
+
+void *transport_dealer(void *ctx, const char *endpoint, char *err, size_t err_len)
+{
+    return s_socket(ctx, ZMQ_DEALER, endpoint, false, err, err_len);
+}
+
+void *transport_pub(void *ctx, const char *endpoint, char *err, size_t err_len)
+{
+    return s_socket(ctx, ZMQ_PUB, endpoint, true, err, err_len);
+}
+
+void *transport_sub(void *ctx, const char *endpoint, char *err, size_t err_len)
+{
+    return s_socket(ctx, ZMQ_SUB, endpoint, false, err, err_len);
+}
+
+int transport_send(void *socket, const void *data, size_t size, int flags)
+{
+    return zmq_send(socket, data, size, flags) < 0 ? -1 : 0;
+}
+
+int transport_send_to(void *router, const void *identity, size_t identity_len, const void *data,
+                      size_t size)
+{
+    if (zmq_send(router, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send(router, data, size, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+static bool s_more(void *socket)
+{
+    int more = 0;
+    size_t len = sizeof more;
+    zmq_getsockopt(socket, ZMQ_RCVMORE, &more, &len);
+    return more != 0;
+}
+
+static void s_drain(void *socket)
+{
+    while (s_more(socket)) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        zmq_msg_recv(&part, socket, 0);
+        zmq_msg_close(&part);
+    }
+}
+
+long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8_t **buf,
+                    size_t *buf_cap, int flags)
+{
+    zmq_msg_t msg;
+    if (identity) {
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, socket, flags) < 0) {
+            zmq_msg_close(&msg);
+            return -1;
+        }
+        size_t n = zmq_msg_size(&msg);
+        *identity_len = n < TRANSPORT_MAX_IDENTITY ? n : TRANSPORT_MAX_IDENTITY;
+        memcpy(identity, zmq_msg_data(&msg), *identity_len);
+        zmq_msg_close(&msg);
+        if (!s_more(socket)) {
+            errno = EPROTO;
+            return -1;
+        }
+        flags = 0; /* the rest of a message arrives together */
+    }
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, socket, flags) < 0) {
+        zmq_msg_close(&msg);
+        return -1;
+    }
+    if (s_more(socket)) {
+        zmq_msg_close(&msg);
+        s_drain(socket);
+        errno = EPROTO;
+        return -1;
+    }
+    size_t size = zmq_msg_size(&msg);
+    if (size > *buf_cap || !*buf) {
+        uint8_t *grown = realloc(*buf, size ? size : 1);
+        if (!grown) {
+            zmq_msg_close(&msg);
+            errno = ENOMEM;
+            return -1;
+        }
+        *buf = grown;
+        *buf_cap = size ? size : 1;
+    }
+    memcpy(*buf, zmq_msg_data(&msg), size);
+    zmq_msg_close(&msg);
+    return (long)size;
+}
+
+int64_t transport_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,45 @@
+/* ZeroMQ sockets set up the way the protocol needs them (docs/protocol.md,
+ * "Sockets"): the server binds a ROUTER for control and a PUB for
+ * telemetry; an agent connects one DEALER. Never REQ/REP: a lockstep
+ * socket hangs forever when its peer dies.
+ *
+ * Every socket caps incoming messages at PROTO_MAX_MESSAGE_BYTES
+ * (ZMQ_MAXMSGSIZE: larger frames drop the connection before anything is
+ * allocated for them) and lingers 0 ms on close, so a dead peer never
+ * blocks shutdown. */
+#ifndef RECARENA_TRANSPORT_H
+#define RECARENA_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRANSPORT_MAX_IDENTITY 256 /* ZeroMQ routing ids are at most 255 bytes */
+
+/* Sockets; NULL on failure with a message naming the endpoint in err.
+ * ctx is a zmq context (zmq_ctx_new). Caller owns the socket (zmq_close). */
+void *transport_router(void *ctx, const char *endpoint, char *err, size_t err_len);
+void *transport_dealer(void *ctx, const char *endpoint, char *err, size_t err_len);
+void *transport_pub(void *ctx, const char *endpoint, char *err, size_t err_len);
+void *transport_sub(void *ctx, const char *endpoint, char *err, size_t err_len);
+
+/* One frame on a DEALER or PUB (PUB: never blocks; a message a slow
+ * subscriber cannot take is dropped). 0 or -1 (errno set). */
+int transport_send(void *socket, const void *data, size_t size, int flags);
+
+/* On a ROUTER: identity frame then payload. Returns -1 with errno
+ * EHOSTUNREACH when the peer is gone (ZMQ_ROUTER_MANDATORY). */
+int transport_send_to(void *router, const void *identity, size_t identity_len, const void *data,
+                      size_t size);
+
+/* Receives one message (DEALER/SUB) or identity + payload (ROUTER, with
+ * identity non-NULL, TRANSPORT_MAX_IDENTITY bytes). The payload is copied
+ * into *buf (grown as needed, caller frees). Extra frames are drained and
+ * reported as -1 with errno EPROTO. flags: 0 or ZMQ_DONTWAIT.
+ * Returns the payload size, or -1 (errno set; EAGAIN: nothing there). */
+long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8_t **buf,
+                    size_t *buf_cap, int flags);
+
+/* Milliseconds on a monotonic clock. */
+int64_t transport_now_ms(void);
+
+#endif

@@ -1,0 +1,143 @@
+/* Agent processes (launcher.h). */
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct s_child {
+    char name[64];
+    pid_t pid;
+    bool running;
+} s_child_t;
+
+struct launcher {
+    s_child_t children[LAUNCHER_MAX_CHILDREN];
+    int n;
+};
+
+launcher_t *launcher_new(void)
+{
+    return calloc(1, sizeof(launcher_t));
+}
+
+static void s_sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void s_describe(const s_child_t *c, int status, char *note, size_t note_len)
+{
+    if (WIFEXITED(status))
+        snprintf(note, note_len, "agent %s exited with status %d", c->name, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(note, note_len, "agent %s was killed by signal %d", c->name, WTERMSIG(status));
+    else
+        snprintf(note, note_len, "agent %s ended", c->name);
+}
+
+int launcher_poll(launcher_t *l, char *note, size_t note_len)
+{
+    int ended = 0;
+    for (int i = 0; i < l->n; i++) {
+        s_child_t *c = &l->children[i];
+        int status;
+        if (!c->running || waitpid(c->pid, &status, WNOHANG) != c->pid)
+            continue;
+        c->running = false;
+        if (ended++ == 0 && note)
+            s_describe(c, status, note, note_len);
+    }
+    return ended;
+}
+
+bool launcher_running(const launcher_t *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->children[i].running && strcmp(l->children[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+int launcher_spawn(launcher_t *l, const char *name, const char *command, const char *endpoint,
+                   const char *log_path, char *err, size_t err_len)
+{
+    if (l->n == LAUNCHER_MAX_CHILDREN) {
+        snprintf(err, err_len, "agent %s: more than %d agent processes", name,
+                 LAUNCHER_MAX_CHILDREN);
+        return -1;
+    }
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (log_fd < 0) {
+        snprintf(err, err_len, "agent %s: cannot open %s: %s", name, log_path, strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_len, "agent %s: cannot fork: %s", name, strerror(errno));
+        close(log_fd);
+        return -1;
+    }
+    if (pid == 0) {
+        /* child: own process group, so a terminal's Ctrl-C reaches the
+         * server, which then ends its agents itself */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a killed server */
+        dup2(log_fd, STDOUT_FILENO);
+        dup2(log_fd, STDERR_FILENO);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        setenv("RECARENA_ENDPOINT", endpoint, 1);
+        setenv("RECARENA_AGENT_NAME", name, 1);
+        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+        fprintf(stderr, "recarena: cannot run /bin/sh: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(log_fd);
+    s_child_t *c = &l->children[l->n++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->pid = pid;
+    c->running = true;
+    return 0;
+}
+
+void launcher_destroy(launcher_t **self_p, int grace_ms)
+{
+    if (!self_p || !*self_p)
+        return;
+    launcher_t *l = *self_p;
+    launcher_poll(l, NULL, 0);
+    for (int i = 0; i < l->n; i++)
+        if (l->children[i].running) {
+            kill(-l->children[i].pid, SIGCONT); /* a stopped child cannot act on SIGTERM */
+            kill(-l->children[i].pid, SIGTERM);
+        }
+    for (int waited = 0; waited < grace_ms; waited += 10) {
+        launcher_poll(l, NULL, 0);
+        bool any = false;
+        for (int i = 0; i < l->n; i++)
+            any = any || l->children[i].running;
+        if (!any)
+            break;
+        s_sleep_ms(10);
+    }
+    for (int i = 0; i < l->n; i++) {
+        if (!l->children[i].running)
+            continue;
+        kill(-l->children[i].pid, SIGKILL);
+        waitpid(l->children[i].pid, NULL, 0);
+        l->children[i].running = false;
+    }
+    free(l);
+    *self_p = NULL;
+}

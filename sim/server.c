@@ -1,0 +1,807 @@
+/* The environment server (server.h): lockstep STEP/ACT over a ROUTER,
+ * validation and fallbacks, reconnection, JOINT and EPISODE_END. */
+#include "server.h"
+
+#include "codec.h"
+#include "pcg32.h"
+#include "policy.h"
+#include "protocol.h"
+#include "transport.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+typedef struct s_slot {
+    bool remote;
+    bool connected;   /* said HELLO and was welcomed; cleared when found gone */
+    bool ever_seen;   /* said HELLO at least once */
+    bool responsive;  /* answers in time; cleared by a missed deadline */
+    bool awaiting;    /* a STEP of this tick is unanswered */
+    bool answered;    /* slates holds this tick's answer (or its fallback) */
+    bool need_resync; /* must get a CATALOG before its next STEP */
+    bool joint;       /* asked for JOINT messages */
+    uint8_t identity[TRANSPORT_MAX_IDENTITY];
+    size_t identity_len;
+    uint64_t seq;          /* our next seq to this agent */
+    uint64_t step_seq;     /* seq of the STEP awaiting an ACT */
+    int32_t *slates;       /* (n_users, k): the slates being assembled */
+    double episode_reward; /* for EPISODE_END */
+    long episode_requests, episode_clicks;
+    server_agent_stats_t stats;
+} s_slot_t;
+
+struct server {
+    const scenario_t *sc;
+    world_t *w;
+    server_options_t opt;
+    void *ctx, *router, *pub;
+    s_slot_t slots[SCENARIO_MAX_AGENTS];
+    int n_agents, k;
+    bool in_episode;
+    proto_buffer_t out;
+    uint8_t *in;
+    size_t in_cap;
+    int32_t *fallback; /* (k) popularity slate of this tick */
+    bool fallback_ready;
+    proto_dims_t dims;
+    uint64_t agent_seeds[SCENARIO_MAX_AGENTS];
+    uint64_t telemetry_seq;
+};
+
+static volatile sig_atomic_t s_interrupted;
+
+void server_interrupt(void)
+{
+    s_interrupted = 1;
+}
+
+static void s_log(const server_t *s, const char *fmt, ...)
+{
+    if (s->opt.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("\rrecarena: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+/* Encodes msg (seq from the slot) and sends it; a peer found gone marks
+ * the slot disconnected. Returns 0 or -1. */
+static int s_send(server_t *s, int agent, proto_msg_t *msg)
+{
+    s_slot_t *slot = &s->slots[agent];
+    char err[PROTO_ERR_LEN];
+    msg->seq = slot->seq++;
+    if (proto_encode(msg, &s->out, err, sizeof err) != 0) {
+        s_log(s, "cannot encode %s for agent %s: %s", proto_type_name(msg->type),
+              s->sc->agents[agent].name, err);
+        return -1;
+    }
+    if (transport_send_to(s->router, slot->identity, slot->identity_len, s->out.data,
+                          s->out.size) != 0) {
+        if (slot->connected) {
+            slot->connected = false;
+            slot->stats.disconnects++;
+            s_log(s,
+                  "agent %s is gone (%s); its requests get fallback slates until it "
+                  "reconnects",
+                  s->sc->agents[agent].name, zmq_strerror(errno));
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* An ERROR to a peer that has no slot (yet): seq 0. */
+static void s_send_error_to(server_t *s, const uint8_t *identity, size_t identity_len, int32_t code,
+                            bool fatal, const proto_msg_t *about, const char *message)
+{
+    proto_msg_t msg = {.type = PROTO_MSG_ERROR};
+    msg.error = (proto_error_t){.code = code, .message = message, .fatal = fatal};
+    if (about && about->type != 0) {
+        msg.error.has_ref_seq = true;
+        msg.error.ref_seq = about->seq;
+    }
+    char err[PROTO_ERR_LEN];
+    if (proto_encode(&msg, &s->out, err, sizeof err) == 0)
+        transport_send_to(s->router, identity, identity_len, s->out.data, s->out.size);
+}
+
+/* A non-fatal ERROR to agent about a message (NULL: none). */
+static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t *about,
+                         const char *fmt, ...)
+{
+    char text[PROTO_MAX_TEXT + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    proto_msg_t msg = {.type = PROTO_MSG_ERROR};
+    msg.error = (proto_error_t){.code = code, .message = text, .fatal = false};
+    if (about && about->type != 0) {
+        msg.error.has_ref_seq = true;
+        msg.error.ref_seq = about->seq;
+    }
+    s_send(s, agent, &msg);
+}
+
+/* Live items as proto items, in the caller's arrays of capacity n_live. */
+static proto_items_t s_items(const server_t *s, const int32_t *ids, int n, int32_t *topics,
+                             int32_t *providers, float *embeddings)
+{
+    int dim = world_config(s->w)->dim;
+    for (int i = 0; i < n; i++) {
+        const world_item_t *it = world_item(s->w, ids[i]);
+        topics[i] = it->topic;
+        providers[i] = it->provider;
+        memcpy(&embeddings[(size_t)i * dim], world_item_embedding(s->w, ids[i]),
+               (size_t)dim * sizeof *embeddings);
+    }
+    return (proto_items_t){.n = (uint32_t)n,
+                           .dim = (uint32_t)dim,
+                           .ids = ids,
+                           .topics = topics,
+                           .providers = providers,
+                           .embeddings = embeddings};
+}
+
+/* Sends items ids[0..n) with message builder: allocates the columns. */
+static int s_send_catalog(server_t *s, int agent)
+{
+    int n, dim = world_config(s->w)->dim;
+    const int32_t *live = world_live_items(s->w, &n);
+    int32_t *topics = malloc(((size_t)n + 1) * sizeof *topics);
+    int32_t *providers = malloc(((size_t)n + 1) * sizeof *providers);
+    float *emb = malloc(((size_t)n * dim + 1) * sizeof *emb);
+    int rc = -1;
+    if (topics && providers && emb) {
+        proto_msg_t msg = {.type = PROTO_MSG_CATALOG};
+        msg.catalog = (proto_catalog_t){.episode = world_episode(s->w),
+                                        .tick = (uint32_t)world_tick(s->w),
+                                        .items = s_items(s, live, n, topics, providers, emb)};
+        rc = s_send(s, agent, &msg);
+    }
+    free(topics);
+    free(providers);
+    free(emb);
+    if (rc == 0)
+        s->slots[agent].need_resync = false;
+    return rc;
+}
+
+static void s_send_welcome(server_t *s, int agent)
+{
+    const world_config_t *cfg = world_config(s->w);
+    const char *names[SCENARIO_MAX_AGENTS];
+    for (int a = 0; a < s->n_agents; a++)
+        names[a] = s->sc->agents[a].name;
+    /* observation: Dict{user_ids, features, history} with a variable batch;
+     * action: Slate{n: item id bound, k} */
+    proto_space_t obs_parts[3] = {
+        {.kind = PROTO_SPACE_BOX,
+         .dtype = PROTO_DTYPE_INT32,
+         .low = 0,
+         .high = cfg->n_users - 1,
+         .ndim = 1,
+         .shape = {-1}},
+        {.kind = PROTO_SPACE_BOX,
+         .dtype = PROTO_DTYPE_FLOAT32,
+         .low = -INFINITY,
+         .high = INFINITY,
+         .ndim = 2,
+         .shape = {-1, cfg->dim}},
+        {.kind = PROTO_SPACE_BOX,
+         .dtype = PROTO_DTYPE_INT32,
+         .low = -1,
+         .high = world_item_capacity(s->w) - 1,
+         .ndim = 2,
+         .shape = {-1, cfg->history_len}},
+    };
+    const char *obs_names[3] = {"user_ids", "features", "history"};
+    proto_space_t obs = {
+        .kind = PROTO_SPACE_DICT, .n_spaces = 3, .names = obs_names, .spaces = obs_parts};
+    proto_space_t act = {.kind = PROTO_SPACE_SLATE,
+                         .n = (uint64_t)world_item_capacity(s->w),
+                         .k = (uint32_t)cfg->slate_size};
+    proto_msg_t msg = {.type = PROTO_MSG_WELCOME};
+    msg.welcome = (proto_welcome_t){
+        .agent_index = (uint32_t)agent,
+        .n_agents = (uint32_t)s->n_agents,
+        .agents = names,
+        .seed = s->agent_seeds[agent],
+        .mode = cfg->mode == WORLD_MODE_MARKET ? PROTO_MODE_MARKET : PROTO_MODE_FEED,
+        .slate_size = (uint32_t)cfg->slate_size,
+        .dim = (uint32_t)cfg->dim,
+        .n_topics = (uint32_t)cfg->n_topics,
+        .history_len = (uint32_t)cfg->history_len,
+        .ticks = (uint32_t)cfg->ticks,
+        .episodes = (uint32_t)s->sc->episodes,
+        .observation_space = &obs,
+        .action_space = &act,
+        .limits = {.deadline_ms = (uint32_t)s->sc->server.deadline_ms,
+                   .max_batch = (uint32_t)cfg->n_users,
+                   .max_message_bytes = PROTO_MAX_MESSAGE_BYTES},
+    };
+    s_send(s, agent, &msg);
+}
+
+static long s_fallback_all(server_t *s, int agent);
+
+/* ---- receiving -------------------------------------------------------- */
+
+static int s_slot_of_identity(const server_t *s, const uint8_t *id, size_t len)
+{
+    for (int a = 0; a < s->n_agents; a++) {
+        const s_slot_t *slot = &s->slots[a];
+        if (slot->remote && slot->ever_seen && slot->identity_len == len &&
+            memcmp(slot->identity, id, len) == 0)
+            return a;
+    }
+    return -1;
+}
+
+static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const proto_msg_t *msg)
+{
+    const proto_hello_t *h = &msg->hello;
+    int agent = -1;
+    char expected[1024] = "";
+    for (int a = 0; a < s->n_agents; a++) {
+        if (!s->slots[a].remote)
+            continue;
+        if (strcmp(s->sc->agents[a].name, h->name) == 0)
+            agent = a;
+        size_t used = strlen(expected);
+        snprintf(expected + used, sizeof expected - used, "%s%s", used ? ", " : "",
+                 s->sc->agents[a].name);
+    }
+    char text[PROTO_MAX_TEXT + 1];
+    if (agent < 0) {
+        snprintf(text, sizeof text, "no agent slot named '%s'; this scenario expects: %s", h->name,
+                 expected[0] ? expected : "(none)");
+        s_send_error_to(s, id, id_len, PROTO_EFULL, true, msg, text);
+        s_log(s, "refused a HELLO from '%s': no such agent in the scenario", h->name);
+        return;
+    }
+    if (s->opt.token && (!h->token || strcmp(h->token, s->opt.token) != 0)) {
+        s_send_error_to(s, id, id_len, PROTO_EAUTH, true, msg,
+                        h->token ? "wrong token" : "this server needs a token");
+        s_log(s, "refused a HELLO for agent %s: %s", h->name,
+              h->token ? "wrong token" : "no token");
+        return;
+    }
+    if (strcmp(h->role, "agent") != 0) {
+        snprintf(text, sizeof text, "HELLO.role: '%s' is not a role this server serves (agent)",
+                 h->role);
+        s_send_error_to(s, id, id_len, PROTO_EFIELD, true, msg, text);
+        return;
+    }
+    s_slot_t *slot = &s->slots[agent];
+    bool same_connection = slot->identity_len == id_len && memcmp(slot->identity, id, id_len) == 0;
+    if (slot->connected && !same_connection) {
+        proto_msg_t bye = {.type = PROTO_MSG_BYE,
+                           .bye = {.reason = "replaced by a new connection"}};
+        s_send(s, agent, &bye);
+    }
+    if (slot->ever_seen) {
+        slot->stats.reconnects++;
+        s_log(s, "agent %s reconnected; it resumes its slot", h->name);
+    }
+    slot->seq = 0;
+    memcpy(slot->identity, id, id_len);
+    slot->identity_len = id_len;
+    slot->ever_seen = true;
+    slot->connected = true;
+    slot->responsive = true;
+    slot->awaiting = false;
+    slot->joint = false;
+    for (uint32_t c = 0; c < h->n_caps; c++)
+        slot->joint = slot->joint || strcmp(h->caps[c], "joint") == 0;
+    s_send_welcome(s, agent);
+    slot->need_resync = s->in_episode;
+}
+
+/* Fills the slates of agent from its ACT; invalid slates get the
+ * fallback. Returns true if the ACT was accepted as this tick's answer. */
+static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
+{
+    s_slot_t *slot = &s->slots[agent];
+    const proto_act_t *act = &msg->act;
+    const world_requests_t *r = world_requests(s->w, agent);
+    const char *name = s->sc->agents[agent].name;
+    bool current = act->episode == world_episode(s->w) && act->tick == (uint32_t)world_tick(s->w);
+    bool late = act->episode < world_episode(s->w) ||
+                (act->episode == world_episode(s->w) && act->tick < (uint32_t)world_tick(s->w));
+    if (!slot->responsive) {
+        /* an answer from an agent we stopped waiting for: it is alive
+         * again; resync it before its next STEP */
+        slot->responsive = true;
+        slot->need_resync = true;
+        s_log(s, "agent %s answers again (late ACT for tick %" PRIu32 " discarded)", name,
+              act->tick);
+        return false;
+    }
+    if (late)
+        return false; /* its deadline passed: the EDEADLINE was sent then */
+    if (!slot->awaiting) {
+        s_send_error(s, agent, PROTO_ESTATE, msg,
+                     "ACT for tick %" PRIu32 " ignored: no STEP is waiting for an answer "
+                     "(a second ACT for a tick?)",
+                     act->tick);
+        return false;
+    }
+    const char *why = NULL;
+    char detail[256];
+    if (!current) {
+        snprintf(detail, sizeof detail,
+                 "ACT names episode %" PRIu32 " tick %" PRIu32 ", the STEP was episode %" PRIu32
+                 " tick %d",
+                 act->episode, act->tick, world_episode(s->w), world_tick(s->w));
+        why = detail;
+    } else if (act->n != (uint32_t)r->n) {
+        snprintf(detail, sizeof detail, "ACT has %" PRIu32 " slates for %d requests", act->n, r->n);
+        why = detail;
+    } else if (r->n > 0 && memcmp(act->user_ids, r->user_ids, (size_t)r->n * sizeof(int32_t))) {
+        why = "ACT.user_ids do not echo the STEP's requests in order";
+    }
+    int k = s->k;
+    long invalid = 0;
+    for (int j = 0; j < r->n; j++) {
+        int32_t *dst = &slot->slates[(size_t)j * k];
+        int rc = why ? WORLD_EITEM : world_check_slate(s->w, &act->slates[(size_t)j * k]);
+        if (rc == 0) {
+            memcpy(dst, &act->slates[(size_t)j * k], (size_t)k * sizeof *dst);
+            continue;
+        }
+        if (!why && invalid == 0) {
+            snprintf(detail, sizeof detail, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
+                     rc == WORLD_EDUP ? "repeats an item"
+                                      : "holds an id that is out of range or retired");
+        }
+        invalid++;
+        if (!s->fallback_ready) {
+            policy_popular_slate(s->w, s->fallback);
+            s->fallback_ready = true;
+        }
+        memcpy(dst, s->fallback, (size_t)k * sizeof *dst);
+    }
+    slot->answered = true;
+    if (why || invalid) {
+        slot->stats.invalid_acts++;
+        slot->stats.fallback_invalid += why ? r->n : invalid;
+        s_send_error(s, agent, PROTO_EACTION, msg,
+                     "invalid ACT for tick %d: %s; %ld slate(s) replaced by the fallback",
+                     world_tick(s->w), why ? why : detail, why ? (long)r->n : invalid);
+        if (slot->stats.invalid_acts == 1)
+            s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used", name,
+                  why ? why : detail);
+    }
+    slot->awaiting = false;
+    return true;
+}
+
+/* Receives and dispatches one message. */
+static void s_receive_one(server_t *s)
+{
+    uint8_t id[TRANSPORT_MAX_IDENTITY];
+    size_t id_len = 0;
+    long size = transport_recv(s->router, id, &id_len, &s->in, &s->in_cap, ZMQ_DONTWAIT);
+    if (size < 0)
+        return;
+    int agent = s_slot_of_identity(s, id, id_len);
+    proto_msg_t msg = {0};
+    char err[PROTO_ERR_LEN];
+    int rc = proto_decode(s->in, (size_t)size, &s->dims, &msg, err, sizeof err);
+    if (rc == PROTO_EVERSION) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "protocol major version %" PRIu32 " is not supported: this server speaks %d.%d",
+                 msg.major, PROTO_VERSION_MAJOR, PROTO_VERSION_MINOR);
+        s_send_error_to(s, id, id_len, PROTO_EVERSION, true, &msg, text);
+        s_log(s, "refused a peer: %s", text);
+        proto_msg_fini(&msg);
+        return;
+    }
+    if (rc != 0) {
+        if (agent < 0) {
+            s_send_error_to(s, id, id_len, rc, false, &msg, err);
+        } else if (msg.type == PROTO_MSG_ACT && s->slots[agent].awaiting) {
+            /* an unreadable answer to this tick's STEP: fallback now */
+            s_slot_t *slot = &s->slots[agent];
+            slot->awaiting = false;
+            slot->stats.invalid_acts++;
+            long n = s_fallback_all(s, agent);
+            slot->stats.fallback_invalid += n;
+            slot->answered = true;
+            s_send_error(s, agent, rc, &msg, "%s; %ld slate(s) replaced by the fallback", err, n);
+            if (slot->stats.invalid_acts == 1)
+                s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used",
+                      s->sc->agents[agent].name, err);
+        } else {
+            s_send_error(s, agent, rc, &msg, "%s", err);
+        }
+        proto_msg_fini(&msg);
+        return;
+    }
+    if (msg.type == PROTO_MSG_HELLO) {
+        s_on_hello(s, id, id_len, &msg);
+    } else if (agent < 0) {
+        s_send_error_to(s, id, id_len, PROTO_ESTATE, false, &msg, "say HELLO first");
+    } else {
+        s_slot_t *slot = &s->slots[agent];
+        switch (msg.type) {
+        case PROTO_MSG_ACT:
+            s_on_act(s, agent, &msg);
+            break;
+        case PROTO_MSG_PING: {
+            proto_msg_t pong = {.type = PROTO_MSG_PONG, .ping = msg.ping};
+            s_send(s, agent, &pong);
+            if (!slot->responsive) {
+                slot->responsive = true;
+                slot->need_resync = true;
+            }
+            break;
+        }
+        case PROTO_MSG_PONG:
+            break;
+        case PROTO_MSG_BYE:
+            if (slot->connected)
+                s_log(s, "agent %s said BYE (%s)", s->sc->agents[agent].name,
+                      msg.bye.reason ? msg.bye.reason : "");
+            slot->connected = false;
+            slot->awaiting = false;
+            break;
+        case PROTO_MSG_ERROR:
+            s_log(s, "agent %s reports error %" PRId32 ": %s", s->sc->agents[agent].name,
+                  msg.error.code, msg.error.message ? msg.error.message : "");
+            break;
+        default:
+            s_send_error(s, agent, PROTO_ESTATE, &msg, "%s is not something an agent sends",
+                         proto_type_name(msg.type));
+            break;
+        }
+    }
+    proto_msg_fini(&msg);
+}
+
+/* Serves the ROUTER until deadline_ms (absolute, transport_now_ms) or
+ * until no remote agent is awaited when until_answered. */
+static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
+{
+    for (;;) {
+        if (s_interrupted)
+            return SERVER_EINTR;
+        if (until_answered) {
+            bool waiting = false;
+            for (int a = 0; a < s->n_agents; a++)
+                waiting = waiting || s->slots[a].awaiting;
+            if (!waiting)
+                return 0;
+        }
+        /* poll at least once, so messages already queued are always read */
+        int64_t left = deadline_ms - transport_now_ms();
+        zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
+        int rc = zmq_poll(&item, 1, left > 0 ? (long)left : 0);
+        if (rc < 0 && zmq_errno() != EINTR)
+            return SERVER_EIO;
+        if (rc > 0)
+            while (zmq_poll(&item, 1, 0) > 0)
+                s_receive_one(s);
+        if (left <= 0)
+            return 0;
+    }
+}
+
+/* ---- lifecycle and the tick ------------------------------------------ */
+
+server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *opt, char *err,
+                     size_t err_len)
+{
+    server_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    const world_config_t *cfg = world_config(w);
+    s->sc = sc;
+    s->w = w;
+    s->opt = *opt;
+    s->n_agents = sc->n_agents;
+    s->k = cfg->slate_size;
+    s->dims = (proto_dims_t){.dim = (uint32_t)cfg->dim,
+                             .slate_size = (uint32_t)cfg->slate_size,
+                             .history_len = (uint32_t)cfg->history_len};
+    proto_buffer_init(&s->out);
+    s->fallback = calloc((size_t)s->k, sizeof *s->fallback);
+    bool ok = s->fallback != NULL;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        slot->remote = sc->agents[a].command[0] != '\0';
+        if (slot->remote) {
+            slot->slates = calloc((size_t)cfg->n_users * s->k, sizeof *slot->slates);
+            ok = ok && slot->slates;
+        }
+        pcg32_t rng;
+        pcg32_stream(&rng, sc->seed, PCG32_PURPOSE_AGENT, (uint32_t)a);
+        s->agent_seeds[a] = pcg32_next64(&rng);
+    }
+    if (!ok) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    s_interrupted = 0;
+    s->ctx = zmq_ctx_new();
+    if (!s->ctx) {
+        snprintf(err, err_len, "cannot create a ZeroMQ context");
+        goto fail;
+    }
+    s->router = transport_router(s->ctx, opt->control_endpoint, err, err_len);
+    if (!s->router)
+        goto fail;
+    if (opt->telemetry_endpoint) {
+        s->pub = transport_pub(s->ctx, opt->telemetry_endpoint, err, err_len);
+        if (!s->pub)
+            goto fail;
+    }
+    return s;
+fail:
+    server_destroy(&s, NULL);
+    return NULL;
+}
+
+void server_destroy(server_t **self_p, const char *reason)
+{
+    if (!self_p || !*self_p)
+        return;
+    server_t *s = *self_p;
+    if (s->router && reason) {
+        for (int a = 0; a < s->n_agents; a++) {
+            if (!s->slots[a].connected)
+                continue;
+            proto_msg_t bye = {.type = PROTO_MSG_BYE, .bye = {.reason = reason}};
+            s_send(s, a, &bye);
+        }
+    }
+    if (s->router)
+        zmq_close(s->router);
+    if (s->pub)
+        zmq_close(s->pub);
+    if (s->ctx)
+        zmq_ctx_term(s->ctx);
+    for (int a = 0; a < s->n_agents; a++)
+        free(s->slots[a].slates);
+    free(s->fallback);
+    free(s->in);
+    proto_buffer_fini(&s->out);
+    free(s);
+    *self_p = NULL;
+}
+
+bool server_is_remote(const server_t *s, int agent)
+{
+    return agent >= 0 && agent < s->n_agents && s->slots[agent].remote;
+}
+
+int server_service(server_t *s, int timeout_ms)
+{
+    return s_serve_until(s, transport_now_ms() + timeout_ms, false);
+}
+
+int server_missing(const server_t *s, char *buf, size_t buf_len)
+{
+    int missing = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < s->n_agents; a++) {
+        if (!s->slots[a].remote || s->slots[a].connected)
+            continue;
+        size_t used = strlen(buf);
+        snprintf(buf + used, buf_len - used, "%s%s", missing ? ", " : "", s->sc->agents[a].name);
+        missing++;
+    }
+    return missing;
+}
+
+int server_begin_episode(server_t *s)
+{
+    s->in_episode = true;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        slot->episode_reward = 0.0;
+        slot->episode_requests = slot->episode_clicks = 0;
+        if (slot->remote && slot->connected && slot->responsive)
+            s_send_catalog(s, a);
+        else
+            slot->need_resync = true;
+    }
+    return 0;
+}
+
+static int s_send_step(server_t *s, int agent)
+{
+    s_slot_t *slot = &s->slots[agent];
+    const world_requests_t *r = world_requests(s->w, agent);
+    const world_feedback_t *fb = world_feedback(s->w, agent);
+    const world_config_t *cfg = world_config(s->w);
+    int n_born, n_retired;
+    const int32_t *born = world_born(s->w, &n_born);
+    const int32_t *retired = world_retired(s->w, &n_retired);
+    int32_t *topics = malloc(((size_t)n_born + 1) * sizeof *topics);
+    int32_t *providers = malloc(((size_t)n_born + 1) * sizeof *providers);
+    float *emb = malloc(((size_t)n_born * cfg->dim + 1) * sizeof *emb);
+    int rc = -1;
+    if (topics && providers && emb) {
+        proto_msg_t msg = {.type = PROTO_MSG_STEP};
+        msg.step = (proto_step_t){
+            .episode = world_episode(s->w),
+            .tick = (uint32_t)world_tick(s->w),
+            .deadline_ms = (uint32_t)s->sc->server.deadline_ms,
+            .feedback = {.n = (uint32_t)fb->n,
+                         .user_ids = fb->user_ids,
+                         .clicked = fb->clicked,
+                         .reward = fb->reward,
+                         .session_end = fb->session_end},
+            .tick_reward = world_tick(s->w) > 0 ? fb->tick_reward : 0.0,
+            .requests = {.n = (uint32_t)r->n,
+                         .dim = (uint32_t)cfg->dim,
+                         .history_len = (uint32_t)cfg->history_len,
+                         .user_ids = r->user_ids,
+                         .features = r->features,
+                         .history = r->history},
+            .born = s_items(s, born, n_born, topics, providers, emb),
+            .n_retired = (uint32_t)n_retired,
+            .retired = retired,
+        };
+        rc = s_send(s, agent, &msg);
+        slot->step_seq = msg.seq;
+    }
+    free(topics);
+    free(providers);
+    free(emb);
+    return rc;
+}
+
+/* Fills all of agent's slates with the fallback; returns how many. */
+static long s_fallback_all(server_t *s, int agent)
+{
+    const world_requests_t *r = world_requests(s->w, agent);
+    if (r->n == 0)
+        return 0;
+    if (!s->fallback_ready) {
+        policy_popular_slate(s->w, s->fallback);
+        s->fallback_ready = true;
+    }
+    for (int j = 0; j < r->n; j++)
+        memcpy(&s->slots[agent].slates[(size_t)j * s->k], s->fallback,
+               (size_t)s->k * sizeof(int32_t));
+    return r->n;
+}
+
+int server_collect(server_t *s)
+{
+    s->fallback_ready = false;
+    /* first read what came since the last tick: late answers, PINGs and
+     * HELLOs decide who gets a STEP now */
+    int rc = s_serve_until(s, transport_now_ms(), false);
+    if (rc != 0)
+        return rc;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        slot->awaiting = false;
+        slot->answered = false;
+        if (!slot->remote || !slot->connected || !slot->responsive)
+            continue;
+        if (slot->need_resync && s_send_catalog(s, a) != 0)
+            continue;
+        if (s_send_step(s, a) == 0)
+            slot->awaiting = true;
+    }
+    rc = s_serve_until(s, transport_now_ms() + s->sc->server.deadline_ms, true);
+    if (rc != 0)
+        return rc;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        if (!slot->remote)
+            continue;
+        if (slot->awaiting) {
+            slot->awaiting = false;
+            slot->responsive = false;
+            slot->stats.deadline_misses++;
+            proto_msg_t step = {.type = PROTO_MSG_STEP, .seq = slot->step_seq};
+            s_send_error(s, a, PROTO_EDEADLINE, &step,
+                         "no ACT for tick %d within %d ms; fallback slates used", world_tick(s->w),
+                         s->sc->server.deadline_ms);
+            s_log(s,
+                  "agent %s missed the %d ms deadline at episode %" PRIu32 " tick %d; "
+                  "fallback slates until it answers again",
+                  s->sc->agents[a].name, s->sc->server.deadline_ms, world_episode(s->w),
+                  world_tick(s->w));
+            slot->stats.fallback_missed += s_fallback_all(s, a);
+        } else if (!slot->answered) {
+            /* absent, unresponsive, or reconnected after this tick's STEP */
+            slot->stats.fallback_missed += s_fallback_all(s, a);
+        }
+        int set = world_set_slates(s->w, a, slot->slates);
+        if (set != 0)
+            return SERVER_EINVAL; /* validated above: a bug */
+    }
+    return 0;
+}
+
+int server_end_tick(server_t *s, const world_tick_stats_t *stats)
+{
+    proto_joint_agent_t parts[SCENARIO_MAX_AGENTS];
+    bool any_joint = false;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        slot->episode_reward += stats->agent_reward[a];
+        slot->episode_requests += stats->agent_requests[a];
+        slot->episode_clicks += stats->agent_clicks[a];
+        any_joint = any_joint || (slot->remote && slot->connected && slot->joint);
+        const world_requests_t *r = world_requests(s->w, a);
+        const world_feedback_t *fb = world_feedback(s->w, a);
+        parts[a] = (proto_joint_agent_t){.agent_index = (uint32_t)a,
+                                         .n = (uint32_t)r->n,
+                                         .dim = (uint32_t)s->dims.dim,
+                                         .slate_size = (uint32_t)s->k,
+                                         .user_ids = r->user_ids,
+                                         .features = r->features,
+                                         .slates = world_slates(s->w, a),
+                                         .clicked = fb->clicked,
+                                         .reward = stats->agent_reward[a]};
+    }
+    if (!any_joint)
+        return 0;
+    proto_msg_t msg = {.type = PROTO_MSG_JOINT};
+    msg.joint = (proto_joint_t){.episode = world_episode(s->w),
+                                .tick = (uint32_t)stats->tick,
+                                .n_agents = (uint32_t)s->n_agents,
+                                .agents = parts};
+    for (int a = 0; a < s->n_agents; a++)
+        if (s->slots[a].remote && s->slots[a].connected && s->slots[a].joint &&
+            s->slots[a].responsive)
+            s_send(s, a, &msg);
+    return 0;
+}
+
+int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
+{
+    (void)metrics;
+    s->in_episode = false;
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        if (!slot->remote || !slot->connected)
+            continue;
+        const world_feedback_t *fb = world_feedback(s->w, a);
+        proto_msg_t msg = {.type = PROTO_MSG_EPISODE_END};
+        msg.episode_end = (proto_episode_end_t){
+            .episode = world_episode(s->w),
+            .ticks = (uint32_t)world_tick(s->w),
+            .reward = slot->episode_reward,
+            .requests = (uint64_t)slot->episode_requests,
+            .clicks = (uint64_t)slot->episode_clicks,
+            .feedback = {.n = (uint32_t)fb->n,
+                         .user_ids = fb->user_ids,
+                         .clicked = fb->clicked,
+                         .reward = fb->reward,
+                         .session_end = fb->session_end},
+            .tick_reward = fb->tick_reward,
+        };
+        s_send(s, a, &msg);
+    }
+    return 0;
+}
+
+const server_agent_stats_t *server_agent_stats(const server_t *s, int agent)
+{
+    return &s->slots[agent].stats;
+}

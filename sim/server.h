@@ -1,0 +1,92 @@
+/* The environment server: serves the world to agent processes over the
+ * wire protocol (docs/protocol.md) in lockstep. It binds a ROUTER for
+ * control (one DEALER per agent) and optionally a PUB for telemetry.
+ *
+ * The run loop drives it around the world's tick:
+ *
+ *     server_begin_episode(s)            CATALOG to every agent
+ *     world_begin_tick(w)
+ *     ... in-process agents set their slates ...
+ *     server_collect(s)                  STEP -> ACT (or fallback) per remote agent
+ *     world_end_tick(w, &stats)
+ *     server_end_tick(s, &stats)         JOINT, telemetry
+ *     server_end_episode(s, &metrics)    EPISODE_END, telemetry
+ *
+ * Robustness: an ACT that is invalid or late, an agent that is absent,
+ * dead or hung, never stops the run: its requests get the deterministic
+ * fallback slate (the popularity policy), the agent is told why with a
+ * non-fatal ERROR, the counts land in server_agent_stats, and a line on
+ * stderr says what happened. An agent that stopped answering is not
+ * waited for again until it speaks; an agent that reconnects with its
+ * name gets its slot back and a CATALOG resync. Malformed messages are
+ * answered with an ERROR and otherwise ignored. */
+#ifndef RECARENA_SERVER_H
+#define RECARENA_SERVER_H
+
+#include "scenario.h"
+#include "world.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SERVER_EINVAL (-1) /* bad options */
+#define SERVER_EIO    (-2) /* a socket could not be set up */
+#define SERVER_ENOMEM (-3)
+#define SERVER_EINTR  (-4) /* interrupted (server_interrupt) */
+
+typedef struct server_options {
+    const char *control_endpoint;   /* ROUTER binds here */
+    const char *telemetry_endpoint; /* PUB binds here; NULL: no telemetry */
+    const char *token;              /* HELLO must carry it; NULL: none asked */
+    bool quiet;                     /* no log lines on stderr */
+} server_options_t;
+
+/* What happened to one remote agent over the run. */
+typedef struct server_agent_stats {
+    long fallback_invalid; /* requests served by the fallback: invalid ACT */
+    long fallback_missed;  /* requests served by the fallback: no ACT in time, or absent */
+    long deadline_misses;  /* STEPs not answered within the deadline */
+    long invalid_acts;     /* ACTs refused in whole or in part */
+    long disconnects;      /* times the agent was found gone */
+    long reconnects;       /* HELLOs after the first */
+} server_agent_stats_t;
+
+typedef struct server server_t;
+
+/* Binds the sockets. Agents of sc with a command are served over the
+ * wire; the others are in-process and left to the caller. w is borrowed
+ * and must outlive the server. NULL on failure, with a message in err. */
+server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *opt, char *err,
+                     size_t err_len);
+
+/* Says BYE to every connected agent and closes the sockets; accepts NULL
+ * and nulls *self_p. */
+void server_destroy(server_t **self_p, const char *reason);
+
+/* True if agent (scenario index) is served over the wire. */
+bool server_is_remote(const server_t *s, int agent);
+
+/* Serves the sockets for up to timeout_ms (HELLOs, PINGs, ...). Returns
+ * 0, or SERVER_EINTR after server_interrupt. */
+int server_service(server_t *s, int timeout_ms);
+
+/* Names of the remote agents that have not said HELLO, comma-separated,
+ * into buf; returns how many. */
+int server_missing(const server_t *s, char *buf, size_t buf_len);
+
+int server_begin_episode(server_t *s);
+
+/* Sends this tick's STEP to each remote agent, waits for the ACTs until
+ * the deadline (scenario server.deadline_ms), validates them and sets
+ * every remote agent's slates in the world (fallbacks where needed). */
+int server_collect(server_t *s);
+
+int server_end_tick(server_t *s, const world_tick_stats_t *stats);
+int server_end_episode(server_t *s, const world_episode_metrics_t *metrics);
+
+const server_agent_stats_t *server_agent_stats(const server_t *s, int agent);
+
+/* Makes the next (or current) wait return SERVER_EINTR; async-signal-safe. */
+void server_interrupt(void);
+
+#endif
