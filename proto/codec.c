@@ -58,8 +58,21 @@ const char *proto_strerror(int err)
 }
 
 static const char *const s_type_names[PROTO_MSG_TYPE_COUNT] = {
-    NULL,    "HELLO",       "WELCOME", "CATALOG", "STEP", "ACT",
-    "JOINT", "EPISODE_END", "BYE",     "PING",    "PONG", "ERROR",
+    NULL,
+    "HELLO",
+    "WELCOME",
+    "CATALOG",
+    "STEP",
+    "ACT",
+    "JOINT",
+    "EPISODE_END",
+    "BYE",
+    "PING",
+    "PONG",
+    "ERROR",
+    "TELEMETRY_TICK",
+    "TELEMETRY_EPISODE",
+    "TELEMETRY_EXPOSURE",
 };
 
 const char *proto_type_name(unsigned type)
@@ -336,6 +349,34 @@ static void s_check_floats(s_report_t *r, const char *key, const float *v, uint6
                    isnan(v[i]) ? "NaN" : "infinite");
 }
 
+static void s_check_doubles(s_report_t *r, const char *key, const double *v, uint64_t count)
+{
+    for (uint64_t i = 0; v && i < count && !r->rc; i++)
+        if (!isfinite(v[i]))
+            s_fail(r, PROTO_ENONFINITE, key, "element %" PRIu64 " is %s", i,
+                   isnan(v[i]) ? "NaN" : "infinite");
+}
+
+static void s_check_counts(s_report_t *r, int bad, const char *key, const int64_t *v,
+                           uint64_t count)
+{
+    s_check_data(r, bad, key, v, count);
+    for (uint64_t i = 0; v && i < count && !r->rc; i++)
+        if (v[i] < 0)
+            s_fail(r, bad, key, "element %" PRIu64 " is %" PRId64 ", counts are >= 0", i, v[i]);
+}
+
+/* n_agents and the agent names of a telemetry message. */
+static void s_check_agent_names(s_report_t *r, int bad, uint32_t n_agents,
+                                const char *const *agents)
+{
+    if (n_agents < 1 || n_agents > PROTO_MAX_AGENTS)
+        return s_fail(r, bad, "agents", "%u agents, expected 1..%d", n_agents, PROTO_MAX_AGENTS);
+    s_check_data(r, bad, "agents", agents, n_agents);
+    for (uint32_t i = 0; i < n_agents && agents; i++)
+        s_check_name(r, bad, "agents", agents[i]);
+}
+
 static void s_check_items(s_report_t *r, int bad, const char *key, const proto_items_t *items)
 {
     size_t mark = s_push(r, ".%s", key);
@@ -449,6 +490,46 @@ static void s_check_joint(s_report_t *r, int bad, const proto_joint_t *j)
     }
 }
 
+static void s_check_telemetry_tick(s_report_t *r, int bad, const proto_telemetry_tick_t *t)
+{
+    s_check_double(r, "welfare", t->welfare);
+    s_check_double(r, "ild", t->ild);
+    s_check_double(r, "gini", t->gini);
+    s_check_double(r, "coverage", t->coverage);
+    s_check_double(r, "entropy", t->entropy);
+    s_check_agent_names(r, bad, t->n_agents, t->agents);
+    s_check_data(r, bad, "agent_requests", t->agent_requests, t->n_agents);
+    s_check_data(r, bad, "agent_clicks", t->agent_clicks, t->n_agents);
+    s_check_data(r, bad, "agent_reward", t->agent_reward, t->n_agents);
+    s_check_data(r, bad, "agent_regret", t->agent_regret, t->n_agents);
+    s_check_doubles(r, "agent_reward", t->agent_reward, t->n_agents);
+    s_check_doubles(r, "agent_regret", t->agent_regret, t->n_agents);
+}
+
+static void s_check_telemetry_episode(s_report_t *r, int bad, const proto_telemetry_episode_t *t)
+{
+    s_check_double(r, "ctr", t->ctr);
+    s_check_double(r, "welfare_per_request", t->welfare_per_request);
+    s_check_double(r, "mean_active_users", t->mean_active_users);
+    s_check_double(r, "churn", t->churn);
+    s_check_double(r, "gini", t->gini);
+    s_check_double(r, "coverage", t->coverage);
+    s_check_double(r, "entropy_normalized", t->entropy_normalized);
+    s_check_double(r, "ild", t->ild);
+    s_check_double(r, "jaccard", t->jaccard);
+    s_check_double(r, "interest_similarity", t->interest_similarity);
+    s_check_double(r, "hhi", t->hhi);
+    s_check_agent_names(r, bad, t->n_agents, t->agents);
+    s_check_counts(r, bad, "agent_requests", t->agent_requests, t->n_agents);
+    s_check_counts(r, bad, "agent_clicks", t->agent_clicks, t->n_agents);
+    s_check_data(r, bad, "agent_reward", t->agent_reward, t->n_agents);
+    s_check_data(r, bad, "agent_regret", t->agent_regret, t->n_agents);
+    s_check_data(r, bad, "agent_share", t->agent_share, t->n_agents);
+    s_check_doubles(r, "agent_reward", t->agent_reward, t->n_agents);
+    s_check_doubles(r, "agent_regret", t->agent_regret, t->n_agents);
+    s_check_doubles(r, "agent_share", t->agent_share, t->n_agents);
+}
+
 /* Everything a message's structs must satisfy beyond msgpack types; bad is
  * the code for a violation (PROTO_EINVAL encoding, PROTO_EFIELD decoding). */
 static void s_check_msg(s_report_t *r, const proto_msg_t *m, int bad)
@@ -502,6 +583,17 @@ static void s_check_msg(s_report_t *r, const proto_msg_t *m, int bad)
         break;
     case PROTO_MSG_ERROR:
         s_check_text(r, bad, "message", m->error.message, false);
+        break;
+    case PROTO_MSG_TELEMETRY_TICK:
+        s_check_telemetry_tick(r, bad, &m->telemetry_tick);
+        break;
+    case PROTO_MSG_TELEMETRY_EPISODE:
+        s_check_telemetry_episode(r, bad, &m->telemetry_episode);
+        break;
+    case PROTO_MSG_TELEMETRY_EXPOSURE:
+        s_check_counts(r, bad, "items", m->telemetry_exposure.items, m->telemetry_exposure.n_items);
+        s_check_counts(r, bad, "topics", m->telemetry_exposure.topics,
+                       m->telemetry_exposure.n_topics);
         break;
     default: /* PING, PONG: a nonce is any uint64 */
         break;
@@ -610,7 +702,9 @@ static void s_pack_array(s_encoder_t *e, const char *key, proto_dtype_t dtype, u
 }
 
 #define S_INT32   PROTO_DTYPE_INT32
+#define S_INT64   PROTO_DTYPE_INT64
 #define S_FLOAT32 PROTO_DTYPE_FLOAT32
+#define S_FLOAT64 PROTO_DTYPE_FLOAT64
 
 static void s_pack_array1(s_encoder_t *e, const char *key, proto_dtype_t dtype, uint32_t n,
                           const void *data)
@@ -683,15 +777,21 @@ static void s_pack_space(s_encoder_t *e, const proto_space_t *s)
     }
 }
 
+/* key: [name, ...], n names */
+static void s_pack_names(s_encoder_t *e, const char *key, uint32_t n, const char *const *names)
+{
+    s_pack_key(e, key);
+    msgpack_pack_array(&e->pk, n);
+    for (uint32_t i = 0; i < n; i++)
+        s_pack_str(e, NULL, names[i]);
+}
+
 static void s_encode_welcome(s_encoder_t *e, const proto_welcome_t *w)
 {
     msgpack_pack_map(&e->pk, 14);
     s_pack_uint(e, "agent_index", w->agent_index);
     s_pack_uint(e, "n_agents", w->n_agents);
-    s_pack_key(e, "agents");
-    msgpack_pack_array(&e->pk, w->n_agents);
-    for (uint32_t i = 0; i < w->n_agents; i++)
-        s_pack_str(e, NULL, w->agents[i]);
+    s_pack_names(e, "agents", w->n_agents, w->agents);
     s_pack_uint(e, "seed", w->seed);
     s_pack_str(e, "mode", s_mode_names[w->mode]);
     s_pack_uint(e, "slate_size", w->slate_size);
@@ -746,6 +846,52 @@ static void s_encode_joint(s_encoder_t *e, const proto_joint_t *j)
         s_pack_array1(e, "clicked", S_INT32, a->n, a->clicked);
         s_pack_double(e, "reward", a->reward);
     }
+}
+
+static void s_encode_telemetry_tick(s_encoder_t *e, const proto_telemetry_tick_t *t)
+{
+    msgpack_pack_map(&e->pk, 15);
+    s_pack_uint(e, "episode", t->episode);
+    s_pack_uint(e, "tick", t->tick);
+    s_pack_uint(e, "active_users", t->active_users);
+    s_pack_uint(e, "requests", t->requests);
+    s_pack_uint(e, "clicks", t->clicks);
+    s_pack_double(e, "welfare", t->welfare);
+    s_pack_double(e, "ild", t->ild);
+    s_pack_double(e, "gini", t->gini);
+    s_pack_double(e, "coverage", t->coverage);
+    s_pack_double(e, "entropy", t->entropy);
+    s_pack_names(e, "agents", t->n_agents, t->agents);
+    s_pack_array1(e, "agent_requests", S_INT32, t->n_agents, t->agent_requests);
+    s_pack_array1(e, "agent_clicks", S_INT32, t->n_agents, t->agent_clicks);
+    s_pack_array1(e, "agent_reward", S_FLOAT64, t->n_agents, t->agent_reward);
+    s_pack_array1(e, "agent_regret", S_FLOAT64, t->n_agents, t->agent_regret);
+}
+
+static void s_encode_telemetry_episode(s_encoder_t *e, const proto_telemetry_episode_t *t)
+{
+    msgpack_pack_map(&e->pk, 21);
+    s_pack_uint(e, "episode", t->episode);
+    s_pack_uint(e, "ticks", t->ticks);
+    s_pack_uint(e, "requests", t->requests);
+    s_pack_uint(e, "clicks", t->clicks);
+    s_pack_double(e, "ctr", t->ctr);
+    s_pack_double(e, "welfare_per_request", t->welfare_per_request);
+    s_pack_double(e, "mean_active_users", t->mean_active_users);
+    s_pack_double(e, "churn", t->churn);
+    s_pack_double(e, "gini", t->gini);
+    s_pack_double(e, "coverage", t->coverage);
+    s_pack_double(e, "entropy_normalized", t->entropy_normalized);
+    s_pack_double(e, "ild", t->ild);
+    s_pack_double(e, "jaccard", t->jaccard);
+    s_pack_double(e, "interest_similarity", t->interest_similarity);
+    s_pack_double(e, "hhi", t->hhi);
+    s_pack_names(e, "agents", t->n_agents, t->agents);
+    s_pack_array1(e, "agent_requests", S_INT64, t->n_agents, t->agent_requests);
+    s_pack_array1(e, "agent_clicks", S_INT64, t->n_agents, t->agent_clicks);
+    s_pack_array1(e, "agent_reward", S_FLOAT64, t->n_agents, t->agent_reward);
+    s_pack_array1(e, "agent_regret", S_FLOAT64, t->n_agents, t->agent_regret);
+    s_pack_array1(e, "agent_share", S_FLOAT64, t->n_agents, t->agent_share);
 }
 
 static void s_encode_body(s_encoder_t *e, const proto_msg_t *m)
@@ -821,6 +967,21 @@ static void s_encode_body(s_encoder_t *e, const proto_msg_t *m)
         if (m->error.has_ref_seq)
             s_pack_uint(e, "ref_seq", m->error.ref_seq);
         break;
+    case PROTO_MSG_TELEMETRY_TICK:
+        s_encode_telemetry_tick(e, &m->telemetry_tick);
+        break;
+    case PROTO_MSG_TELEMETRY_EPISODE:
+        s_encode_telemetry_episode(e, &m->telemetry_episode);
+        break;
+    case PROTO_MSG_TELEMETRY_EXPOSURE: {
+        const proto_telemetry_exposure_t *x = &m->telemetry_exposure;
+        msgpack_pack_map(&e->pk, 4);
+        s_pack_uint(e, "episode", x->episode);
+        s_pack_uint(e, "tick", x->tick);
+        s_pack_array1(e, "items", S_INT64, x->n_items, x->items);
+        s_pack_array1(e, "topics", S_INT64, x->n_topics, x->topics);
+        break;
+    }
     }
 }
 
@@ -1196,7 +1357,7 @@ static const char *const s_n_dim[] = {"n", "dim"};
 static const char *const s_n_k[] = {"n", "k"};
 static const char *const s_n_history[] = {"n", "history_len"};
 
-/* A 1-D int32/float32/uint8 array of n elements (n: PROTO_DIM_ANY = any). */
+/* A 1-D typed array of n elements (n: PROTO_DIM_ANY = any). */
 static void *s_get_vector(s_decoder_t *d, const msgpack_object *map, const char *key,
                           proto_dtype_t dtype, uint32_t *n)
 {
@@ -1463,6 +1624,68 @@ static void s_decode_joint(s_decoder_t *d, const msgpack_object *body, proto_joi
     j->agents = agents;
 }
 
+/* The agent names of a telemetry message: one per entry of its per-agent
+ * arrays, n of them. */
+static const char *const *s_get_agent_names(s_decoder_t *d, const msgpack_object *body, uint32_t n)
+{
+    uint32_t count = 0;
+    const char *const *names = s_get_strings(d, body, "agents", PROTO_MAX_AGENTS, &count);
+    if (!d->r.rc && count != n)
+        s_fail(&d->r, PROTO_EFIELD, "agents", "%u names, the per-agent arrays have %u entries",
+               count, n);
+    return names;
+}
+
+static void s_decode_telemetry_tick(s_decoder_t *d, const msgpack_object *body,
+                                    proto_telemetry_tick_t *t)
+{
+    t->episode = s_get_u32(d, body, "episode");
+    t->tick = s_get_u32(d, body, "tick");
+    t->active_users = s_get_u32(d, body, "active_users");
+    t->requests = s_get_u32(d, body, "requests");
+    t->clicks = s_get_u32(d, body, "clicks");
+    t->welfare = s_get_double(d, body, "welfare");
+    t->ild = s_get_double(d, body, "ild");
+    t->gini = s_get_double(d, body, "gini");
+    t->coverage = s_get_double(d, body, "coverage");
+    t->entropy = s_get_double(d, body, "entropy");
+    uint32_t n = PROTO_DIM_ANY;
+    t->agent_requests = s_get_vector(d, body, "agent_requests", S_INT32, &n);
+    t->agent_clicks = s_get_vector(d, body, "agent_clicks", S_INT32, &n);
+    t->agent_reward = s_get_vector(d, body, "agent_reward", S_FLOAT64, &n);
+    t->agent_regret = s_get_vector(d, body, "agent_regret", S_FLOAT64, &n);
+    t->agents = s_get_agent_names(d, body, n);
+    t->n_agents = n;
+}
+
+static void s_decode_telemetry_episode(s_decoder_t *d, const msgpack_object *body,
+                                       proto_telemetry_episode_t *t)
+{
+    t->episode = s_get_u32(d, body, "episode");
+    t->ticks = s_get_u32(d, body, "ticks");
+    t->requests = s_get_uint(d, body, "requests", UINT64_MAX);
+    t->clicks = s_get_uint(d, body, "clicks", UINT64_MAX);
+    t->ctr = s_get_double(d, body, "ctr");
+    t->welfare_per_request = s_get_double(d, body, "welfare_per_request");
+    t->mean_active_users = s_get_double(d, body, "mean_active_users");
+    t->churn = s_get_double(d, body, "churn");
+    t->gini = s_get_double(d, body, "gini");
+    t->coverage = s_get_double(d, body, "coverage");
+    t->entropy_normalized = s_get_double(d, body, "entropy_normalized");
+    t->ild = s_get_double(d, body, "ild");
+    t->jaccard = s_get_double(d, body, "jaccard");
+    t->interest_similarity = s_get_double(d, body, "interest_similarity");
+    t->hhi = s_get_double(d, body, "hhi");
+    uint32_t n = PROTO_DIM_ANY;
+    t->agent_requests = s_get_vector(d, body, "agent_requests", S_INT64, &n);
+    t->agent_clicks = s_get_vector(d, body, "agent_clicks", S_INT64, &n);
+    t->agent_reward = s_get_vector(d, body, "agent_reward", S_FLOAT64, &n);
+    t->agent_regret = s_get_vector(d, body, "agent_regret", S_FLOAT64, &n);
+    t->agent_share = s_get_vector(d, body, "agent_share", S_FLOAT64, &n);
+    t->agents = s_get_agent_names(d, body, n);
+    t->n_agents = n;
+}
+
 static void s_decode_body(s_decoder_t *d, const msgpack_object *body)
 {
     proto_msg_t *m = d->msg;
@@ -1516,6 +1739,22 @@ static void s_decode_body(s_decoder_t *d, const msgpack_object *body)
             s_find_typed(d, body, "ref_seq", false, MSGPACK_OBJECT_POSITIVE_INTEGER, "uint");
         x->has_ref_seq = ref != NULL;
         x->ref_seq = ref ? ref->via.u64 : 0;
+        break;
+    }
+    case PROTO_MSG_TELEMETRY_TICK:
+        s_decode_telemetry_tick(d, body, &m->telemetry_tick);
+        break;
+    case PROTO_MSG_TELEMETRY_EPISODE:
+        s_decode_telemetry_episode(d, body, &m->telemetry_episode);
+        break;
+    case PROTO_MSG_TELEMETRY_EXPOSURE: {
+        proto_telemetry_exposure_t *x = &m->telemetry_exposure;
+        x->episode = s_get_u32(d, body, "episode");
+        x->tick = s_get_u32(d, body, "tick");
+        x->n_items = PROTO_DIM_ANY;
+        x->items = s_get_vector(d, body, "items", S_INT64, &x->n_items);
+        x->n_topics = PROTO_DIM_ANY;
+        x->topics = s_get_vector(d, body, "topics", S_INT64, &x->n_topics);
         break;
     }
     }

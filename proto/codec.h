@@ -173,6 +173,47 @@ typedef struct proto_error {
     uint64_t ref_seq; /* seq of the message answered, when has_ref_seq */
 } proto_error_t;
 
+/* Telemetry (PUB only). Per-agent arrays are by agent index, n_agents
+ * (1..PROTO_MAX_AGENTS) long; counts are of the current episode. */
+typedef struct proto_telemetry_tick {
+    uint32_t episode, tick;
+    uint32_t active_users;         /* users in a session at the tick's start */
+    uint32_t requests, clicks;     /* pages shown, pages with a click */
+    double welfare;                /* utility consumed this tick */
+    double ild;                    /* mean intra-list diversity of this tick's pages */
+    double gini, coverage;         /* of exposure so far in the episode, over all item ids */
+    double entropy;                /* of that exposure, nats */
+    uint32_t n_agents;             /* 1..PROTO_MAX_AGENTS */
+    const char *const *agents;     /* (n_agents) names */
+    const int32_t *agent_requests; /* (n_agents) requests routed to each agent this tick */
+    const int32_t *agent_clicks;   /* (n_agents) clicks credited */
+    const double *agent_reward;    /* (n_agents) tick reward, after sharing and bonus */
+    const double *agent_regret;    /* (n_agents) regret vs the oracle; 0 without oracle */
+} proto_telemetry_tick_t;
+
+typedef struct proto_telemetry_episode {
+    uint32_t episode, ticks;
+    uint64_t requests, clicks;
+    double ctr, welfare_per_request, mean_active_users, churn;
+    double gini, coverage, entropy_normalized, ild;
+    double jaccard, interest_similarity, hhi;
+    uint32_t n_agents;             /* 1..PROTO_MAX_AGENTS */
+    const char *const *agents;     /* (n_agents) names */
+    const int64_t *agent_requests; /* (n_agents) over the episode */
+    const int64_t *agent_clicks;   /* (n_agents) */
+    const double *agent_reward;    /* (n_agents) */
+    const double *agent_regret;    /* (n_agents) */
+    const double *agent_share;     /* (n_agents) market: of requests; feed: of clicks */
+} proto_telemetry_episode_t;
+
+typedef struct proto_telemetry_exposure {
+    uint32_t episode, tick; /* counts through the end of this tick */
+    uint32_t n_items;       /* item ids issued so far in the episode */
+    const int64_t *items;   /* (n_items) pages that showed each item id, >= 0 */
+    uint32_t n_topics;
+    const int64_t *topics; /* (n_topics) the same summed per item topic, >= 0 */
+} proto_telemetry_exposure_t;
+
 typedef struct proto_storage proto_storage_t; /* what a decoded message owns */
 
 /* One message. Arrays and strings in the body are borrowed from the
@@ -193,6 +234,9 @@ typedef struct proto_msg {
         proto_bye_t bye;
         proto_ping_t ping; /* PING and PONG */
         proto_error_t error;
+        proto_telemetry_tick_t telemetry_tick;
+        proto_telemetry_episode_t telemetry_episode;
+        proto_telemetry_exposure_t telemetry_exposure;
     };
     proto_storage_t *storage; /* NULL unless decoded into; freed by proto_msg_fini */
 } proto_msg_t;

@@ -33,9 +33,14 @@ typedef enum proto_type {
     PROTO_MSG_PING = 9,        /* either way: are you there? */
     PROTO_MSG_PONG = 10,       /* either way: answer to PING, same nonce */
     PROTO_MSG_ERROR = 11,      /* either way: what went wrong */
+    /* Telemetry: server -> subscribers, on the PUB socket only, never on
+     * the control socket (an agent that sends one gets PROTO_ESTATE). */
+    PROTO_MSG_TELEMETRY_TICK = 12,     /* a tick's figures, system and per agent */
+    PROTO_MSG_TELEMETRY_EPISODE = 13,  /* an episode's metrics and agent names */
+    PROTO_MSG_TELEMETRY_EXPOSURE = 14, /* exposure so far per item and per topic */
 } proto_type_t;
 
-#define PROTO_MSG_TYPE_COUNT 12 /* one past the largest type number */
+#define PROTO_MSG_TYPE_COUNT 15 /* one past the largest type number */
 
 /* Error codes: 0 is success. The same negative numbers travel in
  * ERROR.code, so both sides and every language share one table

@@ -1,15 +1,27 @@
-/* World benchmark: interactions (pages resolved: a slate shown, a choice
- * drawn, the dynamics applied) per second, in-process, on one core, at the
- * standard configuration of docs/benchmarks.md. */
+/* Benchmarks (docs/benchmarks.md):
+ *   world: interactions (pages resolved: a slate shown, a choice drawn, the
+ *     dynamics applied) per second, in-process, on one core;
+ *   wire: the same through two SDK agent processes over ipc://, the
+ *     median time of one tick, and a raw ZeroMQ DEALER/ROUTER ping-pong
+ *     with the same message sizes for comparison. */
 #include "bench.h"
 
+#include "codec.h"
 #include "policy.h"
+#include "session.h"
+#include "transport.h"
 #include "world.h"
 
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <zmq.h>
 
 static double s_now(void)
 {
@@ -79,13 +91,276 @@ done:
     return rc;
 }
 
+/* ---- wire ------------------------------------------------------------ */
+
+static int s_compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double s_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, s_compare_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Ticks through two agent processes: n_users users all asking every
+ * tick, each agent serving about half. Fills the median tick time (s),
+ * interactions per second, and the sizes of the largest STEP and ACT. */
+typedef struct s_wire_result {
+    double median_tick_s, median_exchange_s, interactions_per_s;
+    size_t step_bytes, act_bytes;
+} s_wire_result_t;
+
+static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_result_t *res)
+{
+    static scenario_t sc; /* large; zero-initialised */
+    memset(&sc, 0, sizeof sc);
+    s_standard_config(&sc.world, ticks + 10, 0);
+    sc.world.n_users = n_users;
+    snprintf(sc.name, sizeof sc.name, "bench-wire");
+    sc.seed = 1;
+    sc.episodes = 1;
+    sc.n_agents = 2;
+    sc.server.deadline_ms = 10000;
+    sc.server.hello_timeout_ms = 10000;
+    for (int a = 0; a < 2; a++) {
+        snprintf(sc.agents[a].name, sizeof sc.agents[a].name, "agent%d", a);
+        if (strlen(agent_path) >= sizeof sc.agents[a].command) {
+            fprintf(stderr, "recarena bench: agent path too long: %s\n", agent_path);
+            return 1;
+        }
+        memcpy(sc.agents[a].command, agent_path, strlen(agent_path) + 1);
+    }
+    world_t *w = world_new(&sc.world, sc.seed);
+    double *times = malloc((size_t)ticks * sizeof *times);
+    double *exchange = malloc((size_t)ticks * sizeof *exchange);
+    session_t *session = NULL;
+    int rc = 1;
+    if (!w || !times || !exchange)
+        goto done;
+    char log_dir[] = "/tmp/recarena-bench-XXXXXX";
+    if (!mkdtemp(log_dir))
+        goto done;
+    session_options_t so = {.log_dir = log_dir, .quiet = false};
+    if (session_open(&session, &sc, w, &so) != 0) {
+        fprintf(stderr, "recarena bench: agents did not start (%s)\n", agent_path);
+        goto cleanup_logs;
+    }
+    server_t *server = session_server(session);
+    server_begin_episode(server);
+    long interactions = 0;
+    double total = 0.0;
+    for (int t = 0; t < ticks + 10; t++) {
+        world_tick_stats_t st;
+        double t0 = s_now();
+        world_begin_tick(w);
+        double t1 = s_now();
+        if (server_collect(server) != 0)
+            goto cleanup;
+        double t2 = s_now();
+        if (world_end_tick(w, &st) != 0)
+            goto cleanup;
+        server_end_tick(server, &st);
+        double dt = s_now() - t0;
+        if (t < 10)
+            continue; /* warm-up */
+        times[t - 10] = dt;
+        exchange[t - 10] = t2 - t1;
+        total += dt;
+        interactions += st.requests;
+    }
+    res->median_tick_s = s_median(times, ticks);
+    res->median_exchange_s = s_median(exchange, ticks);
+    res->interactions_per_s = interactions / total;
+    /* the frames' sizes, for the ping-pong: a STEP to the agent with the
+     * larger batch, and its ACT */
+    {
+        const world_requests_t *r0 = world_requests(w, 0), *r1 = world_requests(w, 1);
+        int n = r0->n > r1->n ? r0->n : r1->n;
+        proto_buffer_t buf;
+        proto_buffer_init(&buf);
+        size_t k = (size_t)sc.world.slate_size, dim = (size_t)sc.world.dim;
+        size_t hist = (size_t)sc.world.history_len;
+        int32_t *ints = calloc((size_t)n * (k > hist ? k : hist) + 1, sizeof *ints);
+        float *floats = calloc((size_t)n * dim + 1, sizeof *floats);
+        uint8_t *bytes = calloc((size_t)n + 1, 1);
+        if (ints && floats && bytes) {
+            proto_msg_t m = {.type = PROTO_MSG_STEP};
+            m.step = (proto_step_t){.deadline_ms = 10000,
+                                    .feedback = {.n = (uint32_t)n,
+                                                 .user_ids = ints,
+                                                 .clicked = ints,
+                                                 .reward = floats,
+                                                 .session_end = bytes},
+                                    .requests = {.n = (uint32_t)n,
+                                                 .dim = (uint32_t)dim,
+                                                 .history_len = (uint32_t)hist,
+                                                 .user_ids = ints,
+                                                 .features = floats,
+                                                 .history = ints},
+                                    .born = {.dim = (uint32_t)dim}};
+            if (proto_encode(&m, &buf, NULL, 0) == 0)
+                res->step_bytes = buf.size;
+            proto_msg_t act = {.type = PROTO_MSG_ACT};
+            act.act = (proto_act_t){
+                .n = (uint32_t)n, .slate_size = (uint32_t)k, .user_ids = ints, .slates = ints};
+            if (proto_encode(&act, &buf, NULL, 0) == 0)
+                res->act_bytes = buf.size;
+        }
+        free(ints);
+        free(floats);
+        free(bytes);
+        proto_buffer_fini(&buf);
+    }
+    rc = 0;
+cleanup:
+    session_close(&session, "benchmark complete");
+cleanup_logs : {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", log_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "recarena bench: could not remove %s\n", log_dir);
+}
+done:
+    free(times);
+    free(exchange);
+    world_destroy(&w);
+    return rc;
+}
+
+/* A peer of the raw ping-pong, in its own process like an agent: answers
+ * every frame with a frame of reply_bytes until it gets an empty frame. */
+static void s_peer_main(const char *endpoint, size_t reply_bytes)
+{
+    void *ctx = zmq_ctx_new();
+    char err[256];
+    void *dealer = transport_dealer(ctx, endpoint, err, sizeof err);
+    uint8_t *reply = calloc(reply_bytes + 1, 1), *buf = NULL;
+    size_t cap = 0;
+    if (dealer && reply) {
+        transport_send(dealer, "hi", 2, 0);
+        for (;;) {
+            long n = transport_recv(dealer, NULL, NULL, &buf, &cap, 0);
+            if (n <= 0)
+                break;
+            transport_send(dealer, reply, reply_bytes, 0);
+        }
+    }
+    free(buf);
+    free(reply);
+    if (dealer)
+        zmq_close(dealer);
+    zmq_ctx_term(ctx);
+}
+
+/* Median round trip of sending step_bytes to two DEALER peer processes
+ * and receiving act_bytes from each, over ipc://, in seconds. */
+static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
+{
+    char dir[] = "/tmp/recarena-pp-XXXXXX";
+    if (!mkdtemp(dir))
+        return -1.0;
+    char endpoint[128];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/pp", dir);
+    pid_t peers[2] = {-1, -1};
+    fflush(NULL);
+    for (int i = 0; i < 2; i++) {
+        peers[i] = fork();
+        if (peers[i] == 0) {
+            s_peer_main(endpoint, act_bytes);
+            _exit(0);
+        }
+    }
+    void *ctx = zmq_ctx_new();
+    char err[256];
+    void *router = transport_router(ctx, endpoint, err, sizeof err);
+    uint8_t ids[2][TRANSPORT_MAX_IDENTITY];
+    size_t id_len[2];
+    uint8_t *frame = calloc(step_bytes + 1, 1), *buf = NULL;
+    size_t cap = 0;
+    double *times = malloc((size_t)rounds * sizeof *times), median = -1.0;
+    if (router && frame && times && peers[0] > 0 && peers[1] > 0) {
+        for (int i = 0; i < 2; i++)
+            transport_recv(router, ids[i], &id_len[i], &buf, &cap, 0);
+        for (int r = 0; r < rounds + 10; r++) {
+            double t0 = s_now();
+            for (int i = 0; i < 2; i++)
+                transport_send_to(router, ids[i], id_len[i], frame, step_bytes);
+            uint8_t id[TRANSPORT_MAX_IDENTITY];
+            size_t len;
+            for (int i = 0; i < 2; i++)
+                transport_recv(router, id, &len, &buf, &cap, 0);
+            if (r >= 10)
+                times[r - 10] = s_now() - t0;
+        }
+        median = s_median(times, rounds);
+        for (int i = 0; i < 2; i++)
+            transport_send_to(router, ids[i], id_len[i], "", 0);
+    }
+    for (int i = 0; i < 2; i++)
+        if (peers[i] > 0) {
+            if (median < 0)
+                kill(peers[i], SIGKILL);
+            waitpid(peers[i], NULL, 0);
+        }
+    free(frame);
+    free(buf);
+    free(times);
+    if (router)
+        zmq_close(router);
+    zmq_ctx_term(ctx);
+    char path[128];
+    snprintf(path, sizeof path, "%s/pp", dir);
+    unlink(path);
+    rmdir(dir);
+    return median;
+}
+
+/* The SDK's random agent next to this binary: BUILD/agents/... */
+static void s_default_agent(char *out, size_t len)
+{
+    char exe[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    snprintf(out, len, "%s/../agents/recarena-agent-random", dirname(exe));
+}
+
+static int s_bench_wire(const char *agent_path, int ticks)
+{
+    printf("config: 1000 items, dim 16, slate 10, 2 SDK agents (%s) over ipc://, "
+           "market mode, oracle off\n",
+           agent_path);
+    const int sizes[2] = {1024, 1};
+    for (int i = 0; i < 2; i++) {
+        s_wire_result_t res = {0};
+        if (s_wire_run(agent_path, sizes[i], ticks, &res) != 0)
+            return 1;
+        double raw = s_ping_pong(res.step_bytes, res.act_bytes, ticks);
+        printf("wire   %4d requests/tick: %.0f interactions/s over %d ticks\n"
+               "       median tick %.1f us (world included), of which STEP->ACT exchange %.1f us\n"
+               "       raw ZeroMQ ping-pong, same sizes (STEP %zu B, ACT %zu B): %.1f us\n"
+               "       ratio tick/raw %.2f, exchange/raw %.2f\n",
+               sizes[i], res.interactions_per_s, ticks, res.median_tick_s * 1e6,
+               res.median_exchange_s * 1e6, res.step_bytes, res.act_bytes, raw * 1e6,
+               res.median_tick_s / raw, res.median_exchange_s / raw);
+    }
+    return 0;
+}
+
 int bench_main(int argc, char **argv)
 {
-    if (argc < 1 || strcmp(argv[0], "world") != 0) {
-        fprintf(stderr, "usage: recarena bench world [--ticks N]\n");
+    const char *usage = "usage: recarena bench world [--ticks N]\n"
+                        "       recarena bench wire [--ticks N] [--agent PATH]\n";
+    if (argc < 1 || (strcmp(argv[0], "world") != 0 && strcmp(argv[0], "wire") != 0)) {
+        fputs(usage, stderr);
         return 2;
     }
-    int ticks = 500;
+    bool wire = strcmp(argv[0], "wire") == 0;
+    int ticks = wire ? 300 : 500;
+    char agent[PATH_MAX + 64];
+    s_default_agent(agent, sizeof agent);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc) {
             char *end;
@@ -96,10 +371,20 @@ int bench_main(int argc, char **argv)
                 return 2;
             }
             ticks = (int)v;
+        } else if (wire && strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
+            snprintf(agent, sizeof agent, "%s", argv[++i]);
         } else {
-            fprintf(stderr, "recarena bench: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "recarena bench: unknown option '%s'\n%s", argv[i], usage);
             return 2;
         }
+    }
+    if (wire) {
+        if (access(agent, X_OK) != 0) {
+            fprintf(stderr, "recarena bench: no agent program at %s (build it, or --agent PATH)\n",
+                    agent);
+            return 2;
+        }
+        return s_bench_wire(agent, ticks);
     }
     printf("config: 1000 items, dim 16, slate 10, 1024 requests/tick, 2 agents (random "
            "policy), market mode, one core\n");

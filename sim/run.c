@@ -1,11 +1,10 @@
 /* The in-process run loop, its outputs and its terminal report (run.h). */
 #include "run.h"
 
-#include "launcher.h"
 #include "metrics.h"
 #include "policy.h"
 #include "server.h"
-#include "transport.h"
+#include "session.h"
 #include "world.h"
 
 #include <dirent.h>
@@ -271,128 +270,9 @@ static void s_on_signal(int sig)
     server_interrupt();
 }
 
-/* The wire side of a run: the server and, in run mode, the agent
- * processes with their private ipc directory. */
-typedef struct s_remote {
-    server_t *server;
-    launcher_t *launcher;
-    char ipc_dir[64];
-    char control[128], telemetry[128];
-} s_remote_t;
-
-static void s_remote_close(s_remote_t *r, const char *reason)
-{
-    server_destroy(&r->server, reason);
-    launcher_destroy(&r->launcher, 3000);
-    if (r->ipc_dir[0]) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/control", r->ipc_dir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/telemetry", r->ipc_dir);
-        unlink(path);
-        rmdir(r->ipc_dir);
-        r->ipc_dir[0] = '\0';
-    }
-}
-
-/* Prints the last lines an agent wrote (its log is removed with the
- * partial run folder when the run fails). */
-static void s_print_log_tail(const char *log_dir, const char *name)
-{
-    char path[1400], tail[2048];
-    snprintf(path, sizeof path, "%s/agent-%s.log", log_dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    long start = size > (long)sizeof tail - 1 ? size - (long)sizeof tail + 1 : 0;
-    fseek(f, start, SEEK_SET);
-    size_t n = fread(tail, 1, sizeof tail - 1, f);
-    fclose(f);
-    tail[n] = '\0';
-    if (n == 0) {
-        fprintf(stderr, "  (agent %s wrote nothing)\n", name);
-        return;
-    }
-    fprintf(stderr, "  last output of agent %s:\n", name);
-    for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
-        fprintf(stderr, "  | %s\n", line);
-}
-
-/* Starts the server, spawns the agents (run mode) and waits for every
- * remote agent's HELLO. */
-static int s_remote_open(s_remote_t *r, const scenario_t *sc, world_t *w, const run_options_t *opt,
-                         const char *log_dir)
-{
-    char err[512];
-    server_options_t so = {.token = NULL, .quiet = false};
-    if (opt->serve_endpoint) {
-        so.control_endpoint = opt->serve_endpoint;
-        so.telemetry_endpoint = opt->telemetry_endpoint;
-    } else {
-        snprintf(r->ipc_dir, sizeof r->ipc_dir, "/tmp/recarena-XXXXXX");
-        if (!mkdtemp(r->ipc_dir)) {
-            fprintf(stderr, "recarena: cannot create a private directory: %s\n", strerror(errno));
-            r->ipc_dir[0] = '\0';
-            return RUN_EIO;
-        }
-        snprintf(r->control, sizeof r->control, "ipc://%s/control", r->ipc_dir);
-        snprintf(r->telemetry, sizeof r->telemetry, "ipc://%s/telemetry", r->ipc_dir);
-        so.control_endpoint = r->control;
-        so.telemetry_endpoint = r->telemetry;
-    }
-    r->server = server_new(sc, w, &so, err, sizeof err);
-    if (!r->server) {
-        fprintf(stderr, "recarena: %s\n", err);
-        return RUN_EIO;
-    }
-    int64_t deadline = transport_now_ms() + sc->server.hello_timeout_ms;
-    if (!opt->serve_endpoint) {
-        r->launcher = launcher_new();
-        if (!r->launcher)
-            return RUN_EWORLD;
-        for (int a = 0; a < sc->n_agents; a++) {
-            if (!server_is_remote(r->server, a))
-                continue;
-            char log[1400];
-            snprintf(log, sizeof log, "%s/agent-%s.log", log_dir, sc->agents[a].name);
-            if (launcher_spawn(r->launcher, sc->agents[a].name, sc->agents[a].command, r->control,
-                               log, err, sizeof err) != 0) {
-                fprintf(stderr, "recarena: %s\n", err);
-                return RUN_EIO;
-            }
-        }
-    } else {
-        char missing[1024];
-        server_missing(r->server, missing, sizeof missing);
-        fprintf(stderr, "recarena: serving on %s; waiting for agents: %s\n", opt->serve_endpoint,
-                missing);
-    }
-    char missing[1024], note[256];
-    while (server_missing(r->server, missing, sizeof missing) > 0) {
-        if (server_service(r->server, 50) != 0)
-            return RUN_EINTR;
-        bool exited = r->launcher && launcher_poll(r->launcher, note, sizeof note) > 0;
-        bool late = !opt->serve_endpoint && transport_now_ms() > deadline;
-        if (!exited && !late)
-            continue;
-        if (exited)
-            fprintf(stderr, "recarena: %s before saying HELLO\n", note);
-        else
-            fprintf(stderr, "recarena: no HELLO within %d ms (server.hello_timeout_ms) from: %s\n",
-                    sc->server.hello_timeout_ms, missing);
-        for (int a = 0; a < sc->n_agents; a++)
-            if (server_is_remote(r->server, a))
-                s_print_log_tail(log_dir, sc->agents[a].name);
-        return RUN_EAGENT;
-    }
-    return 0;
-}
-
 /* One tick: every agent's slates, then the world resolves. */
 static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t *slates,
-                  s_remote_t *remote, world_tick_stats_t *st)
+                  server_t *server, world_tick_stats_t *st)
 {
     world_begin_tick(w);
     for (int a = 0; a < sc->n_agents; a++) {
@@ -402,8 +282,8 @@ static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t
         if (world_set_slates(w, a, slates) != 0)
             return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
     }
-    if (remote->server) {
-        int rc = server_collect(remote->server);
+    if (server) {
+        int rc = server_collect(server);
         if (rc == SERVER_EINTR)
             return RUN_EINTR;
         if (rc != 0) {
@@ -414,8 +294,8 @@ static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t
     }
     if (world_end_tick(w, st) != 0)
         return RUN_EWORLD;
-    if (remote->server)
-        server_end_tick(remote->server, st);
+    if (server)
+        server_end_tick(server, st);
     return 0;
 }
 
@@ -444,7 +324,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     int32_t *slates = NULL;
     uint32_t *scratch = NULL;
     s_outputs_t out = {0};
-    s_remote_t remote = {0};
+    session_t *session = NULL;
+    server_t *server = NULL;
     struct sigaction old_int, old_term, on_signal = {.sa_handler = s_on_signal};
     sigemptyset(&on_signal.sa_mask);
     s_stop_signal = 0;
@@ -481,8 +362,17 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         goto done;
     }
     rc = s_open_outputs(&out, sc);
-    if (rc == 0 && any_remote)
-        rc = s_remote_open(&remote, sc, w, opt, out.dir);
+    if (rc == 0 && any_remote) {
+        session_options_t so = {.serve_endpoint = opt->serve_endpoint,
+                                .telemetry_endpoint = opt->telemetry_endpoint,
+                                .log_dir = out.dir};
+        rc = session_open(&session, sc, w, &so);
+        rc = rc == SESSION_EINTR ? RUN_EINTR
+                                 : (rc == SESSION_EAGENT ? RUN_EAGENT
+                                    : rc                 ? RUN_EIO
+                                                         : 0);
+        server = session ? session_server(session) : NULL;
+    }
     if (rc != 0)
         goto done;
 
@@ -493,11 +383,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         for (int a = 0; a < sc->n_agents; a++)
             if (policies[a])
                 policy_reset(policies[a], (uint32_t)ep);
-        if (remote.server)
-            server_begin_episode(remote.server);
+        if (server)
+            server_begin_episode(server);
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
-            rc = s_tick(sc, w, policies, slates, &remote, &st);
+            rc = s_tick(sc, w, policies, slates, server, &st);
             if (rc == 0 && s_stop_signal)
                 rc = RUN_EINTR;
             if (rc == 0)
@@ -510,10 +400,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         if (rc == 0 && world_episode_metrics(w, &m) != 0)
             rc = RUN_EWORLD;
         if (rc == 0) {
-            if (remote.server)
-                server_end_episode(remote.server, &m);
-            s_json_episode(out.summary, sc, (uint32_t)ep, &m, remote.server,
-                           ep + 1 == sc->episodes);
+            if (server)
+                server_end_episode(server, &m);
+            s_json_episode(out.summary, sc, (uint32_t)ep, &m, server, ep + 1 == sc->episodes);
             s_add(&totals, &m, sc->n_agents);
         }
     }
@@ -530,8 +419,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         rc = RUN_EIO;
     }
     if (rc == 0 && !opt->quiet)
-        s_print_table(sc, &totals, remote.server);
-    s_remote_close(&remote, rc == 0 ? "run complete" : "run aborted");
+        s_print_table(sc, &totals, server);
+    session_close(&session, rc == 0 ? "run complete" : "run aborted");
+    server = NULL;
     if (rc == 0) {
         if (s_is_run_dir(final_dir))
             s_remove_run_dir(final_dir);
@@ -545,7 +435,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         printf("\nrun folder: %s\n", final_dir);
 
 done:
-    s_remote_close(&remote, "run aborted");
+    session_close(&session, "run aborted");
     s_close_outputs(&out);
     if (rc != 0 && out.dir[0])
         s_remove_run_dir(out.dir);

@@ -6,6 +6,7 @@
 #include "pcg32.h"
 #include "policy.h"
 #include "protocol.h"
+#include "telemetry.h"
 #include "transport.h"
 
 #include <errno.h>
@@ -52,7 +53,7 @@ struct server {
     bool fallback_ready;
     proto_dims_t dims;
     uint64_t agent_seeds[SCENARIO_MAX_AGENTS];
-    uint64_t telemetry_seq;
+    telemetry_t *telemetry; /* NULL: no telemetry endpoint */
 };
 
 static volatile sig_atomic_t s_interrupted;
@@ -255,7 +256,7 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const prot
 {
     const proto_hello_t *h = &msg->hello;
     int agent = -1;
-    char expected[1024] = "";
+    char expected[768] = "";
     for (int a = 0; a < s->n_agents; a++) {
         if (!s->slots[a].remote)
             continue;
@@ -267,8 +268,8 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const prot
     }
     char text[PROTO_MAX_TEXT + 1];
     if (agent < 0) {
-        snprintf(text, sizeof text, "no agent slot named '%s'; this scenario expects: %s", h->name,
-                 expected[0] ? expected : "(none)");
+        snprintf(text, sizeof text, "no agent slot named '%.63s'; this scenario expects: %s",
+                 h->name, expected[0] ? expected : "(none)");
         s_send_error_to(s, id, id_len, PROTO_EFULL, true, msg, text);
         s_log(s, "refused a HELLO from '%s': no such agent in the scenario", h->name);
         return;
@@ -552,6 +553,14 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
         s->pub = transport_pub(s->ctx, opt->telemetry_endpoint, err, err_len);
         if (!s->pub)
             goto fail;
+        const char *names[SCENARIO_MAX_AGENTS];
+        for (int a = 0; a < s->n_agents; a++)
+            names[a] = sc->agents[a].name;
+        s->telemetry = telemetry_new(s->pub, w, names, opt->quiet);
+        if (!s->telemetry) {
+            snprintf(err, err_len, "out of memory");
+            goto fail;
+        }
     }
     return s;
 fail:
@@ -574,6 +583,7 @@ void server_destroy(server_t **self_p, const char *reason)
     }
     if (s->router)
         zmq_close(s->router);
+    telemetry_destroy(&s->telemetry);
     if (s->pub)
         zmq_close(s->pub);
     if (s->ctx)
@@ -739,6 +749,8 @@ int server_collect(server_t *s)
 
 int server_end_tick(server_t *s, const world_tick_stats_t *stats)
 {
+    if (s->telemetry)
+        telemetry_publish_tick(s->telemetry, stats);
     proto_joint_agent_t parts[SCENARIO_MAX_AGENTS];
     bool any_joint = false;
     for (int a = 0; a < s->n_agents; a++) {
@@ -775,7 +787,8 @@ int server_end_tick(server_t *s, const world_tick_stats_t *stats)
 
 int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
 {
-    (void)metrics;
+    if (s->telemetry)
+        telemetry_publish_episode(s->telemetry, metrics);
     s->in_episode = false;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];

@@ -659,6 +659,238 @@ static void test_roundtrip_small_messages(void **state)
     proto_msg_fini(&got);
 }
 
+static void test_roundtrip_telemetry(void **state)
+{
+    (void)state;
+    proto_msg_t got = {0};
+    const char *const names[2] = {"random", "ucb-1"};
+    const int32_t requests[2] = {70, 0}, clicks[2] = {9, 0};
+    const double reward[2] = {9.25, -0.5}, regret[2] = {1.0 / 3.0, 0.0};
+    proto_msg_t tick = {.type = PROTO_MSG_TELEMETRY_TICK,
+                        .seq = 41,
+                        .telemetry_tick = {.episode = 1,
+                                           .tick = 199,
+                                           .active_users = 80,
+                                           .requests = 70,
+                                           .clicks = 9,
+                                           .welfare = 3.5,
+                                           .ild = 0.875,
+                                           .gini = 0.625,
+                                           .coverage = 0.25,
+                                           .entropy = 4.5,
+                                           .n_agents = 2,
+                                           .agents = names,
+                                           .agent_requests = requests,
+                                           .agent_clicks = clicks,
+                                           .agent_reward = reward,
+                                           .agent_regret = regret}};
+    s_roundtrip(&tick, NULL, &got);
+    const proto_telemetry_tick_t *t = &got.telemetry_tick;
+    assert_int_equal(t->episode, 1);
+    assert_int_equal(t->tick, 199);
+    assert_int_equal(t->active_users, 80);
+    assert_int_equal(t->requests, 70);
+    assert_int_equal(t->clicks, 9);
+    assert_true(t->welfare == 3.5 && t->ild == 0.875);
+    assert_true(t->gini == 0.625 && t->coverage == 0.25 && t->entropy == 4.5);
+    assert_int_equal(t->n_agents, 2);
+    assert_string_equal(t->agents[0], "random");
+    assert_string_equal(t->agents[1], "ucb-1");
+    assert_memory_equal(t->agent_requests, requests, sizeof requests);
+    assert_memory_equal(t->agent_clicks, clicks, sizeof clicks);
+    assert_memory_equal(t->agent_reward, reward, sizeof reward);
+    assert_memory_equal(t->agent_regret, regret, sizeof regret);
+    proto_msg_fini(&got);
+
+    const char *const three[3] = {"a", "b", "c"};
+    const int64_t agent_requests[3] = {5000000000ll, 7, 0}, agent_clicks[3] = {1, 2, 0};
+    const double agent_reward[3] = {1.5, 2.0, 0.0}, agent_regret[3] = {0.0, 0.25, 0.0};
+    const double share[3] = {0.5, 0.25, 0.25};
+    proto_msg_t episode = {.type = PROTO_MSG_TELEMETRY_EPISODE,
+                           .seq = 42,
+                           .telemetry_episode = {.episode = 3,
+                                                 .ticks = 200,
+                                                 .requests = 5000000007ull,
+                                                 .clicks = 3,
+                                                 .ctr = 0.125,
+                                                 .welfare_per_request = 0.0625,
+                                                 .mean_active_users = 81.5,
+                                                 .churn = 0.01,
+                                                 .gini = 0.5,
+                                                 .coverage = 0.75,
+                                                 .entropy_normalized = 0.9,
+                                                 .ild = 1.25,
+                                                 .jaccard = 0.02,
+                                                 .interest_similarity = -0.125,
+                                                 .hhi = 0.375,
+                                                 .n_agents = 3,
+                                                 .agents = three,
+                                                 .agent_requests = agent_requests,
+                                                 .agent_clicks = agent_clicks,
+                                                 .agent_reward = agent_reward,
+                                                 .agent_regret = agent_regret,
+                                                 .agent_share = share}};
+    s_roundtrip(&episode, NULL, &got);
+    const proto_telemetry_episode_t *e = &got.telemetry_episode;
+    assert_int_equal(e->episode, 3);
+    assert_int_equal(e->ticks, 200);
+    assert_true(e->requests == 5000000007ull);
+    assert_int_equal(e->clicks, 3);
+    assert_true(e->ctr == 0.125 && e->welfare_per_request == 0.0625);
+    assert_true(e->mean_active_users == 81.5 && e->churn == 0.01);
+    assert_true(e->gini == 0.5 && e->coverage == 0.75 && e->entropy_normalized == 0.9);
+    assert_true(e->ild == 1.25 && e->jaccard == 0.02 && e->interest_similarity == -0.125);
+    assert_true(e->hhi == 0.375);
+    assert_int_equal(e->n_agents, 3);
+    assert_string_equal(e->agents[2], "c");
+    assert_memory_equal(e->agent_requests, agent_requests, sizeof agent_requests);
+    assert_memory_equal(e->agent_clicks, agent_clicks, sizeof agent_clicks);
+    assert_memory_equal(e->agent_reward, agent_reward, sizeof agent_reward);
+    assert_memory_equal(e->agent_regret, agent_regret, sizeof agent_regret);
+    assert_memory_equal(e->agent_share, share, sizeof share);
+    proto_msg_fini(&got);
+
+    const int64_t items[5] = {0, 12, 3000000000ll, 1, 0}, topics[2] = {3000000001ll, 12};
+    proto_msg_t exposure = {.type = PROTO_MSG_TELEMETRY_EXPOSURE,
+                            .seq = 43,
+                            .telemetry_exposure = {.episode = 0,
+                                                   .tick = 9,
+                                                   .n_items = 5,
+                                                   .items = items,
+                                                   .n_topics = 2,
+                                                   .topics = topics}};
+    s_roundtrip(&exposure, NULL, &got);
+    const proto_telemetry_exposure_t *x = &got.telemetry_exposure;
+    assert_int_equal(x->tick, 9);
+    assert_int_equal(x->n_items, 5);
+    assert_int_equal(x->n_topics, 2);
+    assert_memory_equal(x->items, items, sizeof items);
+    assert_memory_equal(x->topics, topics, sizeof topics);
+    proto_msg_fini(&got);
+
+    /* an episode's first snapshot may come before any item was shown */
+    exposure.telemetry_exposure.n_items = 0;
+    exposure.telemetry_exposure.items = NULL;
+    s_roundtrip(&exposure, NULL, &got);
+    assert_int_equal(got.telemetry_exposure.n_items, 0);
+    assert_null(got.telemetry_exposure.items);
+    proto_msg_fini(&got);
+
+    assert_string_equal(proto_type_name(PROTO_MSG_TELEMETRY_TICK), "TELEMETRY_TICK");
+    assert_string_equal(proto_type_name(PROTO_MSG_TELEMETRY_EPISODE), "TELEMETRY_EPISODE");
+    assert_string_equal(proto_type_name(PROTO_MSG_TELEMETRY_EXPOSURE), "TELEMETRY_EXPOSURE");
+}
+
+/* A TELEMETRY_TICK whose per-agent arrays have n entries, except
+ * agent_clicks (n_clicks), with n_names agent names. */
+static void b_telemetry_tick(buf_t *b, uint32_t n, uint32_t n_clicks, uint32_t n_names)
+{
+    const int32_t ints[4] = {1, 2, 3, 4};
+    const double doubles[4] = {0.5, 0.25, 0.125, 1.0};
+    b_envelope(b, 1, PROTO_MSG_TELEMETRY_TICK, 0, 15);
+    const char *uints[] = {"episode", "tick", "active_users", "requests", "clicks"};
+    for (size_t i = 0; i < 5; i++) {
+        b_str(b, uints[i]);
+        b_uint(b, 1);
+    }
+    const char *floats[] = {"welfare", "ild", "gini", "coverage", "entropy"};
+    for (size_t i = 0; i < 5; i++) {
+        b_str(b, floats[i]);
+        b_f64(b, 0.5);
+    }
+    b_str(b, "agents");
+    b_array(b, n_names);
+    for (uint32_t i = 0; i < n_names; i++)
+        b_str(b, "agent");
+    b_str(b, "agent_requests");
+    b_typed(b, "int32", n, -1, ints, 4 * n);
+    b_str(b, "agent_clicks");
+    b_typed(b, "int32", n_clicks, -1, ints, 4 * n_clicks);
+    b_str(b, "agent_reward");
+    b_typed(b, "float64", n, -1, doubles, 8 * n);
+    b_str(b, "agent_regret");
+    b_typed(b, "float64", n, -1, doubles, 8 * n);
+}
+
+static void test_telemetry_checks(void **state)
+{
+    (void)state;
+    buf_t b = {0};
+    proto_msg_t msg = {0};
+    char err[PROTO_ERR_LEN];
+    b_telemetry_tick(&b, 2, 2, 2);
+    assert_int_equal(proto_decode(b.data, b.size, NULL, &msg, err, sizeof err), 0);
+    assert_int_equal(msg.telemetry_tick.n_agents, 2);
+    assert_true(msg.telemetry_tick.agent_reward[1] == 0.25);
+    proto_msg_fini(&msg);
+    free(b.data);
+    b = (buf_t){0};
+
+    /* every per-agent array and the names have the same length, 1..64 */
+    b_telemetry_tick(&b, 2, 3, 2);
+    s_expect(&b, NULL, PROTO_EFIELD,
+             "TELEMETRY_TICK.agent_clicks: expected typed array int32 (2), got int32 (3)", NULL);
+    b_telemetry_tick(&b, 2, 2, 3);
+    s_expect(&b, NULL, PROTO_EFIELD,
+             "TELEMETRY_TICK.agents: 3 names, the per-agent arrays have 2 entries", NULL);
+    b_telemetry_tick(&b, 0, 0, 0);
+    s_expect(&b, NULL, PROTO_EFIELD, "TELEMETRY_TICK.agents: 0 agents, expected 1..64", NULL);
+
+    /* exposure counts are int64 and never negative */
+    const int64_t counts[3] = {4, -3, 0};
+    b_envelope(&b, 1, PROTO_MSG_TELEMETRY_EXPOSURE, 0, 4);
+    b_str(&b, "episode");
+    b_uint(&b, 0);
+    b_str(&b, "tick");
+    b_uint(&b, 9);
+    b_str(&b, "items");
+    b_typed(&b, "int64", 3, -1, counts, sizeof counts);
+    b_str(&b, "topics");
+    b_typed(&b, "int64", 1, -1, counts, 8);
+    s_expect(&b, NULL, PROTO_EFIELD, "TELEMETRY_EXPOSURE.items: element 1 is -3, counts are >= 0",
+             NULL);
+    const int32_t narrow[3] = {4, 3, 0};
+    b_envelope(&b, 1, PROTO_MSG_TELEMETRY_EXPOSURE, 0, 4);
+    b_str(&b, "episode");
+    b_uint(&b, 0);
+    b_str(&b, "tick");
+    b_uint(&b, 9);
+    b_str(&b, "items");
+    b_typed(&b, "int32", 3, -1, narrow, sizeof narrow);
+    b_str(&b, "topics");
+    b_typed(&b, "int64", 1, -1, counts, 8);
+    s_expect(&b, NULL, PROTO_EFIELD,
+             "TELEMETRY_EXPOSURE.items: expected typed array int64 (n), got int32 (3)", NULL);
+
+    /* the encoder refuses what the decoder would */
+    proto_buffer_t enc;
+    proto_buffer_init(&enc);
+    const char *const names[2] = {"a", "b"};
+    const int32_t ints[2] = {1, 2};
+    const double reward[2] = {1.0, NAN};
+    proto_msg_t tick = {.type = PROTO_MSG_TELEMETRY_TICK,
+                        .telemetry_tick = {.n_agents = 2,
+                                           .agents = names,
+                                           .agent_requests = ints,
+                                           .agent_clicks = ints,
+                                           .agent_reward = reward,
+                                           .agent_regret = reward}};
+    assert_int_equal(proto_encode(&tick, &enc, err, sizeof err), PROTO_ENONFINITE);
+    assert_string_equal(err, "TELEMETRY_TICK.agent_reward: element 1 is NaN");
+    proto_msg_t episode = {.type = PROTO_MSG_TELEMETRY_EPISODE,
+                           .telemetry_episode = {.n_agents = 2, .agents = names}};
+    assert_int_equal(proto_encode(&episode, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "TELEMETRY_EPISODE.agent_requests: NULL with 2 elements");
+    const char *const bad_names[2] = {"a", "b c"};
+    const double zeros[2] = {0.0, 0.0};
+    tick.telemetry_tick.agents = bad_names;
+    tick.telemetry_tick.agent_reward = tick.telemetry_tick.agent_regret = zeros;
+    assert_int_equal(proto_encode(&tick, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err,
+                        "TELEMETRY_TICK.agents: \"b c\" is not 1..63 characters of [A-Za-z0-9_-]");
+    proto_buffer_fini(&enc);
+}
+
 static void test_buffer_is_reused(void **state)
 {
     (void)state;
@@ -1438,6 +1670,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip_step),
         cmocka_unit_test(test_roundtrip_act_and_joint),
         cmocka_unit_test(test_roundtrip_small_messages),
+        cmocka_unit_test(test_roundtrip_telemetry),
+        cmocka_unit_test(test_telemetry_checks),
         cmocka_unit_test(test_buffer_is_reused),
         cmocka_unit_test(test_decode_reuses_storage),
         cmocka_unit_test(test_truncated_and_trailing),

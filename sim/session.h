@@ -1,0 +1,40 @@
+/* A session: the environment server plus, in run mode, the agent
+ * processes it serves on ipc:// endpoints in a private directory. Opening
+ * one starts the server, spawns the scenario's agent commands (run mode)
+ * and waits until every remote agent has said HELLO; closing says BYE,
+ * ends and reaps the processes and removes the directory. Used by the run
+ * loop and the wire benchmark. */
+#ifndef RECARENA_SESSION_H
+#define RECARENA_SESSION_H
+
+#include "scenario.h"
+#include "server.h"
+#include "world.h"
+
+#define SESSION_EIO    (-1) /* a socket, directory or process could not be set up */
+#define SESSION_EAGENT (-2) /* an agent exited or never said HELLO (told on stderr) */
+#define SESSION_EINTR  (-3) /* interrupted while waiting */
+#define SESSION_ENOMEM (-4)
+
+typedef struct session_options {
+    /* serve mode: bind here and wait (without a time limit) for external
+     * agents; NULL: run mode, spawn the scenario's commands */
+    const char *serve_endpoint;
+    const char *telemetry_endpoint; /* serve mode only; NULL: none */
+    const char *log_dir;            /* run mode: agent-NAME.log files go here */
+    bool quiet;                     /* no log lines from the server */
+} session_options_t;
+
+typedef struct session session_t;
+
+/* Opens a session for sc on world w (borrowed, must outlive it). On
+ * success *out owns it; on failure *out is NULL and stderr says why. */
+int session_open(session_t **out, const scenario_t *sc, world_t *w, const session_options_t *opt);
+
+/* BYE with reason, processes ended and reaped, files removed; accepts
+ * NULL and nulls *self_p. */
+void session_close(session_t **self_p, const char *reason);
+
+server_t *session_server(session_t *s); /* borrowed */
+
+#endif
