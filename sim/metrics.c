@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_compare_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a;
-    uint32_t y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 static double s_total(const uint32_t *counts, size_t n)
 {
     uint64_t total = 0;
@@ -24,14 +17,48 @@ static double s_total(const uint32_t *counts, size_t n)
     return (double)total;
 }
 
+/* Sorts counts (n) ascending into out (n) by LSD radix sort on 11-bit
+ * digits, as many passes as the largest count needs (one for counts below
+ * 2048), ping-ponging between out and tmp (n). */
+static void s_radix_sort(const uint32_t *counts, size_t n, uint32_t max, uint32_t *out,
+                         uint32_t *tmp)
+{
+    int passes = 1;
+    while (passes < 3 && (max >> (11 * passes)) != 0)
+        passes++;
+    /* the last pass must land in out: start in out for odd pass counts */
+    uint32_t *dst = passes % 2 ? out : tmp, *other = passes % 2 ? tmp : out;
+    const uint32_t *src = counts;
+    for (int pass = 0; pass < passes; pass++) {
+        size_t offset[2048] = {0};
+        int shift = 11 * pass;
+        for (size_t i = 0; i < n; i++)
+            offset[(src[i] >> shift) & 2047u]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < 2048; b++) {
+            size_t c = offset[b];
+            offset[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[offset[(src[i] >> shift) & 2047u]++] = src[i];
+        src = dst;
+        uint32_t *swap = dst;
+        dst = other;
+        other = swap;
+    }
+}
+
 double metrics_gini(const uint32_t *counts, size_t n, uint32_t *scratch)
 {
     double total = s_total(counts, n);
     if (n == 0 || total == 0.0)
         return 0.0;
     assert(scratch != counts);
-    memcpy(scratch, counts, n * sizeof *scratch);
-    qsort(scratch, n, sizeof *scratch, s_compare_u32);
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max = counts[i] > max ? counts[i] : max;
+    s_radix_sort(counts, n, max, scratch, scratch + n);
     double weighted = 0.0;
     for (size_t i = 0; i < n; i++) /* rank i + 1: weight 2(i + 1) - n - 1 */
         weighted += (2.0 * (double)i + 1.0 - (double)n) * (double)scratch[i];

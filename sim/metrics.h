@@ -19,8 +19,9 @@
  * count as 0): G = sum_{i=1..n} (2i - n - 1) P_(i) / (n * sum P), P sorted
  * ascending. 0 = perfectly even, (n-1)/n = one item gets everything; it
  * says how unequally the recommenders spread attention over the catalog.
- * counts: (n), not modified. scratch: (n), distinct from counts, the
- * function overwrites it (it sorts a copy there). O(n log n).
+ * counts: (n), not modified. scratch: (2n), distinct from counts, the
+ * function overwrites it (it radix-sorts a copy there). O(n): one pass
+ * over the counts per 11 bits of the largest count.
  * Returns 0 when n == 0 or every count is 0. */
 double metrics_gini(const uint32_t *counts, size_t n, uint32_t *scratch);
 

@@ -101,17 +101,14 @@ static void s_progress(int done, int total, int episode, int episodes, int tick,
     fflush(stderr);
 }
 
-static void s_write_tick(s_outputs_t *o, const scenario_t *sc, world_t *w, uint32_t episode,
-                         const world_tick_stats_t *st, uint32_t *scratch)
+static void s_write_tick(s_outputs_t *o, const scenario_t *sc, uint32_t episode,
+                         const world_tick_stats_t *st)
 {
-    size_t n = (size_t)world_item_count(w);
-    const uint32_t *exposure = world_exposure(w);
     fprintf(o->ticks, "%" PRIu32 ",%d,%d,%d,%d,%.9g,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n",
             episode, st->tick, st->active_users, st->requests, st->clicks,
             st->requests ? (double)st->clicks / st->requests : 0.0, st->session_ends, st->returns,
-            st->items_live, st->welfare, st->ild, st->topics_consumed_share,
-            metrics_gini(exposure, n, scratch), metrics_coverage(exposure, n),
-            metrics_entropy(exposure, n));
+            st->items_live, st->welfare, st->ild, st->topics_consumed_share, st->gini, st->coverage,
+            st->entropy);
     for (int a = 0; a < sc->n_agents; a++)
         fprintf(o->agents, "%" PRIu32 ",%d,%s,%d,%d,%.9g,%.9g\n", episode, st->tick,
                 sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a], st->agent_reward[a],
@@ -322,7 +319,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     world_t *w = world_new(&sc->world, sc->seed);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
     int32_t *slates = NULL;
-    uint32_t *scratch = NULL;
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
@@ -338,7 +334,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         goto done;
     }
     slates = malloc((size_t)sc->world.n_users * sc->world.slate_size * sizeof *slates);
-    scratch = malloc((size_t)world_item_capacity(w) * sizeof *scratch);
     bool policies_ok = true;
     for (int a = 0; a < sc->n_agents; a++) {
         if (sc->agents[a].command[0])
@@ -348,7 +343,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
         policies_ok = policies_ok && policies[a];
     }
-    if (!slates || !scratch || !policies_ok) {
+    if (!slates || !policies_ok) {
         fprintf(stderr, "recarena: out of memory\n");
         rc = RUN_EWORLD;
         goto done;
@@ -391,7 +386,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (rc == 0 && s_stop_signal)
                 rc = RUN_EINTR;
             if (rc == 0)
-                s_write_tick(&out, sc, w, (uint32_t)ep, &st, scratch);
+                s_write_tick(&out, sc, (uint32_t)ep, &st);
             done_ticks++;
             if (opt->progress && (done_ticks % 10 == 0 || done_ticks == total_ticks))
                 s_progress(done_ticks, total_ticks, ep, sc->episodes, t + 1, sc->world.ticks);
@@ -442,7 +437,6 @@ done:
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
     free(slates);
-    free(scratch);
     world_destroy(&w);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

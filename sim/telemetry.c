@@ -2,7 +2,6 @@
 #include "telemetry.h"
 
 #include "codec.h"
-#include "metrics.h"
 #include "protocol.h"
 #include "transport.h"
 
@@ -19,9 +18,8 @@ struct telemetry {
     bool quiet, reported;
     uint64_t seq; /* of the next message */
     proto_buffer_t out;
-    uint32_t *scratch; /* (item capacity): metrics_gini sorts here */
-    int64_t *items;    /* (item capacity): exposure per item id */
-    int64_t *topics;   /* (n_topics): exposure per topic */
+    int64_t *items;  /* (item capacity): exposure per item id */
+    int64_t *topics; /* (n_topics): exposure per topic */
 };
 
 telemetry_t *telemetry_new(void *pub, const world_t *w, const char *const *agents, bool quiet)
@@ -37,10 +35,9 @@ telemetry_t *telemetry_new(void *pub, const world_t *w, const char *const *agent
     memcpy(t->agents, agents, t->n_agents * sizeof *agents);
     t->quiet = quiet;
     proto_buffer_init(&t->out);
-    t->scratch = malloc(capacity * sizeof *t->scratch);
     t->items = malloc(capacity * sizeof *t->items);
     t->topics = malloc((size_t)cfg->n_topics * sizeof *t->topics);
-    if (!t->scratch || !t->items || !t->topics)
+    if (!t->items || !t->topics)
         telemetry_destroy(&t);
     return t;
 }
@@ -51,7 +48,6 @@ void telemetry_destroy(telemetry_t **self_p)
         return;
     telemetry_t *t = *self_p;
     proto_buffer_fini(&t->out);
-    free(t->scratch);
     free(t->items);
     free(t->topics);
     free(t);
@@ -100,8 +96,6 @@ static int s_publish_exposure(telemetry_t *t, int tick)
 int telemetry_publish_tick(telemetry_t *t, const world_tick_stats_t *stats)
 {
     const world_t *w = t->w;
-    size_t n = (size_t)world_item_count(w);
-    const uint32_t *exposure = world_exposure(w);
     int32_t requests[WORLD_MAX_AGENTS], clicks[WORLD_MAX_AGENTS];
     for (uint32_t a = 0; a < t->n_agents; a++) {
         requests[a] = stats->agent_requests[a];
@@ -116,9 +110,9 @@ int telemetry_publish_tick(telemetry_t *t, const world_tick_stats_t *stats)
         .clicks = (uint32_t)stats->clicks,
         .welfare = stats->welfare,
         .ild = stats->ild,
-        .gini = metrics_gini(exposure, n, t->scratch),
-        .coverage = metrics_coverage(exposure, n),
-        .entropy = metrics_entropy(exposure, n),
+        .gini = stats->gini,
+        .coverage = stats->coverage,
+        .entropy = stats->entropy,
         .n_agents = t->n_agents,
         .agents = t->agents,
         .agent_requests = requests,

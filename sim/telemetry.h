@@ -25,11 +25,11 @@ typedef struct telemetry telemetry_t;
 /* A publisher on pub (a bound ZeroMQ PUB socket) about w. pub and w are
  * borrowed and must outlive it; agents holds one name per agent of w
  * (world_config(w)->n_agents), valid protocol names: the array is copied,
- * the strings are borrowed and must outlive it too. quiet:
- * say nothing on stderr; otherwise the first message that cannot be
- * encoded is reported there once. Scratch space for the whole episode's
- * catalog is allocated here. NULL when out of memory. Caller owns the
- * result. */
+ * the strings are borrowed and must outlive it too. quiet: say nothing on
+ * stderr; otherwise the first message that cannot be encoded is reported
+ * there once. Scratch space for the largest catalog an episode can reach
+ * (world_item_capacity) is allocated here. NULL when out of memory.
+ * Caller owns the result. */
 telemetry_t *telemetry_new(void *pub, const world_t *w, const char *const *agents, bool quiet);
 
 /* Accepts NULL and nulls *self_p; the socket stays open. */

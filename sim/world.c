@@ -230,7 +230,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     w->exposure = s_alloc(cap, sizeof *w->exposure, &ok);
     w->clicks = s_alloc(cap, sizeof *w->clicks, &ok);
     w->page_stamp = s_alloc(cap, sizeof *w->page_stamp, &ok);
-    w->gini_scratch = s_alloc(cap, sizeof *w->gini_scratch, &ok);
+    w->gini_scratch = s_alloc(2 * cap, sizeof *w->gini_scratch, &ok);
     w->interest = s_alloc(users * dim, sizeof *w->interest, &ok);
     w->interest0 = s_alloc(users * dim, sizeof *w->interest0, &ok);
     w->feature_offset = s_alloc(users * dim, sizeof *w->feature_offset, &ok);
@@ -932,6 +932,10 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
         acc->agent_regret[a] += st.agent_regret[a];
     }
     st.ild = st.requests ? st.ild / st.requests : 0.0;
+    size_t n_ids = (size_t)w->n_item_ids;
+    st.gini = metrics_gini(w->exposure, n_ids, w->gini_scratch);
+    st.coverage = metrics_coverage(w->exposure, n_ids);
+    st.entropy = metrics_entropy(w->exposure, n_ids);
 
     w->tick++;
     w->in_tick = false;

@@ -181,6 +181,8 @@ typedef struct world_tick_stats {
     double welfare;                        /* sum of utility of consumed items */
     double ild;                            /* mean intra-list diversity of this tick's pages */
     double topics_consumed_share;          /* distinct topics clicked / n_topics */
+    /* exposure over the episode so far, all item ids issued (metrics.h) */
+    double gini, coverage, entropy; /* entropy in nats */
     int agent_requests[WORLD_MAX_AGENTS];  /* requests routed to each agent */
     int agent_clicks[WORLD_MAX_AGENTS];    /* clicks credited to each agent */
     double agent_reward[WORLD_MAX_AGENTS]; /* after sharing and bonus */

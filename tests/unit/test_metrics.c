@@ -22,12 +22,16 @@
 static void test_gini_hand_cases(void **state)
 {
     (void)state;
-    uint32_t scratch[8];
+    uint32_t scratch[16];
     /* {0,1,2,3}: n = 4, sum = 6, weights 2i - 5 = -3,-1,1,3:
      * (-3*0 - 1*1 + 1*2 + 3*3) / (4 * 6) = 10 / 24 = 5/12 */
     const uint32_t ascending[4] = {0, 1, 2, 3};
     ASSERT_NEAR(metrics_gini(ascending, 4, scratch), 5.0 / 12.0, TOLERANCE);
     /* order of the input does not matter, and counts is left alone */
+    /* counts above 2^22 take three radix passes: sorted {0, 3, 4e6, 5e6},
+     * weights -3, -1, 1, 3: (-3 + 4e6 + 15e6) / (4 * 9000003) */
+    const uint32_t large[4] = {5000000, 3, 4000000, 0};
+    ASSERT_NEAR(metrics_gini(large, 4, scratch), 18999997.0 / (4.0 * 9000003.0), TOLERANCE);
     const uint32_t shuffled[4] = {3, 0, 2, 1};
     ASSERT_NEAR(metrics_gini(shuffled, 4, scratch), 5.0 / 12.0, TOLERANCE);
     assert_int_equal(shuffled[0], 3);
@@ -56,7 +60,7 @@ static void test_gini_large_is_sorted_and_fast(void **state)
      * finish within the test's timeout. */
     const size_t n = 1000000;
     uint32_t *counts = malloc(n * sizeof *counts);
-    uint32_t *scratch = malloc(n * sizeof *scratch);
+    uint32_t *scratch = malloc(2 * n * sizeof *scratch);
     assert_non_null(counts);
     assert_non_null(scratch);
     for (size_t i = 0; i < n; i++)
