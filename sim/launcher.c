@@ -111,25 +111,38 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
     return 0;
 }
 
-void launcher_destroy(launcher_t **self_p, int grace_ms)
+/* Waits up to ms for every child to end; true if none is left. */
+static bool s_wait_all(launcher_t *l, int ms)
 {
-    if (!self_p || !*self_p)
-        return;
-    launcher_t *l = *self_p;
-    launcher_poll(l, NULL, 0);
-    for (int i = 0; i < l->n; i++)
-        if (l->children[i].running) {
-            kill(-l->children[i].pid, SIGCONT); /* a stopped child cannot act on SIGTERM */
-            kill(-l->children[i].pid, SIGTERM);
-        }
-    for (int waited = 0; waited < grace_ms; waited += 10) {
+    for (int waited = 0;; waited += 10) {
         launcher_poll(l, NULL, 0);
         bool any = false;
         for (int i = 0; i < l->n; i++)
             any = any || l->children[i].running;
         if (!any)
-            break;
+            return true;
+        if (waited >= ms)
+            return false;
         s_sleep_ms(10);
+    }
+}
+
+void launcher_destroy(launcher_t **self_p, int grace_ms)
+{
+    if (!self_p || !*self_p)
+        return;
+    launcher_t *l = *self_p;
+    /* first let them end on their own (they were just told BYE), then ask
+     * (SIGTERM, after SIGCONT: a stopped child cannot act on it), then
+     * insist */
+    if (!s_wait_all(l, grace_ms)) {
+        for (int i = 0; i < l->n; i++) {
+            if (!l->children[i].running)
+                continue;
+            kill(-l->children[i].pid, SIGCONT);
+            kill(-l->children[i].pid, SIGTERM);
+        }
+        s_wait_all(l, 1000);
     }
     for (int i = 0; i < l->n; i++) {
         if (!l->children[i].running)

@@ -14,8 +14,10 @@ typedef struct launcher launcher_t;
 
 launcher_t *launcher_new(void); /* NULL on no memory; caller owns */
 
-/* Ends every child still running (SIGTERM, then SIGKILL after grace_ms)
- * and reaps them all; accepts NULL and nulls *self_p. */
+/* Waits up to grace_ms for the children to end on their own (they have
+ * usually just been told BYE), then ends those still running (SIGTERM,
+ * then SIGKILL a second later), and reaps them all; accepts NULL and
+ * nulls *self_p. */
 void launcher_destroy(launcher_t **self_p, int grace_ms);
 
 /* Starts `command` for agent name, connecting to endpoint, output to

@@ -1,5 +1,7 @@
 /* The recarena command line: run a scenario, benchmark the world. */
 #include "bench.h"
+#include "checker.h"
+#include "codec.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -23,7 +25,9 @@ static const char s_usage[] =
     "                      agents with a command run as separate processes\n"
     "  serve SCENARIO.ini --bind ENDPOINT\n"
     "                      the same, waiting for external agents to connect\n"
-    "  bench world         print the world's throughput (interactions per second)\n"
+    "  bench world|wire    print throughput figures (interactions per second)\n"
+    "  check-agent [OPTIONS] -- COMMAND...\n"
+    "                      run a battery of protocol cases against an agent command\n"
     "  help [COMMAND]      this text, or a command's options\n"
     "\n"
     "options:\n"
@@ -167,6 +171,105 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     return rc == 0 ? 0 : (rc == RUN_EINTR ? 130 : 1);
 }
 
+static const char s_check_usage[] =
+    "usage: recarena check-agent [--name NAME] [--case CASE] [--verbose] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Starts the agent command (through /bin/sh, with RECARENA_ENDPOINT and\n"
+    "RECARENA_AGENT_NAME set) against a scripted server, once per case, and\n"
+    "prints PASS or FAIL with the reason for each; exits 1 if any case fails.\n"
+    "\n"
+    "options:\n"
+    "  --name NAME         the agent name to expect in HELLO (default: checked)\n"
+    "  --case CASE         run only this case\n"
+    "  --hello-ms N        time to say HELLO after starting (default 5000)\n"
+    "  --step-ms N         deadline of ordinary STEPs (default 2000)\n"
+    "  --verbose           show the agent's output for failed cases\n"
+    "\n"
+    "cases:\n";
+
+static int s_cmd_check(int argc, char **argv)
+{
+    checker_options_t opt = {.name = "checked", .hello_timeout_ms = 5000, .step_timeout_ms = 2000};
+    int i = 0;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(s_check_usage, stdout);
+            for (const char *const *c = checker_case_names(); *c; c++)
+                printf("  %s\n", *c);
+            return 0;
+        } else if (strcmp(arg, "--verbose") == 0) {
+            opt.verbose = true;
+        } else if ((strcmp(arg, "--name") == 0 || strcmp(arg, "--case") == 0) && has_value) {
+            if (strcmp(arg, "--name") == 0)
+                opt.name = argv[++i];
+            else
+                opt.only = argv[++i];
+        } else if ((strcmp(arg, "--hello-ms") == 0 || strcmp(arg, "--step-ms") == 0) && has_value) {
+            uint64_t v;
+            if (s_parse_u64(arg, argv[++i], 600000, &v) != 0)
+                return 2;
+            if (strcmp(arg, "--hello-ms") == 0)
+                opt.hello_timeout_ms = (int)v;
+            else
+                opt.step_timeout_ms = (int)v;
+        } else {
+            fprintf(stderr, "recarena check-agent: unknown option '%s'\n\n%s", arg, s_check_usage);
+            return 2;
+        }
+    }
+    if (i + 1 >= argc) {
+        fprintf(stderr, "recarena check-agent: no agent command after --\n\n%s", s_check_usage);
+        return 2;
+    }
+    if (!proto_name_valid(opt.name)) {
+        fprintf(stderr, "recarena check-agent: --name: '%s' is not a valid agent name\n", opt.name);
+        return 2;
+    }
+    if (opt.only) {
+        bool known = false;
+        for (const char *const *c = checker_case_names(); *c; c++)
+            known = known || strcmp(*c, opt.only) == 0;
+        if (!known) {
+            fprintf(stderr, "recarena check-agent: --case: no case '%s' (see --help)\n", opt.only);
+            return 2;
+        }
+    }
+    /* the command: the arguments after --, each single-quoted for /bin/sh
+     * (a quote inside becomes '\'') */
+    char command[4096];
+    size_t used = 0;
+    for (int a = i + 1; a < argc; a++) {
+        char quoted[2048];
+        size_t q = 0;
+        quoted[q++] = '\'';
+        for (const char *p = argv[a]; *p && q + 6 < sizeof quoted; p++) {
+            if (*p == '\'') {
+                memcpy(quoted + q, "'\\''", 4);
+                q += 4;
+            } else {
+                quoted[q++] = *p;
+            }
+        }
+        quoted[q++] = '\'';
+        if (used + q + 2 > sizeof command || q + 6 >= sizeof quoted)
+            goto too_long;
+        if (used > 0)
+            command[used++] = ' ';
+        memcpy(command + used, quoted, q);
+        used += q;
+    }
+    command[used] = '\0';
+    opt.command = command;
+    int failed = checker_run(&opt);
+    return failed == 0 ? 0 : (failed < 0 ? 2 : 1);
+too_long:
+    fprintf(stderr, "recarena check-agent: the command is longer than %zu bytes\n",
+            sizeof command - 1);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -187,6 +290,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "serve") == 0)
         return s_cmd_run(argc - 2, argv + 2, strcmp(cmd, "serve") == 0);
+    if (strcmp(cmd, "check-agent") == 0)
+        return s_cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     fprintf(stderr, "recarena: unknown command '%s'\n\n%s", cmd, s_usage);

@@ -23,7 +23,7 @@ void session_close(session_t **self_p, const char *reason)
         return;
     session_t *s = *self_p;
     server_destroy(&s->server, reason);
-    launcher_destroy(&s->launcher, 3000);
+    launcher_destroy(&s->launcher, 2000);
     if (s->ipc_dir[0]) {
         char path[128];
         snprintf(path, sizeof path, "%s/control", s->ipc_dir);

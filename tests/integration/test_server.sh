@@ -9,8 +9,9 @@ bin=$1
 agent=$2
 src=$3
 py=/usr/bin/python3
-wire="$py $src/tests/integration/wire_agent.py"
 tmp=$(mktemp -d)
+# the tag marks this run's agents, so pgrep does not see other tests' ones
+wire="$py $src/tests/integration/wire_agent.py --tag=$tmp"
 trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
@@ -130,7 +131,7 @@ rc=0
 wait $pid || rc=$?
 check "interrupt: exit 130" test "$rc" -eq 130
 check "interrupt: nothing written" test ! -e "$tmp/int"
-check "interrupt: no agent left" bash -c "! pgrep -f '[w]ire_agent.py ok' >/dev/null"
+check "interrupt: no agent left" bash -c "! pgrep -f '[w]ire_agent.py --tag=$tmp' >/dev/null"
 
 # serve: an external agent connects by name
 "$bin" serve "$tmp/base.ini" --bind "ipc://$tmp/serve.sock" --quiet --no-progress \
@@ -145,6 +146,6 @@ check "serve: waited for w" grep -q "waiting for agents: w" "$tmp/serve.err"
 check "serve: agent saw bye" grep -q "bye: run complete" "$tmp/ext.log"
 check "serve: same results as run" cmp -s "$tmp/py1/agents.csv" "$tmp/served/agents.csv"
 
-check "no stray agents" bash -c "! pgrep -f '[w]ire_agent.py' >/dev/null"
+check "no stray agents" bash -c "! pgrep -f '[w]ire_agent.py --tag=$tmp' >/dev/null"
 echo "server: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

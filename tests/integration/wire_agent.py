@@ -4,7 +4,7 @@
 It plays a random recommender, written from docs/protocol.md alone, and
 misbehaves on request, so the tests can check that the server survives:
 
-  wire_agent.py MODE [TICK]
+  wire_agent.py MODE [TICK] [--tag=ANYTHING]
 
   ok            play the whole run
   kill TICK     SIGKILL itself when the STEP of TICK (episode 0) arrives
@@ -14,6 +14,11 @@ misbehaves on request, so the tests can check that the server survives:
   garbage TICK  at that STEP send a battery of malformed frames first, then the ACT
   badact TICK   at that STEP answer with invalid slates (duplicates, bad ids)
   version       first say HELLO with major 2 and print the ERROR, then play ok
+  broken DEFECTS  play with the listed defects (comma-separated), for the
+                conformance checker's own test: nopong (never answers PING),
+                retired (ignores retirements), joint (crashes on JOINT),
+                bye (ignores BYE), empty (crashes on an empty batch),
+                reset (ignores a new CATALOG)
 
 Every ERROR it receives is printed to stdout (the run's agent-NAME.log).
 """
@@ -91,8 +96,11 @@ def garbage(conn, body):
 
 
 def main():
+    # --tag=... arguments only mark the process for the tests' pgrep
+    sys.argv = [a for a in sys.argv if not a.startswith("--tag=")]
     mode = sys.argv[1] if len(sys.argv) > 1 else "ok"
-    at_tick = int(sys.argv[2]) if len(sys.argv) > 2 else -1
+    defects = set(sys.argv[2].split(",")) if mode == "broken" else set()
+    at_tick = int(sys.argv[2]) if len(sys.argv) > 2 and mode != "broken" else -1
     name = os.environ["RECARENA_AGENT_NAME"]
     conn = Connection(os.environ["RECARENA_ENDPOINT"])
     if mode == "version":
@@ -111,11 +119,15 @@ def main():
         elif msg_type == WELCOME:
             k, rng = body["slate_size"], np.random.default_rng(body["seed"])
         elif msg_type == CATALOG:
-            live = set(to_numpy(body["items"]["ids"]).tolist())
+            if "reset" not in defects or not live:
+                live = set(to_numpy(body["items"]["ids"]).tolist())
         elif msg_type == STEP:
             live.update(to_numpy(body["born"]["ids"]).tolist())
-            live.difference_update(to_numpy(body["retired"]).tolist())
+            if "retired" not in defects:
+                live.difference_update(to_numpy(body["retired"]).tolist())
             users = to_numpy(body["requests"]["user_ids"])
+            if "empty" in defects and len(users) == 0:
+                raise SystemExit("broken agent: cannot handle an empty batch")
             pool = np.array(sorted(live), dtype=np.int32)
             slates = np.zeros((len(users), k), dtype=np.int32)
             for row in range(len(users)):
@@ -139,9 +151,11 @@ def main():
                     slates[1, 0] = 10 ** 8        # an id out of range
             conn.send(ACT, {"episode": body["episode"], "tick": body["tick"],
                             "user_ids": typed(users, "int32"), "slates": typed(slates, "int32")})
-        elif msg_type == PING:
+        elif msg_type == PING and "nopong" not in defects:
             conn.send(PONG, {"nonce": body["nonce"]})
-        elif msg_type == BYE:
+        elif msg_type == JOINT and "joint" in defects:
+            raise SystemExit("broken agent: cannot handle JOINT")
+        elif msg_type == BYE and "bye" not in defects:
             print("bye:", body.get("reason"), flush=True)
             return 0
 
