@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// A random recommender for recarena in JavaScript, written from
+// docs/protocol.md: k distinct live items per request, uniformly at
+// random. Uses the npm packages zeromq (v6, which ships its native addon
+// prebuilt inside the package) and @msgpack/msgpack.
+//
+//   cd agents/node && npm ci
+//   RECARENA_ENDPOINT=ipc:///tmp/recarena.sock RECARENA_AGENT_NAME=js node random_agent.js
+//
+// Options: --endpoint ENDPOINT, --name NAME, --token TOKEN (default: the
+// RECARENA_* environment variables, as for every agent).
+"use strict";
+const zmq = require("zeromq");
+const { Encoder, Decoder } = require("@msgpack/msgpack");
+
+const [HELLO, WELCOME, CATALOG, STEP, ACT, JOINT, EPISODE_END, BYE, PING, PONG, ERROR] =
+  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const MAJOR = 1;
+// 64-bit integers (seed, nonce) decode as BigInt, so PONG echoes a nonce exactly.
+const encoder = new Encoder({ useBigInt64: true });
+const decoder = new Decoder({ useBigInt64: true });
+
+// typed array -> plain JS array of numbers (little-endian, data unaligned)
+function fromTyped(t) {
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const out = [];
+  switch (t.dtype) {
+    case "int32": for (let i = 0; i < t.data.byteLength; i += 4) out.push(view.getInt32(i, true)); break;
+    case "float32": for (let i = 0; i < t.data.byteLength; i += 4) out.push(view.getFloat32(i, true)); break;
+    case "float64": for (let i = 0; i < t.data.byteLength; i += 8) out.push(view.getFloat64(i, true)); break;
+    case "uint8": for (let i = 0; i < t.data.byteLength; i++) out.push(view.getUint8(i)); break;
+    case "int64": for (let i = 0; i < t.data.byteLength; i += 8) out.push(Number(view.getBigInt64(i, true))); break;
+    default: throw new Error(`unknown dtype ${t.dtype}`);
+  }
+  return out;
+}
+
+// JS array of integers -> int32 typed array of the given shape
+function int32Typed(values, shape) {
+  const data = new Uint8Array(values.length * 4);
+  const view = new DataView(data.buffer);
+  values.forEach((v, i) => view.setInt32(i * 4, v, true));
+  return { dtype: "int32", shape, data };
+}
+
+// A small seeded generator (mulberry32) so a run replays with the same seed.
+function rng32(seed) {
+  let a = Number(BigInt.asUintN(32, BigInt(seed)));
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function option(name, env) {
+  const args = process.argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}` && i + 1 < args.length) return args[i + 1];
+    if (args[i].startsWith(`--${name}=`)) return args[i].slice(name.length + 3);
+  }
+  return process.env[env] || "";
+}
+
+async function main() {
+  const endpoint = option("endpoint", "RECARENA_ENDPOINT");
+  const name = option("name", "RECARENA_AGENT_NAME");
+  const token = option("token", "RECARENA_TOKEN");
+  if (!endpoint || !name) {
+    console.error("random_agent.js: need --endpoint and --name (or RECARENA_ENDPOINT, RECARENA_AGENT_NAME)");
+    return 2;
+  }
+  const socket = new zmq.Dealer({ linger: 0 });
+  socket.connect(endpoint);
+  let seq = 0;
+  const send = (type, body) => socket.send(encoder.encode([MAJOR, type, seq++, body]));
+
+  const hello = { minor: 0, name, role: "agent", caps: [] };
+  if (token) hello.token = token;
+  await send(HELLO, hello);
+
+  let k = 0;
+  let random = Math.random;
+  let live = new Set();
+  for await (const [frame] of socket) {
+    const [major, type, mseq, body] = decoder.decode(frame);
+    if (type === ERROR) {               // readable whatever the major
+      console.log(`error ${body.code} ${body.message}`);
+      if (body.fatal) { socket.close(); return 1; }
+    } else if (major !== MAJOR) {
+      await send(ERROR, { code: -6, message: `major ${major} received, this agent speaks ${MAJOR}`,
+                          fatal: true, ref_seq: mseq });
+      socket.close();
+      return 1;
+    } else if (type === WELCOME) {
+      k = body.slate_size;
+      random = rng32(body.seed);
+    } else if (type === CATALOG) {
+      live = new Set(fromTyped(body.items.ids));
+    } else if (type === STEP) {
+      for (const id of fromTyped(body.born.ids)) live.add(id);
+      for (const id of fromTyped(body.retired)) live.delete(id);
+      const users = fromTyped(body.requests.user_ids);
+      const pool = Array.from(live).sort((a, b) => a - b);
+      const slates = [];
+      for (let r = 0; r < users.length; r++) {
+        // k distinct items by rejection (k is small next to the catalog)
+        const chosen = new Set();
+        while (chosen.size < k) chosen.add(pool[Math.floor(random() * pool.length)]);
+        slates.push(...chosen);
+      }
+      await send(ACT, { episode: body.episode, tick: body.tick,
+                        user_ids: int32Typed(users, [users.length]),
+                        slates: int32Typed(slates, [users.length, k]) });
+    } else if (type === PING) {
+      await send(PONG, { nonce: body.nonce });
+    } else if (type === BYE) {
+      console.log(`bye: ${body.reason}`);
+      socket.close();
+      return 0;
+    } else if (type !== PONG && type !== JOINT && type !== EPISODE_END) {
+      await send(ERROR, { code: -7, message: `unknown message type ${type}`, fatal: false, ref_seq: mseq });
+    }
+  }
+  return 1;
+}
+
+main().then((code) => { process.exitCode = code; },
+            (err) => { console.error(err); process.exitCode = 1; });

@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""Tests of the Python client (agents/python/recarena_client.py) and of the
+PettingZoo-style environment (agents/python/recarena_env.py) against the
+real server.
+
+    RECARENA_BIN=build/sim/recarena /usr/bin/python3 tests/integration/test_python_env.py
+
+Run by tests/integration/test_python.sh (CTest: python)."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import msgpack
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "agents", "python"))
+import recarena_client as rc  # noqa: E402
+import recarena_env  # noqa: E402
+
+BIN = os.environ.get("RECARENA_BIN", "build/sim/recarena")
+
+# two external agents (a, b) around an in-process one, market mode, items
+# born and retired; small enough for many episodes in a few seconds
+SCENARIO = """
+[run]
+seed = 9
+episodes = 2
+ticks = 15
+[world]
+n_users = 300
+n_items = 80
+item_arrival_rate = 2
+item_lifetime = 30
+[agent.a]
+command = /bin/false   ; played by the environment
+[agent.pop]
+policy = popularity
+[agent.b]
+command = /bin/false
+"""
+
+
+def play(env, rng, episodes=1, seed=None, check=None):
+    """Plays episodes with random valid actions from rng; returns a list of
+    (observations, rewards, terminations) per step, reset included."""
+    trace = []
+    for e in range(episodes):
+        obs, infos = env.reset(seed=seed if e == 0 else None)
+        trace.append((obs, None, None))
+        if check:
+            check("reset", obs, infos, None, None, list(env.agents))
+        while env.agents:
+            live = list(env.agents)
+            actions = {}
+            for a in live:
+                items = infos[a]["catalog"].ids
+                keys = rng.random((len(obs[a]["user_ids"]), len(items)))
+                actions[a] = items[np.argsort(keys, axis=1)[:, :env.welcome(a).slate_size]]
+            obs, rewards, terms, truncs, infos = env.step(actions)
+            trace.append((obs, rewards, terms))
+            if check:
+                check("step", obs, infos, rewards, (terms, truncs), live)
+    return trace
+
+
+class Scenario:
+    def __init__(self, text=SCENARIO):
+        self.dir = tempfile.TemporaryDirectory(prefix="recarena-pytest-")
+        self.path = os.path.join(self.dir.name, "env.ini")
+        with open(self.path, "w") as f:
+            f.write(text)
+
+    def close(self):
+        self.dir.cleanup()
+
+
+class ClientCodec(unittest.TestCase):
+    """The client's decoder and typed arrays, without a server."""
+
+    def test_typed_round_trip(self):
+        a = np.arange(6, dtype=np.float32).reshape(2, 3)
+        t = rc.typed(a, "float32")
+        self.assertEqual(t["shape"], [2, 3])
+        self.assertTrue(np.array_equal(rc.to_numpy(t, "float32", 2), a))
+        empty = rc.to_numpy({"dtype": "int32", "shape": [0, 4], "data": b""}, "int32", 2)
+        self.assertEqual(empty.shape, (0, 4))
+
+    def test_typed_errors(self):
+        with self.assertRaises(rc.ProtocolError) as e:
+            rc.to_numpy({"dtype": "int32", "shape": [3], "data": b"\0" * 8}, "int32", 1, "x")
+        self.assertEqual(e.exception.code, rc.EFIELD)
+        with self.assertRaises(rc.ProtocolError):
+            rc.to_numpy({"dtype": "float32", "shape": [2], "data": b"\0" * 8}, "int32", 1)
+        nan = np.array([np.nan], dtype=np.float32).tobytes()
+        with self.assertRaises(rc.ProtocolError) as e:
+            rc.to_numpy({"dtype": "float32", "shape": [1], "data": nan})
+        self.assertEqual(e.exception.code, rc.ENONFINITE)
+
+    def test_decode(self):
+        m = rc.decode(msgpack.packb([1, rc.PING, 3, {"nonce": 7, 5: "non-string key"}]))
+        self.assertEqual((m.major, m.type, m.seq, m.body), (1, rc.PING, 3, {"nonce": 7}))
+        cases = [(b"\x94\x01\x05", rc.EMALFORMED),
+                 (msgpack.packb([1, 9, 0, {}]) + b"\x00", rc.EMALFORMED),
+                 (msgpack.packb({"a": 1}), rc.EENVELOPE),
+                 (msgpack.packb([1, 9, 0, "body"]), rc.EENVELOPE),
+                 (b"\x94\x01\x09\x00\x82\xa1a\x01\xa1a\x02", rc.EFIELD)]   # key twice
+        for frame, code in cases:
+            with self.assertRaises(rc.ProtocolError, msg=frame) as e:
+                rc.decode(frame)
+            self.assertEqual(e.exception.code, code, frame)
+
+    def test_hello_bytes(self):
+        """The HELLO of docs/protocol.md's byte-by-byte example."""
+        sent = []
+
+        class Fake(rc.Connection):
+            def __init__(self):
+                self.seq = 0
+                self.socket = type("S", (), {"send": lambda _s, b: sent.append(b)})()
+        Fake().hello("ucb", ["joint"])
+        self.assertEqual(sent[0].hex(), "94010100" "84a56d696e6f7200a46e616d65a3756362a4726f6c65"
+                                        "a56167656e74a463617073" "91a56a6f696e74")
+
+    def test_catalog_apply(self):
+        items = rc.Items(np.array([1, 3, 5], np.int32), np.zeros(3, np.int32),
+                         np.zeros(3, np.int32), np.eye(3, dtype=np.float32))
+        cat = rc.Catalog(0, 0, items)
+        born = rc.Items(np.array([7], np.int32), np.ones(1, np.int32), np.ones(1, np.int32),
+                        np.ones((1, 3), np.float32))
+        cat.apply(born, np.array([3, 7], np.int32))
+        self.assertEqual(cat.ids.tolist(), [1, 5])
+        self.assertEqual(cat.rows([5, 3, 1]).tolist(), [1, -1, 0])
+        self.assertEqual(cat.embeddings.shape, (2, 3))
+
+
+class Spaces(unittest.TestCase):
+    def test_from_wire(self):
+        """The WELCOME spaces of docs/protocol.md's example."""
+        inf = float("inf")
+        obs = recarena_env.space_from_wire({"type": "Dict", "spaces": {
+            "user_ids": {"type": "Box", "low": 0.0, "high": 999.0, "shape": [-1], "dtype": "int32"},
+            "features": {"type": "Box", "low": -inf, "high": inf, "shape": [-1, 3],
+                         "dtype": "float32"},
+            "history": {"type": "Box", "low": -1.0, "high": 2147483647.0, "shape": [-1, 2],
+                        "dtype": "int32"}}})
+        self.assertEqual(obs["features"].shape, (None, 3))
+        self.assertEqual(obs["features"].row_space.shape, (3,))
+        self.assertEqual(obs["features"].batch_space(4).shape, (4, 3))
+        self.assertEqual(int(obs["history"].high[0]), 2147483647)
+        good = {"user_ids": np.array([7], np.int32), "features": np.zeros((1, 3), np.float32),
+                "history": np.array([[12, -1]], np.int32)}
+        self.assertTrue(obs.contains(good))
+        self.assertTrue(obs.contains({k: v[:0] for k, v in good.items()}))   # empty batch
+        self.assertFalse(obs.contains(dict(good, user_ids=np.array([1000], np.int32))))
+        self.assertFalse(obs.contains(dict(good, features=np.zeros((1, 4), np.float32))))
+        self.assertTrue(obs.contains(obs.sample()))
+        slate = recarena_env.space_from_wire({"type": "Slate", "n": 0, "k": 2})
+        self.assertEqual((slate.n, slate.k, slate.shape), (0, 2, (None, 2)))
+        self.assertTrue(slate.contains(np.array([[4, 9]])))
+        self.assertFalse(slate.contains(np.array([[4, 4]])))
+        self.assertFalse(slate.contains(np.array([[4, 9, 1]])))
+        s = slate.sample(batch=3, items=np.array([2, 4, 6, 8]))
+        self.assertEqual(s.shape, (3, 2))
+        self.assertTrue(slate.contains(s) and np.isin(s, [2, 4, 6, 8]).all())
+        self.assertEqual(recarena_env.space_from_wire({"type": "Discrete", "n": 4}).n, 4)
+        md = recarena_env.space_from_wire({"type": "MultiDiscrete", "nvec": [2, 3]})
+        self.assertTrue(md.contains(np.array([1, 2])))
+        if recarena_env.gymnasium is not None:
+            self.assertIsInstance(obs, recarena_env.gymnasium.spaces.Dict)
+            self.assertIsInstance(slate, recarena_env.gymnasium.spaces.Space)
+
+
+class Env(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.scenario = Scenario()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.scenario.close()
+
+    def make(self, **kw):
+        env = recarena_env.ParallelEnv(self.scenario.path, recarena_bin=BIN, **kw)
+        self.addCleanup(env.close)
+        return env
+
+    def test_agents_and_spaces(self):
+        env = self.make()
+        self.assertEqual(env.possible_agents, ["a", "b"])     # the agents with a command
+        self.assertEqual(env.agents, [])
+        for a in env.possible_agents:
+            self.assertIs(env.observation_space(a), env.observation_space(a))
+            self.assertIs(env.action_space(a), env.action_space(a))
+            self.assertEqual(env.action_space(a).k, 5)
+            self.assertEqual(env.observation_space(a)["features"].shape, (None, 16))
+        spaces_before = {a: (env.observation_space(a), env.action_space(a))
+                         for a in env.possible_agents}
+        env.reset(seed=3)      # a new server: the same space objects
+        for a, (o, s) in spaces_before.items():
+            self.assertIs(env.observation_space(a), o)
+            self.assertIs(env.action_space(a), s)
+
+    def test_parallel_api_contract(self):
+        """Keys equal the live agents, no agent comes back after it ends,
+        observations lie in their spaces, through three episodes (the third
+        in a new run: the scenario has two)."""
+        env = self.make()
+        ended = set()
+        episodes = []
+
+        def check(kind, obs, infos, rewards, done, live):
+            if kind == "reset":
+                ended.clear()
+                self.assertEqual(set(obs), set(env.possible_agents))
+                self.assertEqual(set(infos), set(obs))
+                self.assertEqual(env.agents, env.possible_agents)
+                episodes.append((env.seed_in_use, infos["a"]["episode"]))
+                for a in obs:
+                    self.assertEqual(infos[a]["tick"], 0)
+                    self.assertEqual(infos[a]["feedback"].n, 0)
+            else:
+                terms, truncs = done
+                for d in (obs, infos, rewards, terms, truncs):
+                    self.assertEqual(set(d), set(live))
+                for a in live:
+                    self.assertIsInstance(rewards[a], float)
+                    self.assertIsInstance(terms[a], bool)
+                    self.assertFalse(truncs[a])
+                ended.update(a for a in live if terms[a])
+                self.assertEqual(env.agents, [a for a in live if not terms[a]])
+                self.assertFalse(ended & set(env.agents))
+                self.assertEqual(env.num_agents, len(env.agents))
+            for a in obs:
+                self.assertTrue(env.observation_space(a).contains(obs[a]), (a, obs[a]))
+                self.assertEqual(infos[a]["errors"], [])
+            state = env.state()
+            self.assertTrue(env.state_space.contains(state))
+            self.assertEqual(len(state["user_ids"]),
+                             sum(len(obs[a]["user_ids"]) for a in env.agents))
+
+        trace = play(env, np.random.default_rng(1), episodes=3, check=check)
+        self.assertEqual(len(trace), 3 * 16)                     # reset + 15 ticks, 3 times
+        self.assertEqual([e for _, e in episodes], [0, 1, 0])
+        self.assertEqual(episodes[0][0], 9)                      # the scenario's seed
+        self.assertEqual(episodes[1][0], 9)
+        self.assertNotEqual(episodes[2][0], 9)                   # a new run, derived seed
+        with self.assertRaises(RuntimeError):
+            env.step({})
+        served = sum(len(o["user_ids"]) for step in trace for o in step[0].values())
+        self.assertGreater(served, 0)
+
+    def test_same_seed_same_episodes(self):
+        env = self.make()
+        first = play(env, np.random.default_rng(5), episodes=2, seed=7)
+        again = play(env, np.random.default_rng(5), episodes=2, seed=7)
+        other = play(env, np.random.default_rng(5), episodes=1, seed=8)
+        self.assertEqual(len(first), len(again))
+        for (o1, r1, t1), (o2, r2, t2) in zip(first, again):
+            self.assertEqual(r1, r2)
+            self.assertEqual(t1, t2)
+            for a in o1:
+                for key in o1[a]:
+                    self.assertTrue(np.array_equal(o1[a][key], o2[a][key]), (a, key))
+        self.assertTrue(any(not np.array_equal(x[0]["a"]["user_ids"], y[0]["a"]["user_ids"])
+                            for x, y in zip(first, other)))
+        # a second environment, same seed: the same again
+        env2 = self.make(seed=7)
+        third = play(env2, np.random.default_rng(5), episodes=1)
+        for (o1, r1, _), (o3, r3, _) in zip(first, third):
+            self.assertEqual(r1, r3)
+            self.assertTrue(np.array_equal(o1["b"]["features"], o3["b"]["features"]))
+
+    def test_sample_and_invalid_actions(self):
+        env = self.make()
+        obs, infos = env.reset()
+        actions = {a: env.action_space(a).sample() for a in env.agents}
+        for a in env.agents:
+            self.assertEqual(actions[a].shape, (len(obs[a]["user_ids"]), 5))
+            self.assertTrue(np.isin(actions[a], infos[a]["catalog"].ids).all())
+        obs, rewards, _, _, infos = env.step(actions)
+        self.assertEqual(infos["a"]["errors"], [])
+        with self.assertRaises(ValueError):          # wrong shape: refused before sending
+            env.step({a: np.zeros((len(obs[a]["user_ids"]), 4), np.int32) for a in env.agents})
+        # duplicates: the server replaces the slates and says so
+        while not len(obs["a"]["user_ids"]):
+            obs, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
+        bad = {a: env.action_space(a).sample() for a in env.agents}
+        bad["a"][:, 1] = bad["a"][:, 0]
+        obs, rewards, _, _, infos = env.step(bad)
+        self.assertEqual([code for code, _ in infos["a"]["errors"]], [rc.EACTION])
+        self.assertIn("repeats an item", infos["a"]["errors"][0][1])
+        self.assertEqual(infos["b"]["errors"], [])
+
+    def test_close(self):
+        env = recarena_env.ParallelEnv(self.scenario.path, recarena_bin=BIN)
+        server, tmp = env._server, env._tmp
+        env.reset()
+        env.close()
+        self.assertIsNotNone(server.poll())
+        self.assertFalse(os.path.exists(tmp))
+        env.close()                                              # twice is fine
+        with self.assertRaises(RuntimeError):
+            env.reset()
+
+    def test_connect_to_running_server(self):
+        """endpoint=...: play a server started by hand; its run completes."""
+        tmp = self.scenario.dir.name
+        endpoint = f"ipc://{tmp}/serve.sock"
+        out = os.path.join(tmp, "served")
+        server = subprocess.Popen([BIN, "serve", self.scenario.path, "--bind", endpoint, "--quiet",
+                                   "--no-progress", "--out", out, "--set", "run.episodes=1"],
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: server.poll() is None and server.kill())
+        env = recarena_env.ParallelEnv(endpoint=endpoint, agents=["b", "a"])
+        self.addCleanup(env.close)
+        with self.assertRaises(RuntimeError):
+            env.reset(seed=1)
+        trace = play(env, np.random.default_rng(2))
+        self.assertEqual(len(trace), 16)
+        self.assertEqual(server.wait(30), 0)
+        self.assertTrue(os.path.exists(os.path.join(out, "summary.json")))
+
+    @unittest.skipUnless(recarena_env._ParallelEnvBase is not object, "pettingzoo not installed")
+    def test_pettingzoo_api_test(self):
+        from pettingzoo.test import parallel_api_test
+        parallel_api_test(self.make(), num_cycles=20)
+
+    def test_no_external_agent(self):
+        s = Scenario("[agent.x]\npolicy = random\n")
+        self.addCleanup(s.close)
+        with self.assertRaises(ValueError):
+            recarena_env.ParallelEnv(s.path, recarena_bin=BIN)
+
+    def test_bad_binary(self):
+        with self.assertRaises(RuntimeError):
+            recarena_env.ParallelEnv(self.scenario.path, recarena_bin="/nonexistent/recarena")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
