@@ -22,12 +22,12 @@ test-asan: build-asan
 	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECARENA_WERROR=ON
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECARENA_WERROR=ON -DRECARENA_VIEWER=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DRECARENA_WERROR=ON \
-	    -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON
+	    -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON -DRECARENA_VIEWER=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 deps:

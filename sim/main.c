@@ -1,9 +1,11 @@
-/* The recarena command line: run a scenario, benchmark the world. */
+/* The recarena command line: run a scenario, benchmark the world, check an
+ * agent, start the viewer. */
 #include "bench.h"
 #include "checker.h"
 #include "codec.h"
 #include "run.h"
 #include "scenario.h"
+#include "viewer.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +30,10 @@ static const char s_usage[] =
     "  bench world|wire    print throughput figures (interactions per second)\n"
     "  check-agent [OPTIONS] -- COMMAND...\n"
     "                      run a battery of protocol cases against an agent command\n"
+    "  view --connect ENDPOINT\n"
+    "                      the viewer (recarena-view) on a run's telemetry\n"
+    "  plot RUN_DIR --out FILE.png\n"
+    "                      a finished run's charts, drawn into a PNG\n"
     "  help [COMMAND]      this text, or a command's options\n"
     "\n"
     "options:\n"
@@ -47,6 +53,7 @@ static const char s_run_usage[] =
     "  summary.json   per-episode metrics, per agent and for the system\n"
     "  scenario.ini   the resolved scenario (every key, defaults included)\n"
     "  seed.txt       the run seed\n"
+    "  exposure.csv   exposure per item at each episode's end\n"
     "The same scenario and seed give byte-identical files.\n"
     "\n"
     "Agents with 'policy = ...' act in-process. Agents with 'command = ...' are\n"
@@ -67,6 +74,8 @@ static const char s_run_usage[] =
     "                        ipc:///tmp/recarena.sock\n"
     "  --telemetry ENDPOINT  (serve) where the telemetry PUB binds\n"
     "  --no-progress         no progress bar (it is shown only on a terminal anyway)\n"
+    "  --view                (run) open the viewer on the run's telemetry; it stays\n"
+    "                        open after the run (docs/viewer.md)\n"
     "  -h, --help            this text\n";
 
 static int s_parse_u64(const char *flag, const char *text, uint64_t max, uint64_t *out)
@@ -91,8 +100,9 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     const char *cmd = serve ? "serve" : "run";
     const char *path = NULL;
     const char *overrides[MAX_OVERRIDES];
-    char generated[2][64];
+    char generated[2][64], viewer[1100];
     int n_overrides = 0;
+    bool view = false;
     run_options_t opt = {.progress = isatty(STDERR_FILENO) != 0};
 
     for (int i = 0; i < argc; i++) {
@@ -105,6 +115,8 @@ static int s_cmd_run(int argc, char **argv, bool serve)
             opt.quiet = true;
         } else if (strcmp(arg, "--no-progress") == 0) {
             opt.progress = false;
+        } else if (!serve && strcmp(arg, "--view") == 0) {
+            view = true;
         } else if (strcmp(arg, "--seed") == 0 || strcmp(arg, "--episodes") == 0) {
             if (!has_value)
                 goto missing_value;
@@ -161,8 +173,13 @@ static int s_cmd_run(int argc, char **argv, bool serve)
         return 2;
     }
 
+    char err[1400];
+    if (view && viewer_find(viewer, sizeof viewer, err, sizeof err) != 0) {
+        fprintf(stderr, "recarena run: --view: %s\n", err);
+        return 2;
+    }
+    opt.viewer = view ? viewer : NULL;
     scenario_t sc;
-    char err[512];
     if (scenario_load(&sc, path, overrides, n_overrides, err, sizeof err) != 0) {
         fprintf(stderr, "recarena: %s\n", err);
         return 2;
@@ -270,6 +287,36 @@ too_long:
     return 2;
 }
 
+/* recarena view ... and recarena plot RUN_DIR ...: the viewer program
+ * with the same arguments (plot: RUN_DIR after --plot). */
+static int s_cmd_viewer(int argc, char **argv, bool plot)
+{
+    if (plot && argc == 0) {
+        fprintf(stderr, "usage: recarena plot RUN_DIR --out FILE.png [--episode N] [--size WxH]\n");
+        return 2;
+    }
+    char path[1100], err[1400];
+    if (viewer_find(path, sizeof path, err, sizeof err) != 0) {
+        fprintf(stderr, "recarena: %s\n", err);
+        return 1;
+    }
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) {
+        fprintf(stderr, "recarena: out of memory\n");
+        return 1;
+    }
+    int n = 0;
+    args[n++] = path;
+    if (plot && argv[0][0] != '-')
+        args[n++] = "--plot";
+    for (int i = 0; i < argc; i++)
+        args[n++] = argv[i];
+    execv(path, args);
+    fprintf(stderr, "recarena: cannot run %s: %s\n", path, strerror(errno));
+    free(args);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -294,6 +341,8 @@ int main(int argc, char **argv)
         return s_cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "view") == 0 || strcmp(cmd, "plot") == 0)
+        return s_cmd_viewer(argc - 2, argv + 2, strcmp(cmd, "plot") == 0);
     fprintf(stderr, "recarena: unknown command '%s'\n\n%s", cmd, s_usage);
     return 2;
 }

@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "server.h"
 #include "session.h"
+#include "viewer.h"
 #include "world.h"
 
 #include <dirent.h>
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct s_outputs {
-    FILE *ticks, *agents, *summary;
+    FILE *ticks, *agents, *summary, *exposure;
     char dir[1100];
 } s_outputs_t;
 
@@ -113,6 +114,16 @@ static void s_write_tick(s_outputs_t *o, const scenario_t *sc, uint32_t episode,
         fprintf(o->agents, "%" PRIu32 ",%d,%s,%d,%d,%.9g,%.9g\n", episode, st->tick,
                 sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a], st->agent_reward[a],
                 st->agent_regret[a]);
+}
+
+/* Exposure per item id at the episode's end (what the viewer's Lorenz
+ * curve and per-topic panels draw from a run folder). */
+static void s_write_exposure(s_outputs_t *o, uint32_t episode, const world_t *w)
+{
+    const uint32_t *exposure = world_exposure(w);
+    for (int32_t id = 0; id < world_item_count(w); id++)
+        fprintf(o->exposure, "%" PRIu32 ",%" PRId32 ",%" PRId32 ",%" PRIu32 "\n", episode, id,
+                world_item(w, id)->topic, exposure[id]);
 }
 
 static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
@@ -226,9 +237,10 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
     o->ticks = s_open_in(o->dir, "ticks.csv");
     o->agents = s_open_in(o->dir, "agents.csv");
     o->summary = s_open_in(o->dir, "summary.json");
+    o->exposure = s_open_in(o->dir, "exposure.csv");
     FILE *ini = s_open_in(o->dir, "scenario.ini");
     FILE *seed = s_open_in(o->dir, "seed.txt");
-    int rc = (o->ticks && o->agents && o->summary && ini && seed) ? 0 : RUN_EIO;
+    int rc = (o->ticks && o->agents && o->summary && o->exposure && ini && seed) ? 0 : RUN_EIO;
     if (rc == 0) {
         if (scenario_write(sc, ini) != 0)
             rc = RUN_EIO;
@@ -236,6 +248,7 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
         fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
                           "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
         fprintf(o->agents, "episode,tick,agent,requests,clicks,reward,regret\n");
+        fprintf(o->exposure, "episode,item,topic,exposures\n");
         fprintf(o->summary,
                 "{\n  \"scenario\": \"%s\",\n  \"seed\": %" PRIu64 ",\n"
                 "  \"episodes\": [\n",
@@ -251,12 +264,23 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
 static int s_close_outputs(s_outputs_t *o)
 {
     int rc = 0;
-    FILE *files[] = {o->ticks, o->agents, o->summary};
-    for (size_t i = 0; i < 3; i++)
+    FILE *files[] = {o->ticks, o->agents, o->summary, o->exposure};
+    for (size_t i = 0; i < 4; i++)
         if (files[i] && (ferror(files[i]) || fclose(files[i]) != 0))
             rc = RUN_EIO;
-    o->ticks = o->agents = o->summary = NULL;
+    o->ticks = o->agents = o->summary = o->exposure = NULL;
     return rc;
+}
+
+/* --view: the viewer on the run's telemetry, told the resolved scenario;
+ * a viewer that does not start does not stop the run. */
+static void s_start_viewer(const char *viewer, const session_t *session, const char *dir)
+{
+    char ini[1200], err[512];
+    snprintf(ini, sizeof ini, "%s/scenario.ini", dir);
+    if (viewer_start(viewer, session_telemetry_endpoint(session), ini, VIEWER_READY_TIMEOUT_MS, err,
+                     sizeof err) != 0)
+        fprintf(stderr, "recarena: %s\n", err);
 }
 
 static volatile sig_atomic_t s_stop_signal;
@@ -357,7 +381,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         goto done;
     }
     rc = s_open_outputs(&out, sc);
-    if (rc == 0 && any_remote) {
+    if (rc == 0 && (any_remote || opt->viewer)) {
         session_options_t so = {.serve_endpoint = opt->serve_endpoint,
                                 .telemetry_endpoint = opt->telemetry_endpoint,
                                 .log_dir = out.dir};
@@ -368,6 +392,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                                                          : 0);
         server = session ? session_server(session) : NULL;
     }
+    if (rc == 0 && opt->viewer)
+        s_start_viewer(opt->viewer, session, out.dir);
     if (rc != 0)
         goto done;
 
@@ -398,6 +424,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (server)
                 server_end_episode(server, &m);
             s_json_episode(out.summary, sc, (uint32_t)ep, &m, server, ep + 1 == sc->episodes);
+            s_write_exposure(&out, (uint32_t)ep, w);
             s_add(&totals, &m, sc->n_agents);
         }
     }

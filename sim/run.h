@@ -23,6 +23,9 @@ typedef struct run_options {
      * in a private directory, agents spawned) */
     const char *serve_endpoint;
     const char *telemetry_endpoint; /* serve mode: PUB endpoint, NULL: none */
+    /* run mode: start this viewer (recarena-view, viewer.h) on the run's
+     * telemetry, which then exists even without agent processes; NULL: none */
+    const char *viewer;
 } run_options_t;
 
 /* Runs sc end to end. Agents with a policy act in-process; agents with a

@@ -41,6 +41,11 @@ server_t *session_server(session_t *s)
     return s->server;
 }
 
+const char *session_telemetry_endpoint(const session_t *s)
+{
+    return s->telemetry[0] ? s->telemetry : NULL;
+}
+
 /* Prints the last lines an agent wrote (its log is removed with the
  * partial run folder when the run fails). */
 static void s_print_log_tail(const char *log_dir, const char *name)

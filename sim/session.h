@@ -37,4 +37,8 @@ void session_close(session_t **self_p, const char *reason);
 
 server_t *session_server(session_t *s); /* borrowed */
 
+/* Run mode: the telemetry endpoint in the private directory (borrowed);
+ * serve mode: NULL (the caller chose it). */
+const char *session_telemetry_endpoint(const session_t *s);
+
 #endif

@@ -8,6 +8,12 @@ bin=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# scenarios/default.ini starts its agents as build/agents/..., relative to
+# the current directory: run from a folder whose build/ is the build under
+# test (the one that holds $bin), wherever ctest runs
+mkdir "$tmp/root"
+ln -s "$(cd "$(dirname "$bin")/.." && pwd)" "$tmp/root/build"
+cd "$tmp/root" || exit 1
 passed=0
 failed=0
 
@@ -44,13 +50,13 @@ check "version" bash -c "'$bin' --version | grep -q '^recarena '"
 
 # a run and its folder
 check "run" bash -c "'$bin' run '$src/scenarios/default.ini' ${quick[*]} --seed 5 --out '$tmp/a' >'$tmp/a.txt'"
-for f in ticks.csv agents.csv summary.json scenario.ini seed.txt; do
+for f in ticks.csv agents.csv summary.json scenario.ini seed.txt exposure.csv; do
     check "run folder has $f" test -s "$tmp/a/$f"
 done
 check "seed file" grep -qx 5 "$tmp/a/seed.txt"
-# 2 episodes x 25 ticks + header; 2 agents per tick in agents.csv
+# 2 episodes x 25 ticks + header; 4 agents per tick in agents.csv
 check "ticks.csv rows" test "$(wc -l <"$tmp/a/ticks.csv")" -eq 51
-check "agents.csv rows" test "$(wc -l <"$tmp/a/agents.csv")" -eq 101
+check "agents.csv rows" test "$(wc -l <"$tmp/a/agents.csv")" -eq 201
 check "summary is JSON" /usr/bin/python3 -c "import json,sys; d=json.load(open('$tmp/a/summary.json')); assert len(d['episodes']) == 2 and d['seed'] == 5"
 check "summary table" grep -q "exposure Gini" "$tmp/a.txt"
 check "no partial folder left" bash -c "! ls '$tmp' | grep -q partial"
@@ -61,7 +67,7 @@ check "resolved replay identical" cmp -s "$tmp/a/ticks.csv" "$tmp/r/ticks.csv"
 
 # same seed, same bytes; another seed, other results
 check "rerun" "$bin" run "$src/scenarios/default.ini" "${quick[@]}" --seed 5 --quiet --out "$tmp/b"
-for f in ticks.csv agents.csv summary.json scenario.ini; do
+for f in ticks.csv agents.csv summary.json scenario.ini exposure.csv; do
     check "same seed, identical $f" cmp -s "$tmp/a/$f" "$tmp/b/$f"
 done
 check "other seed" "$bin" run "$src/scenarios/default.ini" "${quick[@]}" --seed 6 --quiet --out "$tmp/c"

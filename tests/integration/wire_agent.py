@@ -24,7 +24,6 @@ Every ERROR it receives is printed to stdout (the run's agent-NAME.log).
 """
 import os
 import signal
-import struct
 import sys
 import time
 

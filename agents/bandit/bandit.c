@@ -1,0 +1,786 @@
+/* Bandit cores (bandit.h).
+ *
+ * Arms live in slots: slot_of_id maps an item id to its slot (-1 when not
+ * live), a retired arm's slot goes to a free list and is reused, and
+ * `live` lists the live slots in a stable order (swap-remove on
+ * retirement), so that every algorithm scans n_live arms and the same
+ * calls give the same slates. */
+#include "bandit.h"
+
+#include "linucb.h"
+#include "pcg32.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ROWS_PER_CHUNK 64 /* requests scored at once by LinUCB */
+
+typedef struct arm {
+    int32_t id;
+    uint32_t live_pos;  /* index in bandit.live */
+    double pulls;       /* times shown */
+    double clicks;      /* times clicked */
+    double log_weight;  /* EXP3: ln w */
+    double select_prob; /* EXP3: p at the last bandit_select, 0 if not live then */
+    uint8_t keep;       /* bandit_sync's mark */
+} arm_t;
+
+struct bandit {
+    bandit_algo_t algo;
+    bandit_params_t params;
+    uint32_t dim;
+    pcg32_t rng;
+
+    int32_t *slot_of_id; /* (id_cap): slot or -1 */
+    size_t id_cap;
+    arm_t *arms;       /* (slot_cap) */
+    float *embeddings; /* (slot_cap, dim) */
+    uint32_t slot_cap, n_slots;
+    uint32_t *live; /* (slot_cap): live slots */
+    uint32_t n_live;
+    uint32_t *free_slots; /* (slot_cap) */
+    uint32_t n_free;
+
+    double rounds; /* requests answered */
+    double pulls;  /* items shown, over every arm ever */
+
+    /* scratch, per live arm: (slot_cap) */
+    double *score;
+    uint32_t *tie;
+    double *linucb_scores; /* (S_ROWS_PER_CHUNK, slot_cap) */
+
+    linucb_t *linucb;   /* LINUCB */
+    uint32_t exp3_live; /* EXP3: K at the last bandit_select */
+
+    /* META */
+    bandit_t *bases[BANDIT_MAX_BASES];
+    double base_log_weight[BANDIT_MAX_BASES];
+    double base_select_prob[BANDIT_MAX_BASES];
+    uint32_t *rows_of_base; /* (max_rows): scratch for grouping requests */
+    float *base_contexts;   /* (max_rows, dim) */
+    int32_t *base_slates;   /* (max_rows, k_cap) */
+    uint32_t max_rows, k_cap;
+};
+
+static const char *const s_algo_names[BANDIT_N_ALGOS] = {
+    "random",   "popularity", "egreedy", "egreedy-decay", "ucb1",
+    "thompson", "linucb",     "exp3",    "meta",
+};
+
+const char *bandit_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+    case BANDIT_ENOMEM:
+        return "out of memory";
+    case BANDIT_EINVAL:
+        return "invalid argument";
+    case BANDIT_EARMS:
+        return "fewer live arms than the slate size";
+    default:
+        return "unknown error";
+    }
+}
+
+int bandit_algo_parse(const char *name, bandit_algo_t *algo)
+{
+    for (int i = 0; i < BANDIT_N_ALGOS; i++) {
+        if (strcmp(name, s_algo_names[i]) == 0) {
+            *algo = (bandit_algo_t)i;
+            return 0;
+        }
+    }
+    return BANDIT_EINVAL;
+}
+
+const char *bandit_algo_name(bandit_algo_t algo)
+{
+    return (unsigned)algo < BANDIT_N_ALGOS ? s_algo_names[algo] : "unknown";
+}
+
+void bandit_params_default(bandit_params_t *params)
+{
+    *params = (bandit_params_t){
+        .epsilon = 0.1,
+        .epsilon_c = 1.0,
+        .ucb_c = 1.0,
+        .alpha = 0.05,
+        .linucb_model = BANDIT_LINUCB_DISJOINT,
+        .gamma = 0.1,
+        .meta_gamma = 0.1,
+        .n_bases = 3,
+        .bases = {BANDIT_EGREEDY_DECAY, BANDIT_THOMPSON, BANDIT_LINUCB},
+    };
+}
+
+int bandit_parse_bases(const char *list, bandit_params_t *params)
+{
+    bandit_algo_t bases[BANDIT_MAX_BASES];
+    uint32_t n = 0;
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char name[32];
+        if (len == 0 || len >= sizeof name || n == BANDIT_MAX_BASES)
+            return BANDIT_EINVAL;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        bandit_algo_t algo;
+        if (bandit_algo_parse(name, &algo) != 0 || algo == BANDIT_EXP3 || algo == BANDIT_META)
+            return BANDIT_EINVAL;
+        for (uint32_t i = 0; i < n; i++)
+            if (bases[i] == algo)
+                return BANDIT_EINVAL;
+        bases[n++] = algo;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    memcpy(params->bases, bases, n * sizeof bases[0]);
+    params->n_bases = n;
+    return 0;
+}
+
+int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
+{
+    if ((unsigned)algo >= BANDIT_N_ALGOS)
+        return BANDIT_EINVAL;
+    if (!(p->epsilon >= 0 && p->epsilon <= 1) || !(p->epsilon_c >= 0 && isfinite(p->epsilon_c)) ||
+        !(p->alpha >= 0 && isfinite(p->alpha)) || !(p->gamma > 0 && p->gamma <= 1) ||
+        !(p->meta_gamma > 0 && p->meta_gamma <= 1) ||
+        (p->linucb_model != BANDIT_LINUCB_DISJOINT && p->linucb_model != BANDIT_LINUCB_SHARED))
+        return BANDIT_EINVAL;
+    if (algo == BANDIT_META) {
+        if (p->n_bases < 1 || p->n_bases > BANDIT_MAX_BASES)
+            return BANDIT_EINVAL;
+        for (uint32_t i = 0; i < p->n_bases; i++)
+            if ((unsigned)p->bases[i] >= BANDIT_N_ALGOS || p->bases[i] == BANDIT_EXP3 ||
+                p->bases[i] == BANDIT_META)
+                return BANDIT_EINVAL;
+    }
+    return 0;
+}
+
+bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t dim, uint64_t seed)
+{
+    if (!params || dim < 1 || dim > BANDIT_MAX_DIM || bandit_params_check(algo, params) != 0)
+        return NULL;
+    bandit_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->algo = algo;
+    b->params = *params;
+    b->dim = dim;
+    pcg32_seed(&b->rng, seed, (uint64_t)algo);
+    if (algo == BANDIT_LINUCB) {
+        b->linucb = linucb_new(params->linucb_model, dim, params->alpha);
+        if (!b->linucb)
+            goto fail;
+    }
+    if (algo == BANDIT_META) {
+        for (uint32_t i = 0; i < params->n_bases; i++) {
+            b->bases[i] = bandit_new(params->bases[i], params, dim, pcg32_next64(&b->rng));
+            if (!b->bases[i])
+                goto fail;
+        }
+    }
+    return b;
+fail:
+    bandit_destroy(&b);
+    return NULL;
+}
+
+void bandit_destroy(bandit_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    bandit_t *b = *self_p;
+    for (uint32_t i = 0; i < BANDIT_MAX_BASES; i++)
+        bandit_destroy(&b->bases[i]);
+    linucb_destroy(&b->linucb);
+    free(b->slot_of_id);
+    free(b->arms);
+    free(b->embeddings);
+    free(b->live);
+    free(b->free_slots);
+    free(b->score);
+    free(b->tie);
+    free(b->linucb_scores);
+    free(b->rows_of_base);
+    free(b->base_contexts);
+    free(b->base_slates);
+    free(b);
+    *self_p = NULL;
+}
+
+uint32_t bandit_n_live(const bandit_t *b)
+{
+    return b->n_live;
+}
+
+/* ---- arms ------------------------------------------------------------ */
+
+/* Grows *p to n elements of size bytes; 0 or -1 (the old block kept). */
+static int s_grow(void *p, size_t n, size_t size)
+{
+    void *q = realloc(*(void **)p, n * size);
+    if (!q)
+        return -1;
+    *(void **)p = q;
+    return 0;
+}
+
+static int32_t s_slot(const bandit_t *b, int32_t id)
+{
+    return id >= 0 && (size_t)id < b->id_cap ? b->slot_of_id[id] : -1;
+}
+
+/* Room for one more slot and for id in slot_of_id; 0 or BANDIT_ENOMEM. */
+static int s_reserve(bandit_t *b, int32_t id)
+{
+    if ((size_t)id >= b->id_cap) {
+        size_t cap = b->id_cap ? b->id_cap : 1024;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        if (s_grow(&b->slot_of_id, cap, sizeof *b->slot_of_id))
+            return BANDIT_ENOMEM;
+        for (size_t i = b->id_cap; i < cap; i++)
+            b->slot_of_id[i] = -1;
+        b->id_cap = cap;
+    }
+    if (b->n_free > 0 || b->n_slots < b->slot_cap)
+        return 0;
+    uint32_t cap = b->slot_cap ? b->slot_cap * 2 : 256;
+    if (s_grow(&b->arms, cap, sizeof *b->arms) ||
+        s_grow(&b->embeddings, (size_t)cap * b->dim, sizeof *b->embeddings) ||
+        s_grow(&b->live, cap, sizeof *b->live) || s_grow(&b->free_slots, cap, sizeof(uint32_t)) ||
+        s_grow(&b->score, cap, sizeof *b->score) || s_grow(&b->tie, cap, sizeof *b->tie) ||
+        s_grow(&b->linucb_scores, (size_t)S_ROWS_PER_CHUNK * cap, sizeof(double)) ||
+        (b->linucb && linucb_reserve(b->linucb, cap)))
+        return BANDIT_ENOMEM;
+    b->slot_cap = cap;
+    return 0;
+}
+
+/* EXP3's weight for a newcomer: the mean log-weight of the live arms, so
+ * that it starts as an average arm (and the gamma / K share explores it). */
+static double s_mean_log_weight(const bandit_t *b)
+{
+    double sum = 0;
+    for (uint32_t i = 0; i < b->n_live; i++)
+        sum += b->arms[b->live[i]].log_weight;
+    return b->n_live ? sum / b->n_live : 0.0;
+}
+
+int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding)
+{
+    if (id < 0 || id > BANDIT_MAX_ARM_ID || !embedding || s_slot(b, id) >= 0)
+        return BANDIT_EINVAL;
+    for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++) {
+        int rc = bandit_add_arm(b->bases[i], id, embedding);
+        if (rc != 0) {
+            for (uint32_t j = 0; j < i; j++)
+                bandit_retire_arm(b->bases[j], id);
+            return rc;
+        }
+    }
+    if (s_reserve(b, id) != 0) {
+        for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++)
+            bandit_retire_arm(b->bases[i], id);
+        return BANDIT_ENOMEM;
+    }
+    uint32_t slot = b->n_free > 0 ? b->free_slots[--b->n_free] : b->n_slots++;
+    b->arms[slot] = (arm_t){
+        .id = id,
+        .live_pos = b->n_live,
+        .log_weight = s_mean_log_weight(b),
+    };
+    memcpy(b->embeddings + (size_t)slot * b->dim, embedding, b->dim * sizeof *embedding);
+    if (b->linucb)
+        linucb_clear_slot(b->linucb, slot, embedding);
+    b->live[b->n_live++] = slot;
+    b->slot_of_id[id] = (int32_t)slot;
+    return 0;
+}
+
+void bandit_retire_arm(bandit_t *b, int32_t id)
+{
+    int32_t slot = s_slot(b, id);
+    if (slot < 0)
+        return;
+    for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++)
+        bandit_retire_arm(b->bases[i], id);
+    uint32_t pos = b->arms[slot].live_pos, last = b->live[--b->n_live];
+    b->live[pos] = last;
+    b->arms[last].live_pos = pos;
+    b->free_slots[b->n_free++] = (uint32_t)slot;
+    b->slot_of_id[id] = -1;
+}
+
+int bandit_sync(bandit_t *b, uint32_t n, const int32_t *ids, const float *embeddings)
+{
+    for (uint32_t i = 0; i < b->n_live; i++)
+        b->arms[b->live[i]].keep = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const float *e = embeddings + (size_t)i * b->dim;
+        int32_t slot = s_slot(b, ids[i]);
+        if (slot >= 0 && b->arms[slot].keep)
+            return BANDIT_EINVAL; /* repeated id */
+        if (slot >= 0 &&
+            memcmp(b->embeddings + (size_t)slot * b->dim, e, b->dim * sizeof *e) == 0) {
+            b->arms[slot].keep = 1;
+            continue;
+        }
+        bandit_retire_arm(b, ids[i]);
+        int rc = bandit_add_arm(b, ids[i], e);
+        if (rc != 0)
+            return rc;
+        b->arms[b->slot_of_id[ids[i]]].keep = 1;
+    }
+    for (uint32_t i = b->n_live; i-- > 0;)
+        if (!b->arms[b->live[i]].keep)
+            bandit_retire_arm(b, b->arms[b->live[i]].id);
+    return 0;
+}
+
+/* ---- selection ------------------------------------------------------- */
+
+/* Counts one request and its slate's items as pulls, at once: their
+ * clicks come with the feedback (bandit_update). */
+static void s_count_shown(bandit_t *b, const int32_t *slate, uint32_t k)
+{
+    b->rounds += 1;
+    for (uint32_t i = 0; i < k; i++) {
+        int32_t slot = s_slot(b, slate[i]);
+        if (slot >= 0) {
+            b->arms[slot].pulls += 1;
+            b->pulls += 1;
+        }
+    }
+}
+
+/* k distinct live arms uniformly (Floyd's sampling) in random order
+ * (Fisher-Yates). slate: (k). */
+static void s_random_slate(bandit_t *b, uint32_t k, int32_t *slate)
+{
+    uint32_t filled = 0;
+    for (uint32_t j = b->n_live - k; j < b->n_live; j++) {
+        int32_t pick = b->arms[b->live[pcg32_bounded(&b->rng, j + 1)]].id;
+        for (uint32_t q = 0; q < filled; q++) {
+            if (slate[q] == pick) {
+                pick = b->arms[b->live[j]].id;
+                break;
+            }
+        }
+        slate[filled++] = pick;
+    }
+    for (uint32_t i = k - 1; i > 0; i--) {
+        uint32_t j = pcg32_bounded(&b->rng, i + 1);
+        int32_t tmp = slate[i];
+        slate[i] = slate[j];
+        slate[j] = tmp;
+    }
+}
+
+/* The k live arms with the highest b->score (per live index), ties broken
+ * uniformly at random, highest first. out: (k) live indices. */
+static void s_top_k(bandit_t *b, uint32_t k, uint32_t *out)
+{
+    uint32_t filled = 0;
+    for (uint32_t i = 0; i < b->n_live; i++) {
+        double s = b->score[i];
+        uint32_t t = b->tie[i] = pcg32_next(&b->rng);
+        if (filled == k) {
+            double last = b->score[out[k - 1]];
+            if (s < last || (s == last && t <= b->tie[out[k - 1]]))
+                continue;
+        }
+        uint32_t pos = filled < k ? filled++ : k - 1;
+        while (pos > 0) {
+            double above = b->score[out[pos - 1]];
+            if (above > s || (above == s && b->tie[out[pos - 1]] > t))
+                break;
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = i;
+    }
+}
+
+/* Normal draws two at a time (Marsaglia's polar method), for Thompson
+ * sampling's many Beta draws per request: the spare is kept here, in a
+ * sampler that lives for one pass over the arms. */
+typedef struct normal_pair {
+    pcg32_t *rng;
+    double spare;
+    int has_spare;
+} normal_pair_t;
+
+/* Uniform in (-1, 1) from one raw output. */
+static double s_uniform_signed(pcg32_t *rng)
+{
+    return ((double)pcg32_next(rng) + 0.5) * (2.0 / 4294967296.0) - 1.0;
+}
+
+static double s_normal(normal_pair_t *g)
+{
+    if (g->has_spare) {
+        g->has_spare = 0;
+        return g->spare;
+    }
+    double u, v, s;
+    do {
+        u = s_uniform_signed(g->rng);
+        v = s_uniform_signed(g->rng);
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = sqrt(-2.0 * log(s) / s);
+    g->spare = v * f;
+    g->has_spare = 1;
+    return u * f;
+}
+
+/* A Gamma(shape, 1) draw for shape >= 1 (Marsaglia and Tsang 2000). */
+static double s_gamma(normal_pair_t *g, double shape)
+{
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = s_normal(g), v = 1.0 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        double u = ((double)pcg32_next(g->rng) + 0.5) / 4294967296.0; /* (0, 1) */
+        if (u < 1.0 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
+            return d * v;
+    }
+}
+
+/* A Beta(a, b) draw, a, b >= 1, as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+static double s_beta(normal_pair_t *g, double a, double b)
+{
+    double x = s_gamma(g, a), y = s_gamma(g, b);
+    return x / (x + y);
+}
+
+/* Index of each live arm for the index-based algorithms, into b->score. */
+static void s_scores(bandit_t *b)
+{
+    double log_t = log(b->pulls > 1 ? b->pulls : 1.0);
+    normal_pair_t normal = {.rng = &b->rng};
+    for (uint32_t i = 0; i < b->n_live; i++) {
+        const arm_t *a = &b->arms[b->live[i]];
+        double s;
+        switch (b->algo) {
+        case BANDIT_POPULARITY:
+            s = a->clicks;
+            break;
+        case BANDIT_UCB1:
+            s = a->pulls > 0 ? a->clicks / a->pulls + b->params.ucb_c * sqrt(2.0 * log_t / a->pulls)
+                             : INFINITY;
+            break;
+        case BANDIT_THOMPSON:
+            s = s_beta(&normal, 1.0 + a->clicks, 1.0 + a->pulls - a->clicks);
+            break;
+        default: /* epsilon-greedy: the empirical mean, 0 for an unplayed arm */
+            s = a->pulls > 0 ? a->clicks / a->pulls : 0.0;
+            break;
+        }
+        b->score[i] = s;
+    }
+}
+
+/* Epsilon-greedy's slate: slot by slot, with probability eps a random live
+ * arm not yet on the slate, otherwise the best remaining arm by mean (in
+ * b->score). */
+static void s_egreedy_slate(bandit_t *b, double eps, uint32_t k, int32_t *slate)
+{
+    uint32_t best[BANDIT_MAX_SLATE];
+    s_top_k(b, k, best);
+    for (uint32_t i = 0, next = 0; i < k; i++) {
+        int32_t pick;
+        uint32_t j;
+        if (pcg32_uniform(&b->rng) < eps) {
+            do {
+                pick = b->arms[b->live[pcg32_bounded(&b->rng, b->n_live)]].id;
+                for (j = 0; j < i && slate[j] != pick; j++)
+                    ;
+            } while (j < i);
+        } else {
+            do {
+                pick = b->arms[b->live[best[next++]]].id;
+                for (j = 0; j < i && slate[j] != pick; j++)
+                    ;
+            } while (j < i);
+        }
+        slate[i] = pick;
+    }
+}
+
+/* EXP3: p_a = (1 - gamma) w_a / sum(w) + gamma / K for every live arm,
+ * into arms[].select_prob and b->score. */
+static void s_exp3_probabilities(bandit_t *b)
+{
+    double max = -INFINITY, sum = 0, gamma = b->params.gamma, K = b->n_live;
+    for (uint32_t i = 0; i < b->n_live; i++)
+        if (b->arms[b->live[i]].log_weight > max)
+            max = b->arms[b->live[i]].log_weight;
+    for (uint32_t i = 0; i < b->n_live; i++)
+        sum += b->score[i] = exp(b->arms[b->live[i]].log_weight - max);
+    for (uint32_t i = 0; i < b->n_live; i++) {
+        b->score[i] = (1.0 - gamma) * b->score[i] / sum + gamma / K;
+        b->arms[b->live[i]].select_prob = b->score[i];
+    }
+    b->exp3_live = b->n_live;
+}
+
+/* EXP3's slate: k draws without replacement, each proportional to p among
+ * the arms not yet drawn (exactly EXP3 for k = 1). */
+static void s_exp3_slate(bandit_t *b, uint32_t k, int32_t *slate)
+{
+    uint32_t chosen[BANDIT_MAX_SLATE];
+    double taken = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        double u = pcg32_uniform(&b->rng) * (1.0 - taken);
+        uint32_t pick = UINT32_MAX, last = 0;
+        for (uint32_t a = 0; a < b->n_live && pick == UINT32_MAX; a++) {
+            uint32_t j;
+            for (j = 0; j < i && chosen[j] != a; j++)
+                ;
+            if (j < i)
+                continue;
+            last = a;
+            u -= b->score[a];
+            if (u < 0)
+                pick = a;
+        }
+        if (pick == UINT32_MAX) /* rounding left u >= 0 after the last arm */
+            pick = last;
+        chosen[i] = pick;
+        taken += b->score[pick];
+        slate[i] = b->arms[b->live[pick]].id;
+    }
+}
+
+static bool s_needs_contexts(const bandit_t *b)
+{
+    if (b->algo == BANDIT_LINUCB)
+        return true;
+    for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++)
+        if (s_needs_contexts(b->bases[i]))
+            return true;
+    return false;
+}
+
+static int s_linucb_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
+                           int32_t *slates)
+{
+    uint32_t top[BANDIT_MAX_SLATE];
+    for (uint32_t r0 = 0; r0 < n; r0 += S_ROWS_PER_CHUNK) {
+        uint32_t rows = n - r0 < S_ROWS_PER_CHUNK ? n - r0 : S_ROWS_PER_CHUNK;
+        int rc = linucb_scores(b->linucb, rows, contexts + (size_t)r0 * b->dim, b->n_slots,
+                               b->linucb_scores);
+        if (rc != 0)
+            return rc;
+        for (uint32_t r = 0; r < rows; r++) {
+            const double *row = b->linucb_scores + (size_t)r * b->n_slots;
+            for (uint32_t i = 0; i < b->n_live; i++)
+                b->score[i] = row[b->live[i]];
+            s_top_k(b, k, top);
+            for (uint32_t i = 0; i < k; i++)
+                slates[(size_t)(r0 + r) * k + i] = b->arms[b->live[top[i]]].id;
+        }
+    }
+    return 0;
+}
+
+static void s_meta_probabilities(const bandit_t *b, double *probs)
+{
+    uint32_t J = b->params.n_bases;
+    double max = -INFINITY, sum = 0, gamma = b->params.meta_gamma;
+    for (uint32_t j = 0; j < J; j++)
+        if (b->base_log_weight[j] > max)
+            max = b->base_log_weight[j];
+    for (uint32_t j = 0; j < J; j++)
+        sum += probs[j] = exp(b->base_log_weight[j] - max);
+    for (uint32_t j = 0; j < J; j++)
+        probs[j] = (1.0 - gamma) * probs[j] / sum + gamma / J;
+}
+
+/* The meta-bandit: draw a base per request from EXP3 over the bases, then
+ * let each base fill its requests in one batch. */
+static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
+                         int32_t *slates, uint8_t *strategies)
+{
+    uint32_t J = b->params.n_bases;
+    if (n > b->max_rows || k > b->k_cap) {
+        uint32_t rows = n > b->max_rows ? n : b->max_rows, kk = k > b->k_cap ? k : b->k_cap;
+        if (s_grow(&b->rows_of_base, rows, sizeof *b->rows_of_base) ||
+            s_grow(&b->base_contexts, (size_t)rows * b->dim, sizeof *b->base_contexts) ||
+            s_grow(&b->base_slates, (size_t)rows * kk, sizeof *b->base_slates))
+            return BANDIT_ENOMEM;
+        b->max_rows = rows;
+        b->k_cap = kk;
+    }
+    s_meta_probabilities(b, b->base_select_prob);
+    for (uint32_t r = 0; r < n; r++) {
+        double u = pcg32_uniform(&b->rng);
+        uint32_t j = 0;
+        while (j + 1 < J && (u -= b->base_select_prob[j]) >= 0)
+            j++;
+        strategies[r] = (uint8_t)j;
+    }
+    for (uint32_t j = 0; j < J; j++) {
+        uint32_t m = 0;
+        for (uint32_t r = 0; r < n; r++) {
+            if (strategies[r] != j)
+                continue;
+            b->rows_of_base[m] = r;
+            if (contexts)
+                memcpy(b->base_contexts + (size_t)m * b->dim, contexts + (size_t)r * b->dim,
+                       b->dim * sizeof *contexts);
+            m++;
+        }
+        if (m == 0)
+            continue;
+        int rc = bandit_select(b->bases[j], m, contexts ? b->base_contexts : NULL, k,
+                               b->base_slates, NULL);
+        if (rc != 0)
+            return rc;
+        for (uint32_t i = 0; i < m; i++)
+            memcpy(slates + (size_t)b->rows_of_base[i] * k, b->base_slates + (size_t)i * k,
+                   k * sizeof *slates);
+    }
+    /* every base learns from every request: the others count its pulls too */
+    for (uint32_t r = 0; r < n; r++) {
+        s_count_shown(b, slates + (size_t)r * k, k);
+        for (uint32_t j = 0; j < J; j++)
+            if (j != strategies[r])
+                s_count_shown(b->bases[j], slates + (size_t)r * k, k);
+    }
+    return 0;
+}
+
+/* One row of an algorithm that works request by request. */
+static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
+{
+    uint32_t top[BANDIT_MAX_SLATE];
+    switch (b->algo) {
+    case BANDIT_RANDOM:
+        s_random_slate(b, k, slate);
+        return;
+    case BANDIT_EGREEDY:
+    case BANDIT_EGREEDY_DECAY: {
+        double eps = b->params.epsilon;
+        if (b->algo == BANDIT_EGREEDY_DECAY) {
+            eps = b->params.epsilon_c * b->n_live / (b->rounds + 1.0);
+            eps = eps < 1.0 ? eps : 1.0;
+        }
+        s_scores(b);
+        s_egreedy_slate(b, eps, k, slate);
+        return;
+    }
+    case BANDIT_EXP3:
+        s_exp3_slate(b, k, slate);
+        return;
+    default: /* popularity, UCB1, Thompson: the top k of an index */
+        s_scores(b);
+        s_top_k(b, k, top);
+        for (uint32_t i = 0; i < k; i++)
+            slate[i] = b->arms[b->live[top[i]]].id;
+        return;
+    }
+}
+
+int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
+                  uint8_t *strategies)
+{
+    if (k < 1 || k > BANDIT_MAX_SLATE || (n > 0 && !slates) ||
+        (n > 0 && !contexts && s_needs_contexts(b)) ||
+        (n > 0 && !strategies && b->algo == BANDIT_META))
+        return BANDIT_EINVAL;
+    if (b->n_live < k)
+        return BANDIT_EARMS;
+    if (n == 0)
+        return 0;
+    if (b->algo == BANDIT_META)
+        return s_meta_select(b, n, contexts, k, slates, strategies);
+    if (strategies)
+        memset(strategies, 0, n);
+    if (b->algo == BANDIT_LINUCB) {
+        int rc = s_linucb_select(b, n, contexts, k, slates);
+        if (rc != 0)
+            return rc;
+        for (uint32_t r = 0; r < n; r++)
+            s_count_shown(b, slates + (size_t)r * k, k);
+        return 0;
+    }
+    if (b->algo == BANDIT_EXP3)
+        s_exp3_probabilities(b);
+    for (uint32_t r = 0; r < n; r++) {
+        s_select_row(b, k, slates + (size_t)r * k);
+        s_count_shown(b, slates + (size_t)r * k, k);
+    }
+    return 0;
+}
+
+/* ---- learning -------------------------------------------------------- */
+
+void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
+                   int32_t clicked, uint8_t strategy)
+{
+    if (b->algo == BANDIT_META) {
+        for (uint32_t j = 0; j < b->params.n_bases; j++)
+            bandit_update(b->bases[j], context, slate, k, clicked, 0);
+        /* EXP3 over the bases: reward 1 if the request got a click */
+        if (clicked >= 0 && strategy < b->params.n_bases && b->base_select_prob[strategy] > 0)
+            b->base_log_weight[strategy] +=
+                b->params.meta_gamma / (b->base_select_prob[strategy] * b->params.n_bases);
+        return;
+    }
+    if (clicked < 0 && !b->linucb)
+        return; /* the pulls were counted when the slate was chosen */
+    for (uint32_t pos = 0; pos < k; pos++) {
+        int32_t slot = s_slot(b, slate[pos]);
+        if (slot < 0)
+            continue;
+        arm_t *a = &b->arms[slot];
+        double r = (int32_t)pos == clicked ? 1.0 : 0.0;
+        a->clicks += r;
+        if (b->linucb && context)
+            linucb_update(b->linucb, (uint32_t)slot, context, r);
+        if (b->algo == BANDIT_EXP3 && r > 0 && a->select_prob > 0) {
+            /* importance weight: the chance that the arm was on the slate,
+             * 1 - (1 - p)^k (p itself when k = 1) */
+            double shown = 1.0 - pow(1.0 - a->select_prob, (double)k);
+            double eta = b->params.eta > 0 ? b->params.eta : b->params.gamma / b->exp3_live;
+            a->log_weight += eta * (r / shown);
+        }
+    }
+}
+
+/* ---- inspection ------------------------------------------------------ */
+
+int bandit_exp3_probabilities(bandit_t *b, uint32_t cap, int32_t *ids, double *probs)
+{
+    if (b->algo != BANDIT_EXP3)
+        return BANDIT_EINVAL;
+    s_exp3_probabilities(b);
+    uint32_t n = b->n_live < cap ? b->n_live : cap;
+    for (uint32_t i = 0; i < n; i++) {
+        ids[i] = b->arms[b->live[i]].id;
+        probs[i] = b->score[i];
+    }
+    return (int)n;
+}
+
+int bandit_meta_probabilities(const bandit_t *b, double *probs)
+{
+    if (b->algo != BANDIT_META)
+        return BANDIT_EINVAL;
+    s_meta_probabilities(b, probs);
+    return 0;
+}

@@ -1,0 +1,143 @@
+/* The viewer's data model: what the charts show, per tick and per agent,
+ * fed from telemetry messages (viz_model_apply, subscriber.h) or from a
+ * finished run folder (rundir.h), and read by the drawing code (draw.h).
+ * No SDL and no sockets here.
+ *
+ * Every tick received becomes one point, in arrival order. Per-agent
+ * series are flat arrays of shape (n_points, n_agents), row-major. The
+ * derived series (moving average, shares) are computed as ticks arrive,
+ * so drawing only reads. Missing values are NaN and are drawn as gaps.
+ *
+ * Share is of requests in market mode (which platform users chose) and
+ * of clicks in feed mode (whose items users clicked), as in summary.json.
+ * The mode comes from the scenario when one is known, otherwise from the
+ * telemetry itself: in feed mode every agent sees every request, so the
+ * agents' requests add up to more than the tick's (with two or more
+ * agents).
+ *
+ * A tick that does not come after the last one (an earlier episode, or
+ * the same or an earlier tick of the same episode) starts a new run: the
+ * series and the exposure snapshot are cleared. */
+#ifndef RECARENA_VIZ_MODEL_H
+#define RECARENA_VIZ_MODEL_H
+
+#include "codec.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors: 0 or one of these (negative). */
+#define VIZ_EINVAL (-1) /* bad input: a message or file that does not fit */
+#define VIZ_ENOMEM (-2) /* out of memory */
+#define VIZ_EIO    (-3) /* a file or socket could not be used */
+#define VIZ_ESDL   (-4) /* SDL, SDL_ttf or SDL_image failed */
+
+const char *viz_strerror(int err);
+
+#define VIZ_MAX_AGENTS    PROTO_MAX_AGENTS
+#define VIZ_MAX_ALGORITHM 48 /* bytes of an algorithm label, NUL included */
+#define VIZ_AVERAGE_TICKS 20 /* trailing window of the reward moving average, ticks */
+/* Per-agent values kept (n_points * n_agents); beyond, the older half of
+ * the points is dropped. 4 series of floats: 128 MiB at most. */
+#define VIZ_MAX_VALUES (1u << 23)
+
+typedef enum viz_mode {
+    VIZ_MODE_UNKNOWN = 0, /* not known yet: shares are of requests */
+    VIZ_MODE_MARKET,      /* share of requests */
+    VIZ_MODE_FEED,        /* share of clicks */
+} viz_mode_t;
+
+/* One tick's system figures. */
+typedef struct viz_point {
+    uint32_t episode, tick;
+    double x_all;   /* position on the "all episodes" axis, ticks */
+    float gini;     /* exposure Gini so far in the episode */
+    float coverage; /* catalog coverage so far in the episode */
+} viz_point_t;
+
+/* Fields are read directly (by the drawing code and the tests); they are
+ * written only by the functions below. */
+typedef struct viz_model {
+    /* the run: from a scenario (rundir.h) or from telemetry */
+    char scenario[128]; /* run name, "" unknown */
+    viz_mode_t mode;
+    bool mode_from_scenario; /* mode is the scenario's, not inferred */
+    uint32_t episodes;       /* in the run, 0 unknown */
+    uint32_t ticks;          /* per episode, 0 unknown */
+    uint32_t n_agents;       /* 0 until known */
+    char names[VIZ_MAX_AGENTS][PROTO_MAX_NAME + 1];
+    char algorithms[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM]; /* "" unknown */
+
+    /* series */
+    size_t n_points;
+    size_t capacity;       /* points allocated */
+    viz_point_t *points;   /* (n_points) */
+    float *reward;         /* (n_points, n_agents) tick reward */
+    float *reward_average; /* (n_points, n_agents) mean of the finite rewards of the last
+                              VIZ_AVERAGE_TICKS points of the same episode; NaN: none */
+    float *share;          /* (n_points, n_agents) share of the tick; NaN: nothing to share */
+    float *share_running;  /* (n_points, n_agents) share of the episode so far */
+    size_t episode_start;  /* index of the first point of the latest episode */
+    double episode_base;   /* x_all of tick 0 of the latest episode */
+    int64_t sum_requests[VIZ_MAX_AGENTS]; /* latest episode so far */
+    int64_t sum_clicks[VIZ_MAX_AGENTS];
+
+    /* the latest exposure snapshot */
+    bool has_exposure;
+    uint32_t exposure_episode, exposure_tick;
+    size_t n_items;       /* item ids in the snapshot */
+    double *lorenz;       /* (n_items + 1): share of all exposure held by the i least
+                             shown items; lorenz[0] = 0, lorenz[n_items] = 1 */
+    double exposure_gini; /* of the snapshot, from the same sorted counts */
+    int64_t exposure_total;
+    uint32_t n_topics;
+    int64_t *topics; /* (n_topics) exposure per topic */
+
+    /* what arrived */
+    uint64_t ticks_received, exposures_received, episodes_received;
+    bool run_complete; /* the last episode's summary arrived (episodes known) */
+} viz_model_t;
+
+/* A model starts zeroed (init) and frees what it holds with fini. */
+void viz_model_init(viz_model_t *m);
+void viz_model_fini(viz_model_t *m);
+
+/* Drops the series and the exposure snapshot; keeps the run description. */
+void viz_model_clear(viz_model_t *m);
+
+/* Describes the run before data arrive: scenario name, mode, episodes and
+ * ticks per episode (0: unknown), and the agents, by agent index, with
+ * their algorithm labels (algorithms may be NULL). Borrows the strings
+ * (copied, truncated to fit). Clears the series. VIZ_EINVAL if n_agents
+ * is 0 or above VIZ_MAX_AGENTS. */
+int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, uint32_t episodes,
+                       uint32_t ticks, uint32_t n_agents, const char *const *names,
+                       const char *const *algorithms);
+
+/* Appends one tick (borrowed). Agents other than the model's (names or
+ * count) replace them and clear the series. VIZ_EINVAL (a tick with no
+ * agents, too many, or NULL arrays) or VIZ_ENOMEM, the model unchanged. */
+int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *tick);
+
+/* Replaces the exposure snapshot (borrowed). VIZ_ENOMEM leaves the old one. */
+int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *exposure);
+
+/* Notes an episode's end (borrowed): counted, and the run is complete
+ * after the last episode when the number of episodes is known. */
+void viz_model_end_episode(viz_model_t *m, const proto_telemetry_episode_t *episode);
+
+/* One decoded telemetry message (borrowed) into the model: TELEMETRY_TICK,
+ * _EXPOSURE and _EPISODE; other types are ignored (0). Returns as the
+ * functions above. */
+int viz_model_apply(viz_model_t *m, const proto_msg_t *msg);
+
+/* Makes dst (initialised) a deep copy of src, e.g. the frozen picture of
+ * a paused viewer. VIZ_ENOMEM leaves dst cleared. */
+int viz_model_copy(viz_model_t *dst, const viz_model_t *src);
+
+/* Index of the first point of the latest episode, or 0 for all episodes:
+ * where the charts start. */
+size_t viz_model_first_point(const viz_model_t *m, bool all_episodes);
+
+#endif

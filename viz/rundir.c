@@ -1,0 +1,383 @@
+/* Run folders and scenario files into a viewer model (rundir.h). */
+#include "rundir.h"
+
+#include "scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_LINE_MAX   4096 /* bytes of a CSV line, newline included */
+#define S_FIELDS_MAX 32   /* fields of a CSV line */
+
+/* A CSV file read line by line, its columns found by header name. */
+typedef struct s_csv {
+    FILE *f;
+    char path[1200];
+    long line;
+    char buf[S_LINE_MAX];
+    char *fields[S_FIELDS_MAX];
+    int n_fields;
+} s_csv_t;
+
+/* Splits the line in c->buf into fields; false if it is too long. */
+static bool s_csv_split(s_csv_t *c)
+{
+    size_t len = strlen(c->buf);
+    if (len == sizeof c->buf - 1 && c->buf[len - 1] != '\n' && !feof(c->f))
+        return false;
+    c->buf[strcspn(c->buf, "\r\n")] = '\0';
+    c->n_fields = 0;
+    for (char *p = c->buf; c->n_fields < S_FIELDS_MAX;) {
+        c->fields[c->n_fields++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    return true;
+}
+
+/* Opens dir/name and finds each of the n names in its header: column[i]
+ * is the index of names[i]. */
+static int s_csv_open(s_csv_t *c, const char *dir, const char *name, const char *const *names,
+                      int *column, int n, char *err, size_t err_len)
+{
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
+    c->line = 1;
+    c->f = fopen(c->path, "r");
+    if (!c->f) {
+        snprintf(err, err_len, "cannot read %s: %s", c->path, strerror(errno));
+        return errno == ENOENT ? VIZ_EINVAL : VIZ_EIO;
+    }
+    if (!fgets(c->buf, sizeof c->buf, c->f) || !s_csv_split(c)) {
+        snprintf(err, err_len, "%s: no header line", c->path);
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        column[i] = -1;
+        for (int k = 0; k < c->n_fields; k++)
+            if (strcmp(c->fields[k], names[i]) == 0)
+                column[i] = k;
+        if (column[i] < 0) {
+            snprintf(err, err_len, "%s: no column '%s' in the header", c->path, names[i]);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    fclose(c->f);
+    c->f = NULL;
+    return VIZ_EINVAL;
+}
+
+/* The next data line: 1, 0 at the end, or VIZ_EINVAL (too long, or fewer
+ * fields than the header named). */
+static int s_csv_next(s_csv_t *c, int min_fields, char *err, size_t err_len)
+{
+    if (!fgets(c->buf, sizeof c->buf, c->f))
+        return ferror(c->f) ? VIZ_EIO : 0;
+    c->line++;
+    if (!s_csv_split(c) || c->n_fields < min_fields) {
+        snprintf(err, err_len, "%s:%ld: expected %d fields", c->path, c->line, min_fields);
+        return VIZ_EINVAL;
+    }
+    return 1;
+}
+
+static void s_csv_close(s_csv_t *c)
+{
+    if (c->f)
+        fclose(c->f);
+    c->f = NULL;
+}
+
+/* Field column of the current line as an integer in [0, max]. */
+static int s_csv_int(s_csv_t *c, int column, long max, long *out, char *err, size_t err_len)
+{
+    const char *text = c->fields[column];
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < 0 || v > max) {
+        snprintf(err, err_len, "%s:%ld: expected an integer in [0, %ld], got '%s'", c->path,
+                 c->line, max, text);
+        return VIZ_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Field column as a number; "nan" and the like are accepted (drawn as gaps). */
+static int s_csv_double(s_csv_t *c, int column, double *out, char *err, size_t err_len)
+{
+    const char *text = c->fields[column];
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end) {
+        snprintf(err, err_len, "%s:%ld: expected a number, got '%s'", c->path, c->line, text);
+        return VIZ_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+/* "build/agents/recarena-bandit --algo ucb1" -> "recarena-bandit --algo ucb1" */
+static void s_algorithm_label(const scenario_agent_t *agent, char *out, size_t size)
+{
+    if (agent->policy[0]) {
+        snprintf(out, size, "%s", agent->policy);
+        return;
+    }
+    const char *command = agent->command;
+    size_t program = strcspn(command, " \t");
+    const char *base = command;
+    for (const char *p = command; p < command + program; p++)
+        if (*p == '/')
+            base = p + 1;
+    snprintf(out, size, "%s", base);
+}
+
+/* viz_rundir_read_scenario, also giving the scenario's number of topics. */
+static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics, char *err,
+                           size_t err_len)
+{
+    scenario_t *sc = malloc(sizeof *sc);
+    if (!sc) {
+        snprintf(err, err_len, "out of memory");
+        return VIZ_ENOMEM;
+    }
+    int rc = scenario_load(sc, path, NULL, 0, err, err_len);
+    if (rc != 0) {
+        free(sc);
+        return rc == SCENARIO_EIO ? VIZ_EIO : VIZ_EINVAL;
+    }
+    char labels[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM];
+    const char *names[VIZ_MAX_AGENTS], *algorithms[VIZ_MAX_AGENTS];
+    for (int a = 0; a < sc->n_agents; a++) {
+        s_algorithm_label(&sc->agents[a], labels[a], sizeof labels[a]);
+        names[a] = sc->agents[a].name;
+        algorithms[a] = labels[a];
+    }
+    viz_mode_t mode = sc->world.mode == WORLD_MODE_FEED ? VIZ_MODE_FEED : VIZ_MODE_MARKET;
+    rc = viz_model_describe(m, sc->name, mode, (uint32_t)sc->episodes, (uint32_t)sc->world.ticks,
+                            (uint32_t)sc->n_agents, names, algorithms);
+    *n_topics = (uint32_t)sc->world.n_topics;
+    free(sc);
+    if (rc != 0)
+        snprintf(err, err_len, "%s: %s", path, viz_strerror(rc));
+    return rc;
+}
+
+int viz_rundir_read_scenario(viz_model_t *m, const char *path, char *err, size_t err_len)
+{
+    uint32_t n_topics;
+    return s_read_scenario(m, path, &n_topics, err, err_len);
+}
+
+/* Reads the next line of agents.csv, due for the given tick. */
+static int s_next_agent_row(s_csv_t *agents, long episode, long tick, char *err, size_t err_len)
+{
+    int more = s_csv_next(agents, 6, err, err_len);
+    if (more == 0) {
+        snprintf(err, err_len, "%s: ends before episode %ld tick %ld", agents->path, episode, tick);
+        return VIZ_EINVAL;
+    }
+    return more < 0 ? more : 0;
+}
+
+/* One tick: its row of ticks.csv (already read) and its agents' rows of
+ * agents.csv, into the model. */
+static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *agents,
+                       const int *ac, long episode, long tick, char *err, size_t err_len)
+{
+    enum { T_REQUESTS = 2, T_CLICKS, T_GINI, T_COVERAGE };
+    enum { A_EPISODE, A_TICK, A_AGENT, A_REQUESTS, A_CLICKS, A_REWARD };
+    long requests, clicks;
+    double gini, coverage;
+    int rc = s_csv_int(ticks, tc[T_REQUESTS], INT32_MAX, &requests, err, err_len);
+    rc = rc ? rc : s_csv_int(ticks, tc[T_CLICKS], INT32_MAX, &clicks, err, err_len);
+    rc = rc ? rc : s_csv_double(ticks, tc[T_GINI], &gini, err, err_len);
+    rc = rc ? rc : s_csv_double(ticks, tc[T_COVERAGE], &coverage, err, err_len);
+    if (rc != 0)
+        return rc;
+    int32_t agent_requests[VIZ_MAX_AGENTS], agent_clicks[VIZ_MAX_AGENTS];
+    double agent_reward[VIZ_MAX_AGENTS], agent_regret[VIZ_MAX_AGENTS] = {0};
+    const char *names[VIZ_MAX_AGENTS];
+    for (uint32_t a = 0; a < m->n_agents; a++) {
+        rc = s_next_agent_row(agents, episode, tick, err, err_len);
+        if (rc != 0)
+            return rc;
+        long e, t, v;
+        rc = s_csv_int(agents, ac[A_EPISODE], UINT32_MAX, &e, err, err_len);
+        rc = rc ? rc : s_csv_int(agents, ac[A_TICK], UINT32_MAX, &t, err, err_len);
+        if (rc != 0)
+            return rc;
+        if (e != episode || t != tick || strcmp(agents->fields[ac[A_AGENT]], m->names[a]) != 0) {
+            snprintf(err, err_len,
+                     "%s:%ld: expected episode %ld tick %ld agent %s (as in ticks.csv and "
+                     "scenario.ini)",
+                     agents->path, agents->line, episode, tick, m->names[a]);
+            return VIZ_EINVAL;
+        }
+        rc = s_csv_int(agents, ac[A_REQUESTS], INT32_MAX, &v, err, err_len);
+        agent_requests[a] = (int32_t)v;
+        rc = rc ? rc : s_csv_int(agents, ac[A_CLICKS], INT32_MAX, &v, err, err_len);
+        agent_clicks[a] = (int32_t)v;
+        rc = rc ? rc : s_csv_double(agents, ac[A_REWARD], &agent_reward[a], err, err_len);
+        if (rc != 0)
+            return rc;
+        names[a] = m->names[a];
+    }
+    proto_telemetry_tick_t t = {.episode = (uint32_t)episode,
+                                .tick = (uint32_t)tick,
+                                .requests = (uint32_t)requests,
+                                .clicks = (uint32_t)clicks,
+                                .gini = gini,
+                                .coverage = coverage,
+                                .n_agents = m->n_agents,
+                                .agents = names,
+                                .agent_requests = agent_requests,
+                                .agent_clicks = agent_clicks,
+                                .agent_reward = agent_reward,
+                                .agent_regret = agent_regret};
+    rc = viz_model_add_tick(m, &t);
+    if (rc != 0)
+        snprintf(err, err_len, "%s:%ld: %s", ticks->path, ticks->line, viz_strerror(rc));
+    return rc;
+}
+
+/* ticks.csv and agents.csv, side by side: each tick's row, then one row
+ * per agent in scenario order (how the run writes them). */
+static int s_load_series(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len)
+{
+    static const char *const tick_columns[] = {"episode", "tick", "requests",
+                                               "clicks",  "gini", "coverage"};
+    static const char *const agent_columns[] = {"episode",  "tick",   "agent",
+                                                "requests", "clicks", "reward"};
+    int tc[6], ac[6];
+    s_csv_t *ticks = calloc(1, sizeof *ticks), *agents = calloc(1, sizeof *agents);
+    int rc = ticks && agents ? 0 : VIZ_ENOMEM;
+    if (rc != 0)
+        snprintf(err, err_len, "out of memory");
+    rc = rc ? rc : s_csv_open(ticks, dir, "ticks.csv", tick_columns, tc, 6, err, err_len);
+    rc = rc ? rc : s_csv_open(agents, dir, "agents.csv", agent_columns, ac, 6, err, err_len);
+    while (rc == 0) {
+        int more = s_csv_next(ticks, 6, err, err_len);
+        if (more <= 0) {
+            rc = more;
+            break;
+        }
+        long e, t;
+        rc = s_csv_int(ticks, tc[0], UINT32_MAX, &e, err, err_len);
+        rc = rc ? rc : s_csv_int(ticks, tc[1], UINT32_MAX, &t, err, err_len);
+        if (rc == 0 && episode != VIZ_ALL_EPISODES && e != episode) {
+            for (uint32_t a = 0; a < m->n_agents && rc == 0; a++)
+                rc = s_next_agent_row(agents, e, t, err, err_len);
+            continue;
+        }
+        rc = rc ? rc : s_load_tick(m, ticks, tc, agents, ac, e, t, err, err_len);
+    }
+    if (ticks)
+        s_csv_close(ticks);
+    if (agents)
+        s_csv_close(agents);
+    free(ticks);
+    free(agents);
+    return rc;
+}
+
+/* exposure.csv rows of the given episode into the model's snapshot, as of
+ * tick (the episode's last). No file: no snapshot. */
+static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long tick,
+                           uint32_t n_topics, char *err, size_t err_len)
+{
+    static const char *const columns[] = {"episode", "item", "topic", "exposures"};
+    int col[4];
+    s_csv_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return VIZ_ENOMEM;
+    }
+    snprintf(c->path, sizeof c->path, "%s/exposure.csv", dir);
+    if (access(c->path, F_OK) != 0) {
+        free(c);
+        return 0; /* a run folder from before exposure.csv */
+    }
+    int rc = s_csv_open(c, dir, "exposure.csv", columns, col, 4, err, err_len);
+    int64_t *items = NULL, *topics = calloc(n_topics ? n_topics : 1, sizeof *topics);
+    size_t n_items = 0, capacity = 0;
+    if (!topics)
+        rc = VIZ_ENOMEM;
+    while (rc == 0) {
+        int more = s_csv_next(c, 4, err, err_len);
+        if (more <= 0) {
+            rc = more;
+            break;
+        }
+        long e, id, topic, count;
+        rc = s_csv_int(c, col[0], UINT32_MAX, &e, err, err_len);
+        rc = rc ? rc : s_csv_int(c, col[1], VIZ_MAX_ITEMS - 1, &id, err, err_len);
+        rc = rc ? rc : s_csv_int(c, col[2], (long)n_topics - 1, &topic, err, err_len);
+        rc = rc ? rc : s_csv_int(c, col[3], INT32_MAX, &count, err, err_len);
+        if (rc != 0 || e != episode)
+            continue;
+        if ((size_t)id >= capacity) {
+            size_t grown = capacity ? capacity : 1024;
+            while (grown <= (size_t)id)
+                grown *= 2;
+            int64_t *bigger = realloc(items, grown * sizeof *bigger);
+            if (!bigger) {
+                rc = VIZ_ENOMEM;
+                break;
+            }
+            memset(bigger + capacity, 0, (grown - capacity) * sizeof *bigger);
+            items = bigger;
+            capacity = grown;
+        }
+        items[id] = count;
+        topics[topic] += count;
+        n_items = (size_t)id + 1 > n_items ? (size_t)id + 1 : n_items;
+    }
+    if (rc == VIZ_ENOMEM)
+        snprintf(err, err_len, "out of memory");
+    if (rc == 0 && n_items > 0) {
+        proto_telemetry_exposure_t e = {.episode = (uint32_t)episode,
+                                        .tick = (uint32_t)tick,
+                                        .n_items = (uint32_t)n_items,
+                                        .items = items,
+                                        .n_topics = n_topics,
+                                        .topics = topics};
+        rc = viz_model_set_exposure(m, &e);
+        if (rc != 0)
+            snprintf(err, err_len, "%s: %s", c->path, viz_strerror(rc));
+    }
+    s_csv_close(c);
+    free(c);
+    free(items);
+    free(topics);
+    return rc;
+}
+
+int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/scenario.ini", dir);
+    uint32_t n_topics = 0;
+    int rc = s_read_scenario(m, path, &n_topics, err, err_len);
+    rc = rc ? rc : s_load_series(m, dir, episode, err, err_len);
+    if (rc == 0 && m->n_points == 0 && episode != VIZ_ALL_EPISODES) {
+        snprintf(err, err_len, "%s: no episode %ld in ticks.csv", dir, episode);
+        rc = VIZ_EINVAL;
+    }
+    if (rc == 0 && m->n_points > 0) {
+        const viz_point_t *last = &m->points[m->n_points - 1];
+        rc = s_load_exposure(m, dir, (long)last->episode, (long)last->tick, n_topics, err, err_len);
+    }
+    if (rc != 0)
+        viz_model_clear(m);
+    return rc; /* an empty run folder (no ticks) draws empty charts */
+}

@@ -1,0 +1,34 @@
+/* A finished run folder, and scenario files, read into a viewer model:
+ * `recarena plot` draws from a run folder, and the live viewer reads the
+ * run's scenario for its title, mode and legend.
+ *
+ * From a run folder: scenario.ini (name, mode, episodes, ticks, agents and
+ * their algorithms), ticks.csv (Gini and coverage per tick), agents.csv
+ * (reward, requests and clicks per agent per tick) and, when present,
+ * exposure.csv (exposure per item at each episode's end, for the Lorenz
+ * curve and exposure per topic; older run folders have none). Columns are
+ * found by their header names. Every line is checked: a file that does not
+ * fit gets one error naming the file and line. */
+#ifndef RECARENA_VIZ_RUNDIR_H
+#define RECARENA_VIZ_RUNDIR_H
+
+#include "model.h"
+
+#include <stddef.h>
+
+#define VIZ_ALL_EPISODES (-1L)
+#define VIZ_MAX_ITEMS    (1L << 24) /* item ids read from exposure.csv, at most */
+
+/* Describes the run of the scenario file at path (viz_model_describe):
+ * its name, mode, episodes, ticks and agents, with each agent's policy or
+ * command as its algorithm label. 0, or VIZ_EINVAL / VIZ_EIO with a
+ * message in err; m is unchanged on error. */
+int viz_rundir_read_scenario(viz_model_t *m, const char *path, char *err, size_t err_len);
+
+/* Loads the run folder dir into m (cleared first): every episode
+ * (VIZ_ALL_EPISODES) or only the given one, and the exposure at the end
+ * of the last episode loaded. 0, or VIZ_EINVAL (missing or malformed
+ * file, no such episode), VIZ_EIO or VIZ_ENOMEM with a message in err. */
+int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,27 @@
+/* The live viewer in a window: a resizable SDL window that shows the run
+ * as telemetry arrives, with keys to pause the display, switch between
+ * this episode and all episodes, save a screenshot and quit
+ * (docs/viewer.md). The window stays open when the run ends, showing its
+ * final state, until it is closed. */
+#ifndef RECARENA_VIZ_WINDOW_H
+#define RECARENA_VIZ_WINDOW_H
+
+#include "draw.h"
+#include "live.h"
+
+#include <stddef.h>
+
+/* Help for the footer. */
+#define VIZ_WINDOW_KEYS                                                                            \
+    "space: pause \xc2\xb7 e: this episode / all \xc2\xb7 s: screenshot \xc2\xb7 q: quit"
+
+/* Opens a width x height window and runs the viewer loop until the window
+ * is closed (or q, Escape, SIGINT, SIGTERM). ready_fd >= 0: once the
+ * window is open and the subscription has had VIZ_SUBSCRIBE_SETTLE_MS to
+ * reach the server, one byte is written to it and it is closed (how
+ * `recarena run --view` knows it can start). Borrows l and d. 0, or
+ * VIZ_ESDL (no display, ...) / VIZ_ENOMEM with a message in err. */
+int viz_window_run(viz_live_t *l, viz_draw_t *d, int width, int height, int ready_fd, char *err,
+                   size_t err_len);
+
+#endif
