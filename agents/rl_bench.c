@@ -3,7 +3,7 @@
  *
  *   - MADDPG update steps per second at the reference sizes (3 agents,
  *     two 64-unit ReLU layers, batch 1024), with the observation and
- *     action widths of scenarios/coop_feed.ini (dim 16, 10 topics): one
+ *     action widths of the world's defaults (dim 16, 10 topics): one
  *     step is one agent's critic step, actor step and target updates;
  *     also with --local-critic's smaller critic (independent DDPG);
  *   - DQN training steps per second (batch 64);
