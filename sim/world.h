@@ -172,17 +172,17 @@ const int32_t *world_slates(const world_t *w, int agent);
 /* Per-tick figures, filled by world_end_tick. */
 typedef struct world_tick_stats {
     int tick;
-    int active_users;                      /* users in a session at the start of the tick */
-    int requests;                          /* pages shown (one per active user) */
-    int clicks;                            /* pages with a click */
-    int session_ends;                      /* sessions that ended this tick */
-    int returns;                           /* users who started a session this tick */
-    int items_live;                        /* live items this tick */
-    double welfare;                        /* sum of utility of consumed items */
-    double ild;                            /* mean intra-list diversity of this tick's pages */
-    double topics_consumed_share;          /* distinct topics clicked / n_topics */
+    int active_users;             /* users in a session at the start of the tick */
+    int requests;                 /* pages shown (one per active user) */
+    int clicks;                   /* pages with a click */
+    int session_ends;             /* sessions that ended this tick */
+    int returns;                  /* users who started a session this tick */
+    int items_live;               /* live items this tick */
+    double welfare;               /* sum of utility of consumed items */
+    double ild;                   /* mean intra-list diversity of this tick's pages */
+    double topics_consumed_share; /* distinct topics clicked / n_topics */
     /* exposure over the episode so far, all item ids issued (metrics.h) */
-    double gini, coverage, entropy; /* entropy in nats */
+    double gini, coverage, entropy;        /* entropy in nats */
     int agent_requests[WORLD_MAX_AGENTS];  /* requests routed to each agent */
     int agent_clicks[WORLD_MAX_AGENTS];    /* clicks credited to each agent */
     double agent_reward[WORLD_MAX_AGENTS]; /* after sharing and bonus */
