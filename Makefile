@@ -7,12 +7,12 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: demo test test-plain test-asan build build-asan deps bench clean format
+.PHONY: demo test test-plain test-asan build build-asan deps bench clean format format-check
 
 demo: build
 	./$(BUILD)/sim/recarena run scenarios/default.ini
 
-test: test-plain test-asan
+test: format-check test-plain test-asan
 
 test-plain: build
 	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
@@ -38,6 +38,9 @@ bench: build
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check: deps
+	@bash scripts/check-format.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -13,9 +13,9 @@
  * summary has exposure only for the whole system):
  *
  *     episode 0: requests 27344 clicks 9646 ctr 0.3528 gini 0.6132 coverage 0.9301 items 701 */
-#include "agent.h"
-#include "bandit.h"
-#include "metrics.h"
+#include "agents/sdk/agent.h"
+#include "agents/bandit/bandit.h"
+#include "core/metrics.h"
 
 #include <cblas.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
  *
  *     recarena-maddpg --save runs/ckpt            centralized critic
  *     recarena-maddpg --local-critic 1            independent DDPG */
-#include "agent.h"
+#include "agents/sdk/agent.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "joint.h"
-#include "maddpg.h"
-#include "nn.h"
-#include "observe.h"
-#include "option.h"
-#include "slate.h"
-#include "tracker.h"
+#include "agents/rl/joint.h"
+#include "agents/rl/maddpg.h"
+#include "agents/nn/nn.h"
+#include "agents/rl/observe.h"
+#include "agents/rl/option.h"
+#include "agents/rl/slate.h"
+#include "agents/rl/tracker.h"
 
 typedef struct ma_agent {
     /* options */

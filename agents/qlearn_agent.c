@@ -10,22 +10,22 @@
  *                   target network, double Q, annealed epsilon
  *
  *     recarena-qlearn --algo dqn --save runs/ckpt */
-#include "agent.h"
+#include "agents/sdk/agent.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dqn.h"
-#include "explore.h"
-#include "joint.h"
-#include "nn.h"
-#include "observe.h"
-#include "option.h"
-#include "qtable.h"
-#include "slate.h"
-#include "tracker.h"
+#include "agents/rl/dqn.h"
+#include "agents/rl/explore.h"
+#include "agents/rl/joint.h"
+#include "agents/nn/nn.h"
+#include "agents/rl/observe.h"
+#include "agents/rl/option.h"
+#include "agents/rl/qtable.h"
+#include "agents/rl/slate.h"
+#include "agents/rl/tracker.h"
 
 typedef enum qlearn_algo {
     QLEARN_TABULAR = 0,

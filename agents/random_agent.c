@@ -3,7 +3,7 @@
  * example of the C SDK (docs/agents.md).
  *
  *     recarena-agent-random --endpoint ipc:///tmp/recarena/control --name random */
-#include "agent.h"
+#include "agents/sdk/agent.h"
 
 #include <stdio.h>
 

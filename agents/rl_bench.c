@@ -21,15 +21,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "dqn.h"
-#include "explore.h"
-#include "maddpg.h"
-#include "nn.h"
-#include "observe.h"
-#include "option.h"
-#include "qtable.h"
-#include "slate.h"
-#include "tracker.h"
+#include "agents/rl/dqn.h"
+#include "agents/rl/explore.h"
+#include "agents/rl/maddpg.h"
+#include "agents/nn/nn.h"
+#include "agents/rl/observe.h"
+#include "agents/rl/option.h"
+#include "agents/rl/qtable.h"
+#include "agents/rl/slate.h"
+#include "agents/rl/tracker.h"
 
 #define BENCH_DIM      16
 #define BENCH_TOPICS   10

@@ -14,7 +14,7 @@
  *      counts, finite floats, spaces). The encoder runs the same checks
  *      before packing, so whatever encodes also decodes.
  * Errors are sticky: the first one is kept, later steps do nothing. */
-#include "codec.h"
+#include "proto/codec.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -195,11 +195,14 @@ static void s_scan(s_report_t *r, const uint8_t *bytes, size_t size)
         if (left[level] == 0)
             break;
         left[level]--;
-        if (++objects > PROTO_MAX_OBJECTS)
-            return s_fail(r, PROTO_ETOOBIG, NULL, "more than %d msgpack values", PROTO_MAX_OBJECTS);
-        if (pos >= size)
-            return s_fail(r, PROTO_EMALFORMED, NULL, "truncated: a value is missing at byte %zu",
-                          pos);
+        if (++objects > PROTO_MAX_OBJECTS) {
+            s_fail(r, PROTO_ETOOBIG, NULL, "more than %d msgpack values", PROTO_MAX_OBJECTS);
+            return;
+        }
+        if (pos >= size) {
+            s_fail(r, PROTO_EMALFORMED, NULL, "truncated: a value is missing at byte %zu", pos);
+            return;
+        }
         size_t at = pos;
         uint8_t tag = bytes[pos++];
         const char *what = NULL; /* "str", "bin", "ext": a length then bytes; "array", "map" */
@@ -269,12 +272,16 @@ static void s_scan(s_report_t *r, const uint8_t *bytes, size_t size)
                 what = "map", len_bytes = 2u << (tag - 0xde);
                 break;
             default: /* 0xc1 */
-                return s_fail(r, PROTO_EMALFORMED, NULL, "reserved byte 0xc1 at byte %zu", at);
+            {
+                s_fail(r, PROTO_EMALFORMED, NULL, "reserved byte 0xc1 at byte %zu", at);
+                return;
+            }
             }
         }
-        if (size - pos < (size_t)len_bytes + fixed)
-            return s_fail(r, PROTO_EMALFORMED, NULL, "truncated: value at byte %zu is cut short",
-                          at);
+        if (size - pos < (size_t)len_bytes + fixed) {
+            s_fail(r, PROTO_EMALFORMED, NULL, "truncated: value at byte %zu is cut short", at);
+            return;
+        }
         if (len_bytes)
             count = s_read_be(bytes + pos, len_bytes);
         pos += len_bytes + fixed;
@@ -283,17 +290,21 @@ static void s_scan(s_report_t *r, const uint8_t *bytes, size_t size)
         bool container = what[0] == 'a' || what[0] == 'm';
         /* each element of a container takes at least one byte */
         uint64_t need = what[0] == 'm' ? 2 * count : count;
-        if (need > size - pos)
-            return s_fail(r, PROTO_EMALFORMED, NULL,
-                          "%s at byte %zu declares %" PRIu64 " %s, only %zu bytes left", what, at,
-                          count, container ? "elements" : "bytes", size - pos);
+        if (need > size - pos) {
+            s_fail(r, PROTO_EMALFORMED, NULL,
+                   "%s at byte %zu declares %" PRIu64 " %s, only %zu bytes left", what, at, count,
+                   container ? "elements" : "bytes", size - pos);
+            return;
+        }
         if (!container) {
             pos += (size_t)count;
             continue;
         }
-        if (level + 1 > PROTO_MAX_DEPTH)
-            return s_fail(r, PROTO_EDEPTH, NULL, "%s at byte %zu nested deeper than %d", what, at,
-                          PROTO_MAX_DEPTH);
+        if (level + 1 > PROTO_MAX_DEPTH) {
+            s_fail(r, PROTO_EDEPTH, NULL, "%s at byte %zu nested deeper than %d", what, at,
+                   PROTO_MAX_DEPTH);
+            return;
+        }
         left[++level] = need;
     }
     if (pos != size)
@@ -370,8 +381,10 @@ static void s_check_counts(s_report_t *r, int bad, const char *key, const int64_
 static void s_check_agent_names(s_report_t *r, int bad, uint32_t n_agents,
                                 const char *const *agents)
 {
-    if (n_agents < 1 || n_agents > PROTO_MAX_AGENTS)
-        return s_fail(r, bad, "agents", "%u agents, expected 1..%d", n_agents, PROTO_MAX_AGENTS);
+    if (n_agents < 1 || n_agents > PROTO_MAX_AGENTS) {
+        s_fail(r, bad, "agents", "%u agents, expected 1..%d", n_agents, PROTO_MAX_AGENTS);
+        return;
+    }
     s_check_data(r, bad, "agents", agents, n_agents);
     for (uint32_t i = 0; i < n_agents && agents; i++)
         s_check_name(r, bad, "agents", agents[i]);
@@ -401,8 +414,10 @@ static void s_check_feedback(s_report_t *r, int bad, const proto_feedback_t *f)
 
 static void s_check_space(s_report_t *r, int bad, const proto_space_t *s, int depth)
 {
-    if (depth > PROTO_MAX_SPACE_DEPTH)
-        return s_fail(r, bad, NULL, "spaces nested deeper than %d", PROTO_MAX_SPACE_DEPTH);
+    if (depth > PROTO_MAX_SPACE_DEPTH) {
+        s_fail(r, bad, NULL, "spaces nested deeper than %d", PROTO_MAX_SPACE_DEPTH);
+        return;
+    }
     switch (s->kind) {
     case PROTO_SPACE_BOX:
         if ((unsigned)s->dtype >= PROTO_DTYPE_COUNT)
@@ -449,8 +464,10 @@ static void s_check_space(s_report_t *r, int bad, const proto_space_t *s, int de
 
 static void s_check_space_at(s_report_t *r, int bad, const char *key, const proto_space_t *s)
 {
-    if (!s)
-        return s_fail(r, bad, key, "missing (NULL)");
+    if (!s) {
+        s_fail(r, bad, key, "missing (NULL)");
+        return;
+    }
     size_t mark = s_push(r, ".%s", key);
     s_check_space(r, bad, s, 1);
     s_pop(r, mark);
@@ -458,8 +475,10 @@ static void s_check_space_at(s_report_t *r, int bad, const char *key, const prot
 
 static void s_check_welcome(s_report_t *r, int bad, const proto_welcome_t *w)
 {
-    if (w->n_agents < 1 || w->n_agents > PROTO_MAX_AGENTS)
-        return s_fail(r, bad, "n_agents", "%u, expected 1..%d", w->n_agents, PROTO_MAX_AGENTS);
+    if (w->n_agents < 1 || w->n_agents > PROTO_MAX_AGENTS) {
+        s_fail(r, bad, "n_agents", "%u, expected 1..%d", w->n_agents, PROTO_MAX_AGENTS);
+        return;
+    }
     if (w->agent_index >= w->n_agents)
         s_fail(r, bad, "agent_index", "%u, not below n_agents = %u", w->agent_index, w->n_agents);
     s_check_data(r, bad, "agents", w->agents, w->n_agents);
@@ -473,9 +492,10 @@ static void s_check_welcome(s_report_t *r, int bad, const proto_welcome_t *w)
 
 static void s_check_joint(s_report_t *r, int bad, const proto_joint_t *j)
 {
-    if (j->n_agents < 1 || j->n_agents > PROTO_MAX_AGENTS)
-        return s_fail(r, bad, "agents", "%u entries, expected 1..%d", j->n_agents,
-                      PROTO_MAX_AGENTS);
+    if (j->n_agents < 1 || j->n_agents > PROTO_MAX_AGENTS) {
+        s_fail(r, bad, "agents", "%u entries, expected 1..%d", j->n_agents, PROTO_MAX_AGENTS);
+        return;
+    }
     s_check_data(r, bad, "agents", j->agents, j->n_agents);
     for (uint32_t i = 0; i < j->n_agents && j->agents && !r->rc; i++) {
         const proto_joint_agent_t *a = &j->agents[i];
@@ -686,8 +706,10 @@ static void s_pack_array(s_encoder_t *e, const char *key, proto_dtype_t dtype, u
 {
     uint64_t bytes = proto_dtype_size(dtype);
     for (uint32_t i = 0; i < ndim; i++) {
-        if (shape[i] && bytes > PROTO_MAX_MESSAGE_BYTES / shape[i])
-            return s_fail(&e->r, PROTO_ETOOBIG, key, "more than %u bytes", PROTO_MAX_MESSAGE_BYTES);
+        if (shape[i] && bytes > PROTO_MAX_MESSAGE_BYTES / shape[i]) {
+            s_fail(&e->r, PROTO_ETOOBIG, key, "more than %u bytes", PROTO_MAX_MESSAGE_BYTES);
+            return;
+        }
         bytes *= shape[i];
     }
     s_pack_key(e, key);
@@ -1777,13 +1799,17 @@ static void s_decode_root(s_decoder_t *d, const msgpack_object *root)
     s_report_t *r = &d->r;
     proto_msg_t *m = d->msg;
     uint64_t major, type, seq;
-    if (root->type != MSGPACK_OBJECT_ARRAY)
-        return s_fail(r, PROTO_EENVELOPE, NULL, "expected array [major, type, seq, body], got %s",
-                      s_kind(root));
-    if (root->via.array.size != 4)
-        return s_fail(r, PROTO_EENVELOPE, NULL,
-                      "expected array of 4 [major, type, seq, body], got %u elements",
-                      root->via.array.size);
+    if (root->type != MSGPACK_OBJECT_ARRAY) {
+        s_fail(r, PROTO_EENVELOPE, NULL, "expected array [major, type, seq, body], got %s",
+               s_kind(root));
+        return;
+    }
+    if (root->via.array.size != 4) {
+        s_fail(r, PROTO_EENVELOPE, NULL,
+               "expected array of 4 [major, type, seq, body], got %u elements",
+               root->via.array.size);
+        return;
+    }
     const msgpack_object *item = root->via.array.ptr;
     if (!s_envelope_uint(r, &item[0], "major", &major) ||
         !s_envelope_uint(r, &item[1], "type", &type) || !s_envelope_uint(r, &item[2], "seq", &seq))
@@ -1793,17 +1819,23 @@ static void s_decode_root(s_decoder_t *d, const msgpack_object *root)
     m->seq = seq;
     /* an ERROR reads the same in every major version, so that the other
      * side's refusal of ours can always be shown */
-    if (major != PROTO_VERSION_MAJOR && m->type != PROTO_MSG_ERROR)
-        return s_fail(r, PROTO_EVERSION, NULL,
-                      "protocol major version %" PRIu64 " received, this side speaks %d", major,
-                      PROTO_VERSION_MAJOR);
+    if (major != PROTO_VERSION_MAJOR && m->type != PROTO_MSG_ERROR) {
+        s_fail(r, PROTO_EVERSION, NULL,
+               "protocol major version %" PRIu64 " received, this side speaks %d", major,
+               PROTO_VERSION_MAJOR);
+        return;
+    }
     const char *name = proto_type_name(m->type);
-    if (!name)
-        return s_fail(r, PROTO_ETYPE, NULL, "unknown message type %" PRIu64 " (seq %" PRIu64 ")",
-                      type, seq);
+    if (!name) {
+        s_fail(r, PROTO_ETYPE, NULL, "unknown message type %" PRIu64 " (seq %" PRIu64 ")", type,
+               seq);
+        return;
+    }
     s_report_init(r, name, r->err, r->err_len);
-    if (item[3].type != MSGPACK_OBJECT_MAP)
-        return s_fail(r, PROTO_EENVELOPE, NULL, "body: expected map, got %s", s_kind(&item[3]));
+    if (item[3].type != MSGPACK_OBJECT_MAP) {
+        s_fail(r, PROTO_EENVELOPE, NULL, "body: expected map, got %s", s_kind(&item[3]));
+        return;
+    }
     s_decode_body(d, &item[3]);
     if (!r->rc)
         s_check_msg(r, m, PROTO_EFIELD);

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocol.h"
+#include "proto/protocol.h"
 
 #define PROTO_ERR_LEN 256 /* a good size for the err buffers below */
 

@@ -1,7 +1,7 @@
 /* ZeroMQ socket helpers (transport.h). */
-#include "transport.h"
+#include "proto/transport.h"
 
-#include "protocol.h"
+#include "proto/protocol.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -8,6 +8,7 @@ packages=(
     libzmq3-dev libmsgpack-dev libinih-dev libopenblas-dev libcmocka-dev
     libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
     python3-zmq python3-msgpack python3-numpy
+    clang clang-format libclang-rt-14-dev
 )
 
 missing=()

@@ -4,13 +4,13 @@
  *   wire: the same through two SDK agent processes over ipc://, the
  *     median time of one tick, and a raw ZeroMQ DEALER/ROUTER ping-pong
  *     with the same message sizes for comparison. */
-#include "bench.h"
+#include "sim/bench.h"
 
-#include "codec.h"
-#include "policy.h"
-#include "session.h"
-#include "transport.h"
-#include "world.h"
+#include "proto/codec.h"
+#include "sim/policy.h"
+#include "sim/session.h"
+#include "proto/transport.h"
+#include "sim/world.h"
 
 #include <libgen.h>
 #include <limits.h>

@@ -1,13 +1,13 @@
 /* The conformance checker (checker.h): a scripted server on a private
  * ipc:// endpoint that plays one short, fixed script per case against a
  * freshly started agent and judges its answers. */
-#include "checker.h"
+#include "sim/checker.h"
 
-#include "codec.h"
-#include "launcher.h"
-#include "pcg32.h"
-#include "protocol.h"
-#include "transport.h"
+#include "proto/codec.h"
+#include "sim/launcher.h"
+#include "core/pcg32.h"
+#include "proto/protocol.h"
+#include "proto/transport.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* Agent processes (launcher.h). */
-#include "launcher.h"
+#include "sim/launcher.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
 /* The recarena command line: run a scenario, benchmark the world, check an
  * agent, start the viewer. */
-#include "bench.h"
-#include "checker.h"
-#include "codec.h"
-#include "run.h"
-#include "scenario.h"
-#include "viewer.h"
+#include "sim/bench.h"
+#include "sim/checker.h"
+#include "proto/codec.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "sim/viewer.h"
 
 #include <errno.h>
 #include <inttypes.h>

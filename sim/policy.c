@@ -1,7 +1,8 @@
 /* Random and popularity policies (policy.h). */
-#include "policy.h"
+#include "sim/policy.h"
 
-#include "pcg32.h"
+#include "core/pcg32.h"
+#include "sim/streams.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ void policy_destroy(policy_t **self_p)
 void policy_reset(policy_t *p, uint32_t episode)
 {
     /* one stream per (agent, episode): index packs both */
-    pcg32_stream(&p->rng, p->seed, PCG32_PURPOSE_POLICY, ((uint32_t)p->agent << 24) ^ episode);
+    pcg32_stream(&p->rng, p->seed, SIM_STREAM_POLICY, ((uint32_t)p->agent << 24) ^ episode);
 }
 
 /* k distinct live items uniformly (Floyd's sampling) in random order

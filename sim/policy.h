@@ -5,7 +5,7 @@
 #ifndef RECARENA_POLICY_H
 #define RECARENA_POLICY_H
 
-#include "world.h"
+#include "sim/world.h"
 
 #include <stdint.h>
 

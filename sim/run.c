@@ -1,12 +1,12 @@
 /* The in-process run loop, its outputs and its terminal report (run.h). */
-#include "run.h"
+#include "sim/run.h"
 
-#include "metrics.h"
-#include "policy.h"
-#include "server.h"
-#include "session.h"
-#include "viewer.h"
-#include "world.h"
+#include "core/metrics.h"
+#include "sim/policy.h"
+#include "sim/server.h"
+#include "sim/session.h"
+#include "sim/viewer.h"
+#include "sim/world.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
 #ifndef RECARENA_RUN_H
 #define RECARENA_RUN_H
 
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #include <stdbool.h>
 

@@ -3,9 +3,9 @@
  * arrives, applies --set overrides, then runs world_config_check and puts
  * the file:line where the faulty key was set in front of its message. One
  * key table serves parsing, suggestions and scenario_write. */
-#include "scenario.h"
+#include "sim/scenario.h"
 
-#include "policy.h"
+#include "sim/policy.h"
 
 #include <ini.h>
 

@@ -18,7 +18,7 @@
 #ifndef RECARENA_SCENARIO_H
 #define RECARENA_SCENARIO_H
 
-#include "world.h"
+#include "sim/world.h"
 
 #include <stddef.h>
 #include <stdint.h>

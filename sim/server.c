@@ -1,13 +1,14 @@
 /* The environment server (server.h): lockstep STEP/ACT over a ROUTER,
  * validation and fallbacks, reconnection, JOINT and EPISODE_END. */
-#include "server.h"
+#include "sim/server.h"
 
-#include "codec.h"
-#include "pcg32.h"
-#include "policy.h"
-#include "protocol.h"
-#include "telemetry.h"
-#include "transport.h"
+#include "proto/codec.h"
+#include "core/pcg32.h"
+#include "sim/streams.h"
+#include "sim/policy.h"
+#include "proto/protocol.h"
+#include "sim/telemetry.h"
+#include "proto/transport.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -533,7 +534,7 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
             ok = ok && slot->slates;
         }
         pcg32_t rng;
-        pcg32_stream(&rng, sc->seed, PCG32_PURPOSE_AGENT, (uint32_t)a);
+        pcg32_stream(&rng, sc->seed, SIM_STREAM_AGENT, (uint32_t)a);
         s->agent_seeds[a] = pcg32_next64(&rng);
     }
     if (!ok) {

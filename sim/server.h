@@ -23,8 +23,8 @@
 #ifndef RECARENA_SERVER_H
 #define RECARENA_SERVER_H
 
-#include "scenario.h"
-#include "world.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
 
 #include <stdbool.h>
 #include <stddef.h>

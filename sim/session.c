@@ -1,8 +1,8 @@
 /* Server plus agent processes (session.h). */
-#include "session.h"
+#include "sim/session.h"
 
-#include "launcher.h"
-#include "transport.h"
+#include "sim/launcher.h"
+#include "proto/transport.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,9 +7,9 @@
 #ifndef RECARENA_SESSION_H
 #define RECARENA_SESSION_H
 
-#include "scenario.h"
-#include "server.h"
-#include "world.h"
+#include "sim/scenario.h"
+#include "sim/server.h"
+#include "sim/world.h"
 
 #define SESSION_EIO    (-1) /* a socket, directory or process could not be set up */
 #define SESSION_EAGENT (-2) /* an agent exited or never said HELLO (told on stderr) */

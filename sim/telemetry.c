@@ -1,9 +1,9 @@
 /* Telemetry messages on the server's PUB socket (telemetry.h). */
-#include "telemetry.h"
+#include "sim/telemetry.h"
 
-#include "codec.h"
-#include "protocol.h"
-#include "transport.h"
+#include "proto/codec.h"
+#include "proto/protocol.h"
+#include "proto/transport.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #ifndef RECARENA_TELEMETRY_H
 #define RECARENA_TELEMETRY_H
 
-#include "world.h"
+#include "sim/world.h"
 
 #include <stdbool.h>
 

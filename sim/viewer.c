@@ -1,5 +1,5 @@
 /* Finding and starting the viewer (viewer.h). */
-#include "viewer.h"
+#include "sim/viewer.h"
 
 #include <errno.h>
 #include <fcntl.h>

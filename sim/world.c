@@ -6,10 +6,11 @@
  * happen per user per tick (arrivals) or per request (choices, feed
  * interleaving) are made whether or not they are needed, so that one
  * agent's slates never shift the random numbers another user sees. */
-#include "world.h"
+#include "sim/world.h"
 
-#include "metrics.h"
-#include "pcg32.h"
+#include "core/metrics.h"
+#include "core/pcg32.h"
+#include "sim/streams.h"
 
 #include <float.h>
 #include <math.h>
@@ -273,7 +274,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
 
     /* The catalog and population at tick 0: the same in every episode. */
     pcg32_t rng;
-    pcg32_stream(&rng, seed, PCG32_PURPOSE_CATALOG, 0);
+    pcg32_stream(&rng, seed, SIM_STREAM_CATALOG, 0);
     for (size_t t = 0; t < topics; t++)
         s_noisy_unit(&w->topic_centres[t * dim], NULL, 1.0, w->dim, &rng);
     for (int32_t id = 0; id < cfg->n_items; id++)
@@ -281,9 +282,9 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     memcpy(w->items0, w->items, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb0, w->emb, (size_t)cfg->n_items * dim * sizeof *w->emb);
 
-    pcg32_stream(&rng, seed, PCG32_PURPOSE_POPULATION, 0);
+    pcg32_stream(&rng, seed, SIM_STREAM_POPULATION, 0);
     pcg32_t noise;
-    pcg32_stream(&noise, seed, PCG32_PURPOSE_NOISE, 0);
+    pcg32_stream(&noise, seed, SIM_STREAM_NOISE, 0);
     for (size_t u = 0; u < users; u++) {
         uint32_t favourite = pcg32_bounded(&rng, (uint32_t)cfg->n_topics);
         s_noisy_unit(&w->interest0[u * dim], &w->topic_centres[favourite * dim],
@@ -372,10 +373,10 @@ int world_reset(world_t *w, uint32_t episode)
         w->consumed[u].n = 0;
     }
 
-    pcg32_stream(&w->rng_arrivals, w->seed, PCG32_PURPOSE_ARRIVALS, episode);
-    pcg32_stream(&w->rng_choices, w->seed, PCG32_PURPOSE_CHOICES, episode);
-    pcg32_stream(&w->rng_births, w->seed, PCG32_PURPOSE_BIRTHS, episode);
-    pcg32_stream(&w->rng_interleave, w->seed, PCG32_PURPOSE_INTERLEAVE, episode);
+    pcg32_stream(&w->rng_arrivals, w->seed, SIM_STREAM_ARRIVALS, episode);
+    pcg32_stream(&w->rng_choices, w->seed, SIM_STREAM_CHOICES, episode);
+    pcg32_stream(&w->rng_births, w->seed, SIM_STREAM_BIRTHS, episode);
+    pcg32_stream(&w->rng_interleave, w->seed, SIM_STREAM_INTERLEAVE, episode);
 
     w->n_requests = 0;
     for (int a = 0; a < cfg->n_agents; a++) {
@@ -1000,7 +1001,7 @@ static int s_jaccard(const world_t *w, double *out)
     }
     offsets[users] = at;
     pcg32_t rng;
-    pcg32_stream(&rng, w->seed, PCG32_PURPOSE_METRICS, w->episode);
+    pcg32_stream(&rng, w->seed, SIM_STREAM_METRICS, w->episode);
     *out = metrics_mean_jaccard(items, offsets, users, JACCARD_MAX_PAIRS, &rng);
     free(items);
     free(offsets);

@@ -1,7 +1,7 @@
 /* World parameters: the documented defaults and the one place their ranges
  * and cross-key rules are checked (scenario loading reuses this and adds
  * file and line). Part of the world module (world.h). */
-#include "world.h"
+#include "sim/world.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* The viewer's charts, drawn into an SDL renderer (draw.h). */
-#include "draw.h"
+#include "viz/draw.h"
 
 #include <SDL_image.h>
 #include <SDL_ttf.h>

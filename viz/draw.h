@@ -18,7 +18,7 @@
 #ifndef RECARENA_VIZ_DRAW_H
 #define RECARENA_VIZ_DRAW_H
 
-#include "model.h"
+#include "viz/model.h"
 
 #include <SDL.h>
 #include <stdbool.h>

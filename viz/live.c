@@ -1,7 +1,7 @@
 /* The live viewer's state (live.h). */
-#include "live.h"
+#include "viz/live.h"
 
-#include "rundir.h"
+#include "viz/rundir.h"
 
 #include <stdio.h>
 #include <string.h>

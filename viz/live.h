@@ -10,9 +10,9 @@
 #ifndef RECARENA_VIZ_LIVE_H
 #define RECARENA_VIZ_LIVE_H
 
-#include "draw.h"
-#include "model.h"
-#include "subscriber.h"
+#include "viz/draw.h"
+#include "viz/model.h"
+#include "viz/subscriber.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,11 +7,11 @@
  *   --plot RUN_DIR --out FILE.png    a finished run folder into a PNG
  *
  * Keys and panels: docs/viewer.md. */
-#include "draw.h"
-#include "live.h"
-#include "rundir.h"
-#include "transport.h"
-#include "window.h"
+#include "viz/draw.h"
+#include "viz/live.h"
+#include "viz/rundir.h"
+#include "proto/transport.h"
+#include "viz/window.h"
 
 #include <SDL_image.h>
 #include <errno.h>

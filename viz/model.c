@@ -1,5 +1,5 @@
 /* The viewer's data model (model.h). */
-#include "model.h"
+#include "viz/model.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -21,7 +21,7 @@
 #ifndef RECARENA_VIZ_MODEL_H
 #define RECARENA_VIZ_MODEL_H
 
-#include "codec.h"
+#include "proto/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* Run folders and scenario files into a viewer model (rundir.h). */
-#include "rundir.h"
+#include "viz/rundir.h"
 
-#include "scenario.h"
+#include <ini.h>
 
 #include <errno.h>
 #include <math.h>
@@ -125,14 +125,24 @@ static int s_csv_double(s_csv_t *c, int column, double *out, char *err, size_t e
     return 0;
 }
 
+/* What the viewer needs of a resolved scenario.ini (the one a run writes
+ * into its folder, every key present): its name, shape and agents. The
+ * viewer reads it with inih itself rather than through sim/scenario.h,
+ * which would pull the world into the viewer (layers only look down). */
+typedef struct s_scenario {
+    char name[PROTO_MAX_NAME + 1];
+    long episodes, ticks, n_topics;
+    viz_mode_t mode;
+    uint32_t n_agents;
+    char agents[VIZ_MAX_AGENTS][PROTO_MAX_NAME + 1];
+    char labels[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM];
+    bool have_label[VIZ_MAX_AGENTS];
+    char error[256]; /* first problem found, "" if none */
+} s_scenario_t;
+
 /* "build/agents/recarena-bandit --algo ucb1" -> "recarena-bandit --algo ucb1" */
-static void s_algorithm_label(const scenario_agent_t *agent, char *out, size_t size)
+static void s_algorithm_label(const char *command, char *out, size_t size)
 {
-    if (agent->policy[0]) {
-        snprintf(out, size, "%s", agent->policy);
-        return;
-    }
-    const char *command = agent->command;
     size_t program = strcspn(command, " \t");
     const char *base = command;
     for (const char *p = command; p < command + program; p++)
@@ -141,31 +151,103 @@ static void s_algorithm_label(const scenario_agent_t *agent, char *out, size_t s
     snprintf(out, size, "%s", base);
 }
 
+static bool s_ini_long(s_scenario_t *sc, const char *section, const char *key, const char *value,
+                       long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < 0) {
+        if (!sc->error[0])
+            snprintf(sc->error, sizeof sc->error, "%s.%s: expected a count, got '%s'", section, key,
+                     value);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* inih handler (returns nonzero to go on). */
+static int s_ini_entry(void *user, const char *section, const char *key, const char *value)
+{
+    s_scenario_t *sc = user;
+    if (!strcmp(section, "run")) {
+        if (!strcmp(key, "name"))
+            snprintf(sc->name, sizeof sc->name, "%s", value);
+        else if (!strcmp(key, "episodes"))
+            return s_ini_long(sc, section, key, value, &sc->episodes);
+        else if (!strcmp(key, "ticks"))
+            return s_ini_long(sc, section, key, value, &sc->ticks);
+    } else if (!strcmp(section, "world")) {
+        if (!strcmp(key, "mode"))
+            sc->mode = !strcmp(value, "feed") ? VIZ_MODE_FEED : VIZ_MODE_MARKET;
+        else if (!strcmp(key, "n_topics"))
+            return s_ini_long(sc, section, key, value, &sc->n_topics);
+    } else if (!strncmp(section, "agent.", 6)) {
+        const char *name = section + 6;
+        uint32_t a = 0;
+        while (a < sc->n_agents && strcmp(sc->agents[a], name))
+            a++;
+        if (a == sc->n_agents) {
+            if (a == VIZ_MAX_AGENTS) {
+                if (!sc->error[0])
+                    snprintf(sc->error, sizeof sc->error, "more than %d agents", VIZ_MAX_AGENTS);
+                return 0;
+            }
+            snprintf(sc->agents[a], sizeof sc->agents[a], "%s", name);
+            sc->n_agents++;
+        }
+        if (!value[0] || sc->have_label[a])
+            return 1;
+        if (!strcmp(key, "policy")) {
+            snprintf(sc->labels[a], sizeof sc->labels[a], "%s", value);
+            sc->have_label[a] = true;
+        } else if (!strcmp(key, "command")) {
+            s_algorithm_label(value, sc->labels[a], sizeof sc->labels[a]);
+            sc->have_label[a] = true;
+        }
+    }
+    return 1;
+}
+
 /* viz_rundir_read_scenario, also giving the scenario's number of topics. */
 static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics, char *err,
                            size_t err_len)
 {
-    scenario_t *sc = malloc(sizeof *sc);
+    s_scenario_t *sc = calloc(1, sizeof *sc);
     if (!sc) {
         snprintf(err, err_len, "out of memory");
         return VIZ_ENOMEM;
     }
-    int rc = scenario_load(sc, path, NULL, 0, err, err_len);
-    if (rc != 0) {
+    sc->episodes = sc->ticks = sc->n_topics = -1;
+    int rc = ini_parse(path, s_ini_entry, sc);
+    if (rc == -1) {
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
         free(sc);
-        return rc == SCENARIO_EIO ? VIZ_EIO : VIZ_EINVAL;
+        return VIZ_EIO;
     }
-    char labels[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM];
+    if (rc != 0 || sc->error[0] || sc->episodes < 1 || sc->ticks < 1 || sc->n_topics < 1 ||
+        sc->n_agents == 0) {
+        if (sc->error[0])
+            snprintf(err, err_len, "%s: %s", path, sc->error);
+        else if (rc > 0)
+            snprintf(err, err_len, "%s:%d: not a valid INI line", path, rc);
+        else
+            snprintf(err, err_len,
+                     "%s: not a resolved scenario (run.episodes, run.ticks, world.n_topics and "
+                     "at least one [agent.NAME] are required)",
+                     path);
+        free(sc);
+        return VIZ_EINVAL;
+    }
     const char *names[VIZ_MAX_AGENTS], *algorithms[VIZ_MAX_AGENTS];
-    for (int a = 0; a < sc->n_agents; a++) {
-        s_algorithm_label(&sc->agents[a], labels[a], sizeof labels[a]);
-        names[a] = sc->agents[a].name;
-        algorithms[a] = labels[a];
+    for (uint32_t a = 0; a < sc->n_agents; a++) {
+        names[a] = sc->agents[a];
+        algorithms[a] = sc->labels[a];
     }
-    viz_mode_t mode = sc->world.mode == WORLD_MODE_FEED ? VIZ_MODE_FEED : VIZ_MODE_MARKET;
-    rc = viz_model_describe(m, sc->name, mode, (uint32_t)sc->episodes, (uint32_t)sc->world.ticks,
-                            (uint32_t)sc->n_agents, names, algorithms);
-    *n_topics = (uint32_t)sc->world.n_topics;
+    rc = viz_model_describe(m, sc->name, sc->mode, (uint32_t)sc->episodes, (uint32_t)sc->ticks,
+                            sc->n_agents, names, algorithms);
+    *n_topics = (uint32_t)sc->n_topics;
     free(sc);
     if (rc != 0)
         snprintf(err, err_len, "%s: %s", path, viz_strerror(rc));

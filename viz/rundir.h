@@ -12,15 +12,16 @@
 #ifndef RECARENA_VIZ_RUNDIR_H
 #define RECARENA_VIZ_RUNDIR_H
 
-#include "model.h"
+#include "viz/model.h"
 
 #include <stddef.h>
 
 #define VIZ_ALL_EPISODES (-1L)
 #define VIZ_MAX_ITEMS    (1L << 24) /* item ids read from exposure.csv, at most */
 
-/* Describes the run of the scenario file at path (viz_model_describe):
- * its name, mode, episodes, ticks and agents, with each agent's policy or
+/* Describes the run of the resolved scenario file at path (the
+ * scenario.ini a run writes, every key present; viz_model_describe): its
+ * name, mode, episodes, ticks and agents, with each agent's policy or
  * command as its algorithm label. 0, or VIZ_EINVAL / VIZ_EIO with a
  * message in err; m is unchanged on error. */
 int viz_rundir_read_scenario(viz_model_t *m, const char *path, char *err, size_t err_len);

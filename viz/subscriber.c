@@ -1,7 +1,7 @@
 /* Telemetry subscriber (subscriber.h). */
-#include "subscriber.h"
+#include "viz/subscriber.h"
 
-#include "transport.h"
+#include "proto/transport.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -6,7 +6,7 @@
 #ifndef RECARENA_VIZ_SUBSCRIBER_H
 #define RECARENA_VIZ_SUBSCRIBER_H
 
-#include "model.h"
+#include "viz/model.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* The live viewer's window loop (window.h): input, update, draw. */
-#include "window.h"
+#include "viz/window.h"
 
-#include "transport.h"
+#include "proto/transport.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
 #ifndef RECARENA_VIZ_WINDOW_H
 #define RECARENA_VIZ_WINDOW_H
 
-#include "draw.h"
-#include "live.h"
+#include "viz/draw.h"
+#include "viz/live.h"
 
 #include <stddef.h>
 

@@ -5,10 +5,10 @@
  * `live` lists the live slots in a stable order (swap-remove on
  * retirement), so that every algorithm scans n_live arms and the same
  * calls give the same slates. */
-#include "bandit.h"
+#include "agents/bandit/bandit.h"
 
-#include "linucb.h"
-#include "pcg32.h"
+#include "agents/bandit/linucb.h"
+#include "core/pcg32.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -12,7 +12,7 @@
  *
  *     mean (n, slots) = req_lin (n, D) . arm_lin (slots, D)'
  *     quad (n, slots) = req_quad (n, P) . arm_quad (slots, P)'    P = D (D + 1) / 2 */
-#include "linucb.h"
+#include "agents/bandit/linucb.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "bandit.h"
+#include "agents/bandit/bandit.h"
 
 typedef struct linucb linucb_t;
 

@@ -3,7 +3,7 @@
  * and the weight file (docs/nn.md). Row-major throughout; a layer's
  * weights are W (out, in) as in PyTorch, so a layer computes
  * Y (batch, out) = X (batch, in) W^T + b. */
-#include "nn.h"
+#include "agents/nn/nn.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 #define NN_MAX_LAYERS 16      /* dense layers per network */
 #define NN_MAX_WIDTH  65536   /* units per layer, inputs included */

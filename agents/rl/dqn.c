@@ -1,12 +1,12 @@
 /* Deep Q-learning with double Q targets on the nn module (dqn.h). */
-#include "dqn.h"
+#include "agents/rl/dqn.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
-#include "replay.h"
+#include "agents/rl/explore.h"
+#include "agents/rl/replay.h"
 
 struct dqn {
     dqn_config_t cfg;

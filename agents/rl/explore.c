@@ -1,5 +1,5 @@
 /* Linear annealing and epsilon-greedy choice (explore.h). */
-#include "explore.h"
+#include "agents/rl/explore.h"
 
 #include <assert.h>
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 /* start + (end - start) * min(step / steps, 1): linear annealing from
  * start at step 0 to end at step `steps` and after; steps 0 gives end. */

@@ -1,9 +1,9 @@
 /* Team rewards and other agents' actions from a JOINT message (joint.h). */
-#include "joint.h"
+#include "agents/rl/joint.h"
 
 #include <string.h>
 
-#include "slate.h"
+#include "agents/rl/slate.h"
 
 #define JOINT_MAX_TOPIC_SLOTS 4096 /* distinct clicked topics tracked per tick */
 

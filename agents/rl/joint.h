@@ -29,7 +29,7 @@
 
 #include <stdint.h>
 
-#include "codec.h"
+#include "proto/codec.h"
 
 /* rewards (n of joint->agents[me]): each of agent me's requests' team
  * reward. items: the catalog view (the clicked items' topics); a clicked

@@ -1,5 +1,5 @@
 /* One MADDPG agent's actor, critic, targets and replay (maddpg.h). */
-#include "maddpg.h"
+#include "agents/rl/maddpg.h"
 
 #include <assert.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay.h"
+#include "agents/rl/replay.h"
 
 struct maddpg {
     maddpg_config_t cfg;

@@ -30,8 +30,8 @@
 
 #include <stddef.h>
 
-#include "nn.h"
-#include "pcg32.h"
+#include "agents/nn/nn.h"
+#include "core/pcg32.h"
 
 /* Errors: 0 or one of these (negative). */
 #define MADDPG_ENOMEM (-1) /* allocation failed */

@@ -1,9 +1,9 @@
 /* Observation vectors and tabular states of a request (observe.h). */
-#include "observe.h"
+#include "agents/rl/observe.h"
 
 #include <string.h>
 
-#include "slate.h"
+#include "agents/rl/slate.h"
 
 /* Topic of a live item, or -1 (unknown id, retired, or out of range). */
 static int32_t s_topic(const proto_items_t *items, int32_t id, uint32_t n_topics)

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "codec.h"
+#include "proto/codec.h"
 
 /* Width of observe_vector's output. */
 uint32_t observe_dim(uint32_t dim, uint32_t n_topics);

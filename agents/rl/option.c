@@ -1,5 +1,5 @@
 /* Checked option values and checkpoint paths (option.h). */
-#include "option.h"
+#include "agents/rl/option.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,11 +1,11 @@
 /* Tabular Q-learning (qtable.h). */
-#include "qtable.h"
+#include "agents/rl/qtable.h"
 
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "explore.h"
+#include "agents/rl/explore.h"
 
 struct qtable {
     int n_states, n_actions;

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 typedef struct qtable qtable_t;
 

@@ -1,5 +1,5 @@
 /* Ring buffer of transition rows with uniform sampling (replay.h). */
-#include "replay.h"
+#include "agents/rl/replay.h"
 
 #include <assert.h>
 #include <stdint.h>

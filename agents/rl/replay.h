@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 typedef struct replay replay_t;
 

@@ -1,6 +1,6 @@
 /* Scoring, top-k selection and slate summaries over a catalog view
  * (slate.h). */
-#include "slate.h"
+#include "agents/rl/slate.h"
 
 #include <assert.h>
 #include <math.h>

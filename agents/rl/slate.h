@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "codec.h"
+#include "proto/codec.h"
 
 /* scores (items->n) = embeddings (n, dim) . query (dim): one matrix-vector
  * product. */

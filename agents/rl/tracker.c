@@ -1,5 +1,5 @@
 /* Per-user records chaining requests into transitions (tracker.h). */
-#include "tracker.h"
+#include "agents/rl/tracker.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * agent's callbacks. Buffers are allocated once and reused: the receive
  * buffer, the encode buffer, the slates (max batch x k) and the catalog
  * grow only when a message is larger than any before. */
-#include "agent.h"
+#include "agents/sdk/agent.h"
 
-#include "transport.h"
+#include "proto/transport.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -321,8 +321,10 @@ static void s_connect(agent_t *a)
 {
     char err[PROTO_ERR_LEN];
     a->socket = transport_dealer(a->ctx, a->endpoint, err, sizeof err);
-    if (!a->socket)
-        return s_finish(a, 1, "%s", err);
+    if (!a->socket) {
+        s_finish(a, 1, "%s", err);
+        return;
+    }
     a->heard_ms = transport_now_ms();
     a->ping_sent_ms = 0;
     a->seq = 0;
@@ -382,8 +384,10 @@ static int s_reserve_slates(agent_t *a, size_t rows)
 static void s_on_welcome(agent_t *a, proto_msg_t *msg)
 {
     const proto_welcome_t *w = &msg->welcome;
-    if (w->slate_size == 0)
-        return s_quit(a, "WELCOME.slate_size is 0");
+    if (w->slate_size == 0) {
+        s_quit(a, "WELCOME.slate_size is 0");
+        return;
+    }
     proto_msg_fini(&a->welcome);
     a->welcome = *msg;
     memset(msg, 0, sizeof *msg);
@@ -407,8 +411,10 @@ static void s_on_welcome(agent_t *a, proto_msg_t *msg)
 static void s_on_catalog(agent_t *a, const proto_msg_t *msg)
 {
     a->catalog.n = 0;
-    if (s_catalog_add(&a->catalog, &msg->catalog.items))
-        return s_quit(a, "out of memory");
+    if (s_catalog_add(&a->catalog, &msg->catalog.items)) {
+        s_quit(a, "out of memory");
+        return;
+    }
     s_catalog_sync(&a->catalog);
     a->has_catalog = true;
     if (a->spec->on_reset && a->spec->on_reset(a, a->user, &msg->catalog) != 0)
@@ -418,19 +424,30 @@ static void s_on_catalog(agent_t *a, const proto_msg_t *msg)
 static void s_on_step(agent_t *a, const proto_msg_t *msg)
 {
     const proto_step_t *step = &msg->step;
-    if (!a->has_catalog)
-        return s_send_error(a, PROTO_ESTATE, false, msg, "STEP before any CATALOG");
+    if (!a->has_catalog) {
+        s_send_error(a, PROTO_ESTATE, false, msg, "STEP before any CATALOG");
+        return;
+    }
     if (s_catalog_add(&a->catalog, &step->born)) /* born first, as docs/protocol.md says */
-        return s_quit(a, "out of memory");
+    {
+        s_quit(a, "out of memory");
+        return;
+    }
     s_catalog_retire(&a->catalog, step->retired, step->n_retired);
     int rc = s_reserve_slates(a, step->requests.n);
-    if (rc == PROTO_ENOMEM)
-        return s_quit(a, "out of memory");
-    if (rc)
-        return s_send_error(a, rc, false, msg, "STEP with %u requests: too many slates for one ACT",
-                            step->requests.n);
-    if (a->spec->on_step(a, a->user, step, a->slates) != 0)
-        return s_quit(a, "on_step failed");
+    if (rc == PROTO_ENOMEM) {
+        s_quit(a, "out of memory");
+        return;
+    }
+    if (rc) {
+        s_send_error(a, rc, false, msg, "STEP with %u requests: too many slates for one ACT",
+                     step->requests.n);
+        return;
+    }
+    if (a->spec->on_step(a, a->user, step, a->slates) != 0) {
+        s_quit(a, "on_step failed");
+        return;
+    }
     proto_msg_t act = {.type = PROTO_MSG_ACT};
     act.act = (proto_act_t){.episode = step->episode,
                             .tick = step->tick,
@@ -450,7 +467,10 @@ static void s_on_error(agent_t *a, const proto_msg_t *msg)
     if (e->code == PROTO_ESTATE && a->ping_sent_ms && e->has_ref_seq && e->ref_seq == a->ping_seq) {
         s_log(a, "the server does not know this connection (%s); saying HELLO again", e->message);
         s_disconnect(a);
-        return s_connect(a);
+        {
+            s_connect(a);
+            return;
+        }
     }
     bool fatal = e->fatal || msg->major != PROTO_VERSION_MAJOR;
     const char *what = fatal ? "fatal error from the server" : "error from the server";
@@ -530,15 +550,20 @@ static void s_serve(agent_t *a)
         }
         zmq_pollitem_t item = {.socket = a->socket, .events = ZMQ_POLLIN};
         int ready = zmq_poll(&item, 1, (long)(due - now));
-        if (ready < 0 && zmq_errno() != EINTR)
-            return s_finish(a, 1, "cannot poll: %s", zmq_strerror(zmq_errno()));
+        if (ready < 0 && zmq_errno() != EINTR) {
+            s_finish(a, 1, "cannot poll: %s", zmq_strerror(zmq_errno()));
+            return;
+        }
         if (ready <= 0)
             continue;
         long size = transport_recv(a->socket, NULL, NULL, &a->in, &a->in_capacity, ZMQ_DONTWAIT);
         if (size < 0 && errno == EPROTO) {
             s_log(a, "dropped a message of more than one frame");
         } else if (size < 0 && errno != EAGAIN && errno != EINTR) {
-            return s_finish(a, 1, "cannot receive: %s", zmq_strerror(errno));
+            {
+                s_finish(a, 1, "cannot receive: %s", zmq_strerror(errno));
+                return;
+            }
         } else if (size >= 0) {
             a->heard_ms = transport_now_ms();
             s_handle(a, (size_t)size); /* may look at the PING outstanding */
@@ -572,9 +597,11 @@ static void s_parse_ms(agent_t *a, const char *option, const char *value, long *
     char *end;
     errno = 0;
     long ms = strtol(value, &end, 10);
-    if (errno || end == value || *end || ms < 1 || ms > S_MAX_MS)
-        return s_finish(a, 2, "--%s: '%s' is not a whole number of milliseconds in 1..%d", option,
-                        value, S_MAX_MS);
+    if (errno || end == value || *end || ms < 1 || ms > S_MAX_MS) {
+        s_finish(a, 2, "--%s: '%s' is not a whole number of milliseconds in 1..%d", option, value,
+                 S_MAX_MS);
+        return;
+    }
     *out = ms;
 }
 
@@ -609,20 +636,29 @@ static void s_parse_args(agent_t *a, int argc, char **argv)
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             s_usage(a);
-            return s_finish(a, 0, NULL);
+            {
+                s_finish(a, 0, NULL);
+                return;
+            }
         }
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0' || arg[2] == '=')
-            return s_finish(a, 2, "unexpected argument '%s' (try --help)", arg);
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0' || arg[2] == '=') {
+            s_finish(a, 2, "unexpected argument '%s' (try --help)", arg);
+            return;
+        }
         char option[S_MAX_OPTION];
         const char *equals = strchr(arg + 2, '=');
         size_t len = equals ? (size_t)(equals - (arg + 2)) : strlen(arg + 2);
-        if (len >= sizeof option)
-            return s_finish(a, 2, "unknown option %.80s (try --help)", arg);
+        if (len >= sizeof option) {
+            s_finish(a, 2, "unknown option %.80s (try --help)", arg);
+            return;
+        }
         memcpy(option, arg + 2, len);
         option[len] = '\0';
         const char *value = equals ? equals + 1 : i + 1 < argc ? argv[++i] : NULL;
-        if (!value)
-            return s_finish(a, 2, "--%s needs a value (try --help)", option);
+        if (!value) {
+            s_finish(a, 2, "--%s needs a value (try --help)", option);
+            return;
+        }
         s_option(a, option, value);
     }
     if (a->done)
@@ -630,21 +666,29 @@ static void s_parse_args(agent_t *a, int argc, char **argv)
     a->endpoint = a->endpoint ? a->endpoint : s_env("RECARENA_ENDPOINT");
     a->name = a->name ? a->name : s_env("RECARENA_AGENT_NAME");
     a->token = a->token ? a->token : s_env("RECARENA_TOKEN");
-    if (!a->endpoint)
-        return s_finish(a, 2,
-                        "no server endpoint: pass --endpoint ENDPOINT or set RECARENA_ENDPOINT "
-                        "(try --help)");
-    if (!a->name)
-        return s_finish(a, 2,
-                        "no agent name: pass --name NAME or set RECARENA_AGENT_NAME (try --help)");
+    if (!a->endpoint) {
+        s_finish(a, 2,
+                 "no server endpoint: pass --endpoint ENDPOINT or set RECARENA_ENDPOINT "
+                 "(try --help)");
+        return;
+    }
+    if (!a->name) {
+        s_finish(a, 2, "no agent name: pass --name NAME or set RECARENA_AGENT_NAME (try --help)");
+        return;
+    }
     if (!proto_name_valid(a->name)) {
         const char *name = a->name;
         a->name = NULL; /* not fit to prefix messages */
-        return s_finish(a, 2, "agent name '%.80s' is not 1..%d characters of [A-Za-z0-9_-]", name,
-                        PROTO_MAX_NAME);
+        {
+            s_finish(a, 2, "agent name '%.80s' is not 1..%d characters of [A-Za-z0-9_-]", name,
+                     PROTO_MAX_NAME);
+            return;
+        }
     }
-    if (a->token && strlen(a->token) > PROTO_MAX_TEXT)
-        return s_finish(a, 2, "token longer than %d bytes", PROTO_MAX_TEXT);
+    if (a->token && strlen(a->token) > PROTO_MAX_TEXT) {
+        s_finish(a, 2, "token longer than %d bytes", PROTO_MAX_TEXT);
+        return;
+    }
 }
 
 /* ---- public ----------------------------------------------------------- */

@@ -17,8 +17,8 @@
 
 #include <stdint.h>
 
-#include "codec.h"
-#include "pcg32.h"
+#include "proto/codec.h"
+#include "core/pcg32.h"
 
 #define AGENT_DEFAULT_IDLE_MS 30000 /* ping a server silent for this long */
 #define AGENT_DEFAULT_PING_MS 5000  /* reconnect if the ping is unanswered this long */

@@ -22,8 +22,8 @@
 #include <cmocka.h>
 #include <zmq.h>
 
-#include "agent.h"
-#include "transport.h"
+#include "agents/sdk/agent.h"
+#include "proto/transport.h"
 
 #define K          3    /* slate size */
 #define DIM        2    /* embedding width */

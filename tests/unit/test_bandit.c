@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "bandit.h"
-#include "linucb.h"
-#include "metrics.h"
-#include "pcg32.h"
+#include "agents/bandit/bandit.h"
+#include "agents/bandit/linucb.h"
+#include "core/metrics.h"
+#include "core/pcg32.h"
 #include "test_support.h"
 
 #define MAX_ARMS 16

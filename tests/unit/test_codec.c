@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "codec.h"
+#include "proto/codec.h"
 
 /* ---- a minimal msgpack writer for hand-built frames ---------------- */
 

@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "core/metrics.h"
+#include "sim/streams.h"
 #include "test_support.h"
 
 #define TOLERANCE 1e-12
@@ -324,9 +325,9 @@ static void test_jaccard_sampled(void **state)
 
     /* the same rng state gives the same sample, bit for bit */
     pcg32_t a, b, c;
-    pcg32_stream(&a, 42, PCG32_PURPOSE_METRICS, 0);
+    pcg32_stream(&a, 42, SIM_STREAM_METRICS, 0);
     b = a;
-    pcg32_stream(&c, 43, PCG32_PURPOSE_METRICS, 0);
+    pcg32_stream(&c, 43, SIM_STREAM_METRICS, 0);
     double first = metrics_mean_jaccard(items, offsets, N_SETS, 20000, &a);
     double again = metrics_mean_jaccard(items, offsets, N_SETS, 20000, &b);
     double other = metrics_mean_jaccard(items, offsets, N_SETS, 20000, &c);
@@ -338,7 +339,7 @@ static void test_jaccard_sampled(void **state)
     ASSERT_NEAR(first, exact, 0.006);
     ASSERT_NEAR(other, exact, 0.006);
     /* one pair short of exact samples too */
-    pcg32_stream(&a, 42, PCG32_PURPOSE_METRICS, 1);
+    pcg32_stream(&a, 42, SIM_STREAM_METRICS, 1);
     b = a;
     ASSERT_NEAR(metrics_mean_jaccard(items, offsets, N_SETS, all_pairs - 1, &a), exact, 0.006);
     assert_true(a.state != b.state);

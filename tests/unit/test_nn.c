@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "nn.h"
+#include "agents/nn/nn.h"
 #include "test_support.h"
 
 /* ---- helpers --------------------------------------------------------- */

@@ -15,16 +15,16 @@
 
 #include <cmocka.h>
 
-#include "dqn.h"
-#include "explore.h"
-#include "joint.h"
-#include "maddpg.h"
-#include "observe.h"
-#include "option.h"
-#include "qtable.h"
-#include "replay.h"
-#include "slate.h"
-#include "tracker.h"
+#include "agents/rl/dqn.h"
+#include "agents/rl/explore.h"
+#include "agents/rl/joint.h"
+#include "agents/rl/maddpg.h"
+#include "agents/rl/observe.h"
+#include "agents/rl/option.h"
+#include "agents/rl/qtable.h"
+#include "agents/rl/replay.h"
+#include "agents/rl/slate.h"
+#include "agents/rl/tracker.h"
 #include "test_support.h"
 
 /* ---- exploration ----------------------------------------------------- */

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #define DATA_DIR RECARENA_SOURCE_DIR "/tests/data/scenarios/"
 

@@ -21,11 +21,11 @@
 #include <SDL_image.h>
 #include <zmq.h>
 
-#include "draw.h"
-#include "model.h"
-#include "rundir.h"
-#include "subscriber.h"
-#include "transport.h"
+#include "viz/draw.h"
+#include "viz/model.h"
+#include "viz/rundir.h"
+#include "viz/subscriber.h"
+#include "proto/transport.h"
 
 #define S_AGENTS   3
 #define S_EPISODES 2

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "model.h"
-#include "rundir.h"
+#include "viz/model.h"
+#include "viz/rundir.h"
 #include "test_support.h"
 
 #define TOLERANCE 1e-6 /* series are floats */

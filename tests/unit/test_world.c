@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
-#include "world.h"
+#include "sim/policy.h"
+#include "sim/world.h"
 #include "test_support.h"
 
 #define EPS 1e-6

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 #define METRICS_MAX_DIM 1024 /* widest vectors the cosine metrics take */
 

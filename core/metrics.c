@@ -2,7 +2,7 @@
  * Pairwise cosine figures use sum_{i != j} x_i.x_j = |sum x|^2 - sum |x|^2
  * on the normalised vectors, so they cost one pass over the vectors
  * instead of one per pair. */
-#include "metrics.h"
+#include "core/metrics.h"
 
 #include <assert.h>
 #include <math.h>

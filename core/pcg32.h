@@ -6,7 +6,7 @@
  * Every random draw of a run comes from a pcg32_t created with
  * pcg32_stream(), so the same seed replays the same run bit for bit and
  * draws for one purpose (user arrivals, say) never shift when another
- * purpose (choices) draws more or less. Lives in proto/ because agents
+ * purpose (choices) draws more or less. Lives in core/ because agents
  * built on the SDK use the same generator. */
 #ifndef RECARENA_PCG32_H
 #define RECARENA_PCG32_H
@@ -19,28 +19,15 @@ typedef struct pcg32 {
     uint64_t inc; /* stream selector; always odd */
 } pcg32_t;
 
-/* What a stream is for. The numeric values are part of the replay
- * contract: changing one changes every run's results. */
-typedef enum pcg32_purpose {
-    PCG32_PURPOSE_CATALOG = 1,     /* initial items */
-    PCG32_PURPOSE_POPULATION = 2,  /* initial users */
-    PCG32_PURPOSE_ARRIVALS = 3,    /* users returning, platform picks */
-    PCG32_PURPOSE_CHOICES = 4,     /* clicks */
-    PCG32_PURPOSE_BIRTHS = 5,      /* items arriving mid-run */
-    PCG32_PURPOSE_NOISE = 6,       /* public feature noise */
-    PCG32_PURPOSE_INTERLEAVE = 7,  /* feed-mode team draft */
-    PCG32_PURPOSE_POLICY = 8,      /* built-in policies, per agent */
-    PCG32_PURPOSE_METRICS = 9,     /* sampled metrics (user pairs) */
-    PCG32_PURPOSE_AGENT = 10,      /* seeds handed to external agents */
-} pcg32_purpose_t;
-
 /* Seeds exactly as the reference pcg32_srandom_r(initstate, initseq). */
 void pcg32_seed(pcg32_t *rng, uint64_t initstate, uint64_t initseq);
 
 /* Seeds the stream for (seed, purpose, index): different triples give
  * generators with different increments, hence independent sequences.
- * index distinguishes episodes, agents, ... within one purpose. */
-void pcg32_stream(pcg32_t *rng, uint64_t seed, pcg32_purpose_t purpose, uint32_t index);
+ * purpose names what the draws are for (the simulator's purposes are
+ * sim/streams.h); index distinguishes episodes, agents, ... within one
+ * purpose. */
+void pcg32_stream(pcg32_t *rng, uint64_t seed, uint32_t purpose, uint32_t index);
 
 /* Next raw 32-bit output. */
 uint32_t pcg32_next(pcg32_t *rng);

@@ -1,7 +1,7 @@
 /* PCG32 XSH-RR 64/32: see pcg32.h. Constants and the step are those of
  * the published reference algorithm; the stream derivation and the float
  * and normal draws are recarena's own. */
-#include "pcg32.h"
+#include "core/pcg32.h"
 
 #include <math.h>
 
@@ -25,7 +25,7 @@ static uint64_t s_mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-void pcg32_stream(pcg32_t *rng, uint64_t seed, pcg32_purpose_t purpose, uint32_t index)
+void pcg32_stream(pcg32_t *rng, uint64_t seed, uint32_t purpose, uint32_t index)
 {
     uint64_t stream_id = ((uint64_t)purpose << 32) | index;
     pcg32_seed(rng, s_mix64(seed ^ s_mix64(stream_id)), s_mix64(stream_id + seed));
