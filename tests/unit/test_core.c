@@ -1,0 +1,95 @@
+/* The core's error table and number parser (core/err.h, core/parse.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "core/parse.h"
+#include "proto/protocol.h"
+
+static void test_err_table(void **state)
+{
+    (void)state;
+    assert_string_equal(err_str(0), "success");
+    assert_string_equal(err_str(ERR_ENOMEM), "out of memory");
+    assert_string_equal(err_str(ERR_EIO), "input/output error");
+    assert_string_equal(err_str(-99999), "unknown error");
+    assert_string_equal(err_name(ERR_ERANGE), "ERR_ERANGE");
+    assert_null(err_name(-99999));
+    /* the wire's codes keep the numbers protocol.h gives them */
+    assert_int_equal(ERR_ENOMEM, PROTO_ENOMEM);
+    assert_int_equal(ERR_EMALFORMED, PROTO_EMALFORMED);
+    assert_int_equal(ERR_EFIELD, PROTO_EFIELD);
+    assert_int_equal(ERR_EACTION, PROTO_EACTION);
+    assert_int_equal(ERR_EFULL, PROTO_EFULL);
+}
+
+static void test_parse_int(void **state)
+{
+    (void)state;
+    int64_t v = 7;
+    assert_int_equal(parse_int64("-42", -100, 100, &v), 0);
+    assert_int_equal(v, -42);
+    assert_int_equal(parse_int64("101", -100, 100, &v), ERR_ERANGE);
+    assert_int_equal(v, -42); /* unchanged on error */
+    assert_int_equal(parse_int64("12x", 0, 100, &v), ERR_ESYNTAX);
+    assert_int_equal(parse_int64("", 0, 100, &v), ERR_ESYNTAX);
+    assert_int_equal(parse_int64(" 1", 0, 100, &v), ERR_ESYNTAX);
+    assert_int_equal(parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &v), ERR_ERANGE);
+    int i = 0;
+    assert_int_equal(parse_int("2147483647", 0, 2147483647, &i), 0);
+    assert_int_equal(i, 2147483647);
+    uint64_t u = 0;
+    assert_int_equal(parse_uint64("18446744073709551615", UINT64_MAX, &u), 0);
+    assert_true(u == UINT64_MAX);
+    assert_int_equal(parse_uint64("-1", UINT64_MAX, &u), ERR_ESYNTAX);
+    assert_int_equal(parse_uint64("18446744073709551616", UINT64_MAX, &u), ERR_ERANGE);
+    assert_int_equal(parse_uint64("11", 10, &u), ERR_ERANGE);
+}
+
+static void test_parse_double(void **state)
+{
+    (void)state;
+    double d = 0;
+    assert_int_equal(parse_double("0.25", 0, 1, &d), 0);
+    assert_true(d == 0.25);
+    assert_int_equal(parse_double("1e-400", -1, 1, &d), 0); /* underflow is accepted */
+    assert_true(d == 0.0);
+    assert_int_equal(parse_double("1.5", 0, 1, &d), ERR_ERANGE);
+    assert_int_equal(parse_double("nan", -1e300, 1e300, &d), ERR_ERANGE);
+    assert_int_equal(parse_double("inf", -1e300, 1e300, &d), ERR_ERANGE);
+    assert_int_equal(parse_double("1e999", -1e300, 1e300, &d), ERR_ERANGE);
+    assert_int_equal(parse_double("0.5x", 0, 1, &d), ERR_ESYNTAX);
+}
+
+static void test_parse_bool(void **state)
+{
+    (void)state;
+    const char *yes[] = {"true", "YES", "On", "1"}, *no[] = {"false", "No", "OFF", "0"};
+    for (int i = 0; i < 4; i++) {
+        bool b = false;
+        assert_int_equal(parse_bool(yes[i], &b), 0);
+        assert_true(b);
+        assert_int_equal(parse_bool(no[i], &b), 0);
+        assert_false(b);
+    }
+    bool b = true;
+    assert_int_equal(parse_bool("2", &b), ERR_ESYNTAX);
+    assert_int_equal(parse_bool("", &b), ERR_ESYNTAX);
+    assert_true(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_parse_bool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
