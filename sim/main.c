@@ -2,6 +2,7 @@
  * agent, start the viewer. */
 #include "sim/bench.h"
 #include "sim/checker.h"
+#include "core/parse.h"
 #include "proto/codec.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -25,6 +26,8 @@ static const char s_usage[] =
     "commands:\n"
     "  run SCENARIO.ini    simulate a scenario end to end and write a run folder;\n"
     "                      agents with a command run as separate processes\n"
+    "  scenario SCENARIO.ini [--set S.K=V ...] [--json]\n"
+    "                      print the resolved scenario (INI, or one JSON object)\n"
     "  serve SCENARIO.ini --bind ENDPOINT\n"
     "                      the same, waiting for external agents to connect\n"
     "  bench world|wire    print throughput figures (interactions per second)\n"
@@ -40,7 +43,8 @@ static const char s_usage[] =
     "  -h, --help          this text\n"
     "  --version           the version\n"
     "\n"
-    "Run 'recarena run --help' for the run options. Scenario keys: docs/scenarios.md.\n";
+    "Run 'recarena run --help' for the run options, 'recarena scenario --help' for\n"
+    "the scenario printer. Scenario keys: docs/scenarios.md.\n";
 
 static const char s_run_usage[] =
     "usage: recarena run SCENARIO.ini [OPTIONS]\n"
@@ -65,6 +69,7 @@ static const char s_run_usage[] =
     "options:\n"
     "  --seed N              run seed (overrides run.seed), 0..2^64-1\n"
     "  --episodes N          number of episodes (overrides run.episodes)\n"
+    "  --ticks N             ticks per episode (overrides run.ticks)\n"
     "  --out DIR             run folder (default: runs/NAME-seedSEED); an existing\n"
     "                        folder is replaced only if it is a run folder\n"
     "  --set SECTION.KEY=V   override a scenario key, e.g. --set world.n_users=500\n"
@@ -78,36 +83,87 @@ static const char s_run_usage[] =
     "                        open after the run (docs/viewer.md)\n"
     "  -h, --help            this text\n";
 
-static int s_parse_u64(const char *flag, const char *text, uint64_t max, uint64_t *out)
+/* A flag's value: an integer in [0, max] (core/parse.h), or an error
+ * naming the flag on stderr and -1. */
+static int s_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t max,
+                       uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    if (text[0] == '-' || text[0] == '\0')
-        goto fail;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || v > max)
-        goto fail;
-    *out = v;
-    return 0;
-fail:
-    fprintf(stderr, "recarena run: %s: expected an integer in [0, %" PRIu64 "], got '%s'\n", flag,
-            max, text);
+    if (parse_uint64(text, max, out) == 0)
+        return 0;
+    fprintf(stderr, "recarena %s: %s: expected an integer in [0, %" PRIu64 "], got '%s'\n", cmd,
+            flag, max, text);
     return -1;
+}
+
+/* The scenario overrides given on the command line, in order: --set
+ * arguments, and --seed, --episodes and --ticks as run.seed, run.episodes
+ * and run.ticks. `run`, `serve` and `scenario` share them. */
+typedef struct s_overrides {
+    const char *args[MAX_OVERRIDES];
+    char generated[MAX_OVERRIDES][64]; /* the text of a shorthand's override */
+    int n;
+} s_overrides_t;
+
+/* If argv[*i] is an override flag, takes it and its value into o (moving
+ * *i past the value) and returns 1; returns 0 for any other argument, and
+ * -1 after printing an error. */
+static int s_override_flag(const char *cmd, int argc, char **argv, int *i, s_overrides_t *o)
+{
+    static const struct {
+        const char *flag, *key;
+        uint64_t max;
+    } shorthands[] = {
+        {"--seed", "run.seed", UINT64_MAX},
+        {"--episodes", "run.episodes", 1000000},
+        {"--ticks", "run.ticks", 10000000},
+    };
+    const char *arg = argv[*i];
+    int shorthand = -1;
+    for (int s = 0; s < (int)(sizeof shorthands / sizeof shorthands[0]); s++)
+        if (strcmp(arg, shorthands[s].flag) == 0)
+            shorthand = s;
+    if (shorthand < 0 && strcmp(arg, "--set") != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "recarena %s: %s needs a value\n", cmd, arg);
+        return -1;
+    }
+    if (o->n == MAX_OVERRIDES) {
+        fprintf(stderr, "recarena %s: more than %d overrides\n", cmd, MAX_OVERRIDES);
+        return -1;
+    }
+    const char *value = argv[++*i];
+    if (shorthand < 0) {
+        o->args[o->n++] = value;
+        return 1;
+    }
+    uint64_t v;
+    if (s_parse_u64(cmd, arg, value, shorthands[shorthand].max, &v) != 0)
+        return -1;
+    snprintf(o->generated[o->n], sizeof o->generated[0], "%s=%" PRIu64, shorthands[shorthand].key,
+             v);
+    o->args[o->n] = o->generated[o->n];
+    o->n++;
+    return 1;
 }
 
 static int s_cmd_run(int argc, char **argv, bool serve)
 {
     const char *cmd = serve ? "serve" : "run";
     const char *path = NULL;
-    const char *overrides[MAX_OVERRIDES];
-    char generated[2][64], viewer[1100];
-    int n_overrides = 0;
+    s_overrides_t overrides = {.n = 0};
+    char viewer[1100];
     bool view = false;
     run_options_t opt = {.progress = isatty(STDERR_FILENO) != 0};
 
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
+        int taken = s_override_flag(cmd, argc, argv, &i, &overrides);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(s_run_usage, stdout);
             return 0;
@@ -117,18 +173,6 @@ static int s_cmd_run(int argc, char **argv, bool serve)
             opt.progress = false;
         } else if (!serve && strcmp(arg, "--view") == 0) {
             view = true;
-        } else if (strcmp(arg, "--seed") == 0 || strcmp(arg, "--episodes") == 0) {
-            if (!has_value)
-                goto missing_value;
-            bool seed = strcmp(arg, "--seed") == 0;
-            uint64_t v;
-            if (s_parse_u64(arg, argv[++i], seed ? UINT64_MAX : 1000000, &v) != 0)
-                return 2;
-            char *slot = generated[seed ? 0 : 1];
-            snprintf(slot, 64, "%s=%" PRIu64, seed ? "run.seed" : "run.episodes", v);
-            if (n_overrides == MAX_OVERRIDES)
-                goto too_many;
-            overrides[n_overrides++] = slot;
         } else if (serve && (strcmp(arg, "--bind") == 0 || strcmp(arg, "--telemetry") == 0)) {
             if (!has_value)
                 goto missing_value;
@@ -140,12 +184,6 @@ static int s_cmd_run(int argc, char **argv, bool serve)
             if (!has_value)
                 goto missing_value;
             opt.out_dir = argv[++i];
-        } else if (strcmp(arg, "--set") == 0) {
-            if (!has_value)
-                goto missing_value;
-            if (n_overrides == MAX_OVERRIDES)
-                goto too_many;
-            overrides[n_overrides++] = argv[++i];
         } else if (arg[0] == '-') {
             fprintf(stderr, "recarena %s: unknown option '%s' (see recarena run --help)\n", cmd,
                     arg);
@@ -159,9 +197,6 @@ static int s_cmd_run(int argc, char **argv, bool serve)
         continue;
     missing_value:
         fprintf(stderr, "recarena %s: %s needs a value\n", cmd, arg);
-        return 2;
-    too_many:
-        fprintf(stderr, "recarena %s: more than %d overrides\n", cmd, MAX_OVERRIDES);
         return 2;
     }
     if (!path) {
@@ -180,12 +215,80 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     }
     opt.viewer = view ? viewer : NULL;
     scenario_t sc;
-    if (scenario_load(&sc, path, overrides, n_overrides, err, sizeof err) != 0) {
+    if (scenario_load(&sc, path, overrides.args, overrides.n, err, sizeof err) != 0) {
         fprintf(stderr, "recarena: %s\n", err);
         return 2;
     }
     int rc = run_scenario(&sc, &opt);
     return rc == 0 ? 0 : (rc == RUN_EINTR ? 130 : 1);
+}
+
+static const char s_scenario_usage[] =
+    "usage: recarena scenario SCENARIO.ini [--set SECTION.KEY=V ...] [--seed N]\n"
+    "                         [--episodes N] [--ticks N] [--json]\n"
+    "\n"
+    "Loads and checks the scenario exactly as 'recarena run' does, with the same\n"
+    "overrides, and prints it fully resolved (every key, defaults included):\n"
+    "as INI, the text a run folder keeps as scenario.ini, or with --json as one\n"
+    "JSON object on one line:\n"
+    "  {\"file\": PATH, \"run\": {...}, \"world\": {...}, \"server\": {...},\n"
+    "   \"agents\": [{\"name\": ..., \"policy\": ..., \"command\": ...}, ...]}\n"
+    "keyed by the INI key names (docs/scenarios.md). A bad scenario gets the\n"
+    "same error as 'recarena run' and exit status 2, with nothing on stdout.\n"
+    "\n"
+    "options:\n"
+    "  --set SECTION.KEY=V   override a scenario key (repeatable)\n"
+    "  --seed N, --episodes N, --ticks N\n"
+    "                        shorthands for run.seed, run.episodes, run.ticks\n"
+    "  --json                print JSON instead of INI\n"
+    "  -h, --help            this text\n";
+
+static int s_cmd_scenario(int argc, char **argv)
+{
+    const char *path = NULL;
+    s_overrides_t overrides = {.n = 0};
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        int taken = s_override_flag("scenario", argc, argv, &i, &overrides);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(s_scenario_usage, stdout);
+            return 0;
+        } else if (strcmp(arg, "--json") == 0) {
+            json = true;
+        } else if (arg[0] == '-') {
+            fprintf(stderr,
+                    "recarena scenario: unknown option '%s' (see recarena scenario --help)\n", arg);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "recarena scenario: one scenario only; got '%s' and '%s'\n", path, arg);
+            return 2;
+        } else {
+            path = arg;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "recarena scenario: no scenario given\n\n%s", s_scenario_usage);
+        return 2;
+    }
+    char err[1400];
+    scenario_t sc;
+    if (scenario_load(&sc, path, overrides.args, overrides.n, err, sizeof err) != 0) {
+        fprintf(stderr, "recarena: %s\n", err);
+        return 2;
+    }
+    int rc = json ? scenario_write_json(&sc, stdout) : scenario_write(&sc, stdout);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = SCENARIO_EIO;
+    if (rc != 0) {
+        fprintf(stderr, "recarena scenario: cannot write to stdout: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 static const char s_check_usage[] =
@@ -225,7 +328,7 @@ static int s_cmd_check(int argc, char **argv)
                 opt.only = argv[++i];
         } else if ((strcmp(arg, "--hello-ms") == 0 || strcmp(arg, "--step-ms") == 0) && has_value) {
             uint64_t v;
-            if (s_parse_u64(arg, argv[++i], 600000, &v) != 0)
+            if (s_parse_u64("check-agent", arg, argv[++i], 600000, &v) != 0)
                 return 2;
             if (strcmp(arg, "--hello-ms") == 0)
                 opt.hello_timeout_ms = (int)v;
@@ -327,6 +430,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "serve") == 0))
             fputs(s_run_usage, stdout);
+        else if (argc > 2 && strcmp(argv[2], "scenario") == 0)
+            fputs(s_scenario_usage, stdout);
         else
             fputs(s_usage, stdout);
         return 0;
@@ -337,6 +442,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "serve") == 0)
         return s_cmd_run(argc - 2, argv + 2, strcmp(cmd, "serve") == 0);
+    if (strcmp(cmd, "scenario") == 0)
+        return s_cmd_scenario(argc - 2, argv + 2);
     if (strcmp(cmd, "check-agent") == 0)
         return s_cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)

@@ -842,15 +842,20 @@ int scenario_load_string(scenario_t *sc, const char *text, const char *label,
 }
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as exactly x: 0.3,
- * not 0.29999999999999999 (%.17g always does). */
-static void s_write_double(FILE *out, double x)
+ * not 0.29999999999999999 (%.17g always does). text: at least 32 bytes. */
+static void s_format_double(char *text, size_t size, double x)
 {
-    char text[32];
     for (int digits = 15; digits <= 17; digits++) {
-        snprintf(text, sizeof text, "%.*g", digits, x);
+        snprintf(text, size, "%.*g", digits, x);
         if (strtod(text, NULL) == x)
             break;
     }
+}
+
+static void s_write_double(FILE *out, double x)
+{
+    char text[32];
+    s_format_double(text, sizeof text, x);
     fprintf(out, "%s\n", text);
 }
 
@@ -898,5 +903,76 @@ int scenario_write(const scenario_t *sc, FILE *out)
         else
             fprintf(out, "command = %s\n", agent->command);
     }
+    return ferror(out) ? SCENARIO_EIO : 0;
+}
+
+/* s as a JSON string: '"' and backslash escaped, control characters as \u00XX,
+ * other bytes as they are (scenario text is ASCII or UTF-8). */
+static void s_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+int scenario_write_json(const scenario_t *sc, FILE *out)
+{
+    fputs("{\"file\": ", out);
+    s_json_string(out, sc->path);
+    const char *section = "";
+    for (int k = 0; k < S_N_KEYS; k++) {
+        const s_key_t *key = &s_keys[k];
+        const void *field = (const char *)sc + key->offset;
+        if (strcmp(section, key->section) != 0) {
+            fprintf(out, "%s, \"%s\": {", section[0] ? "}" : "", key->section);
+            section = key->section;
+        } else {
+            fputs(", ", out);
+        }
+        fprintf(out, "\"%s\": ", key->name);
+        switch (key->type) {
+        case S_INT:
+            fprintf(out, "%d", *(const int *)field);
+            break;
+        case S_UINT64:
+            fprintf(out, "%" PRIu64, *(const uint64_t *)field);
+            break;
+        case S_DOUBLE: {
+            /* a whole number gets ".0", so that a JSON reader sees a real */
+            char text[40];
+            s_format_double(text, sizeof text, *(const double *)field);
+            fprintf(out, "%s%s", text, strpbrk(text, ".e") ? "" : ".0");
+            break;
+        }
+        case S_BOOL:
+            fputs(*(const bool *)field ? "true" : "false", out);
+            break;
+        case S_MODE:
+            s_json_string(out, s_modes[*(const world_mode_t *)field]);
+            break;
+        case S_RUN_NAME:
+            s_json_string(out, sc->name);
+            break;
+        }
+    }
+    fputs("}, \"agents\": [", out);
+    for (int a = 0; a < sc->n_agents; a++) {
+        const scenario_agent_t *agent = &sc->agents[a];
+        fputs(a ? ", {\"name\": " : "{\"name\": ", out);
+        s_json_string(out, agent->name);
+        fputs(", \"policy\": ", out);
+        s_json_string(out, agent->policy);
+        fputs(", \"command\": ", out);
+        s_json_string(out, agent->command);
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
     return ferror(out) ? SCENARIO_EIO : 0;
 }

@@ -93,4 +93,17 @@ int scenario_load_string(scenario_t *sc, const char *text, const char *label,
  * sc must have come from scenario_load. Returns 0 or SCENARIO_EIO. */
 int scenario_write(const scenario_t *sc, FILE *out);
 
+/* Writes sc as one JSON object on one line, for programs that want the
+ * resolved scenario without an INI parser (`recarena scenario --json`):
+ *
+ *     {"file": PATH, "run": {KEY: VALUE, ...}, "world": {...},
+ *      "server": {...}, "agents": [{"name": N, "policy": P, "command": C}]}
+ *
+ * Keys are the INI key names, in scenario_write's order; ints and uint64
+ * as JSON integers, numbers as the shortest text that reads back exactly
+ * (whole numbers with ".0"), bools as true/false, enums and text as JSON
+ * strings; an agent's unset policy or command is "". Returns 0 or
+ * SCENARIO_EIO. */
+int scenario_write_json(const scenario_t *sc, FILE *out);
+
 #endif

@@ -82,6 +82,66 @@ rc=0
 check "foreign folder refused" test "$rc" -ne 0
 check "foreign folder untouched" grep -qx precious "$tmp/mine/notes.txt"
 
+# recarena scenario: the resolved scenario a run would use, as INI (the
+# run folder's scenario.ini, byte for byte) or as one JSON object
+check "scenario help" bash -c "'$bin' scenario --help | grep -q -- '--json'"
+check "help scenario" bash -c "'$bin' help scenario | grep -q -- '--json'"
+check "scenario INI is the run's scenario.ini" bash -c "'$bin' scenario '$src/scenarios/default.ini' --set run.ticks=25 --set world.n_users=300 --seed 5 | cmp -s - '$tmp/a/scenario.ini'"
+cat >"$tmp/j.ini" <<'INI'
+[run]
+name = jtest
+episodes = 3
+ticks = 50
+[world]
+mode = feed
+slate_size = 4
+quality_weight = 0.30000000000000004
+oracle = off
+[server]
+hello_timeout_ms = 500
+[agent.b]
+command = ./x --label "a\b"
+[agent.a]
+policy = random
+INI
+check "scenario --json" bash -c "'$bin' scenario '$tmp/j.ini' --json --seed 7 --ticks 12 --set world.n_users=300 --set agent.c.policy=popularity >'$tmp/j.json'"
+check "scenario --json is one line" test "$(wc -l <"$tmp/j.json")" -eq 1
+# expected: the file's values, the overrides, and docs/scenarios.md's defaults
+check "scenario --json values" /usr/bin/python3 -c "
+import json
+d = json.load(open('$tmp/j.json'))
+assert sorted(d) == ['agents', 'file', 'run', 'server', 'world'], d.keys()
+assert d['file'] == '$tmp/j.ini', d['file']
+assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'ticks': 12}, d['run']
+assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500}, d['server']
+w = d['world']
+assert len(w) == 34 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
+assert w['mode'] == 'feed' and w['slate_size'] == 4 and w['n_users'] == 300, w
+assert w['quality_weight'] == 0.1 + 0.2 and w['oracle'] is False, w
+assert w['n_items'] == 500 and type(w['n_items']) is int, w
+assert w['topic_spread'] == 0.25 and w['satiation_decay'] == 0.9, w
+assert w['item_lifetime'] == 0.0 and type(w['item_lifetime']) is float, w
+assert w['position_decay'] == 1.0 and type(w['position_decay']) is float, w
+assert w['reward_sharing'] == 0.0 and w['market_temperature'] == 0.1, w
+assert d['agents'] == [
+    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"'},
+    {'name': 'a', 'policy': 'random', 'command': ''},
+    {'name': 'c', 'policy': 'popularity', 'command': ''},
+], d['agents']
+"
+check "scenario --json seed 2^64-1" /usr/bin/python3 -c "
+import json, subprocess
+out = subprocess.run(['$bin', 'scenario', '$src/scenarios/default.ini', '--json', '--seed', '18446744073709551615'], capture_output=True, check=True, text=True).stdout
+assert json.loads(out)['run']['seed'] == 2**64 - 1, out
+"
+printf '[world]\nslate_size = ten\n[agent.a]\npolicy = random\n' >"$tmp/jbad.ini"
+fails_with "scenario: bad value" "jbad.ini:2: [world] slate_size: expected an integer, got 'ten'" "$bin" scenario "$tmp/jbad.ini" --json
+check "scenario: nothing on stdout for a bad scenario" test ! -s "$tmp/out"
+"$bin" run "$tmp/jbad.ini" --out "$tmp/bad" 2>"$tmp/run-err"
+check "scenario: the same error as run" cmp -s "$tmp/err" "$tmp/run-err"
+fails_with "scenario: bad --ticks" "--ticks: expected an integer" "$bin" scenario "$tmp/j.ini" --ticks x
+fails_with "scenario: no file" "no scenario given" "$bin" scenario --json
+
 # bad input: one clear error, exit 2, nothing written
 printf '[run]\nticks = 10\n[world]\nn_userz = 5\n[agent.a]\npolicy = random\n' >"$tmp/bad.ini"
 fails_with "unknown key" "bad.ini:4: [world] n_userz" "$bin" run "$tmp/bad.ini" --out "$tmp/bad"
