@@ -241,6 +241,8 @@ static const char s_scenario_usage[] =
     "  --seed N, --episodes N, --ticks N\n"
     "                        shorthands for run.seed, run.episodes, run.ticks\n"
     "  --json                print JSON instead of INI\n"
+    "  --doc-table           print the key tables of docs/scenarios.md (Markdown),\n"
+    "                        from the key table the loader uses; no SCENARIO.ini\n"
     "  -h, --help            this text\n";
 
 static int s_cmd_scenario(int argc, char **argv)
@@ -260,6 +262,8 @@ static int s_cmd_scenario(int argc, char **argv)
             return 0;
         } else if (strcmp(arg, "--json") == 0) {
             json = true;
+        } else if (strcmp(arg, "--doc-table") == 0) {
+            return scenario_keys_write_doc(stdout) == 0 && fflush(stdout) == 0 ? 0 : 1;
         } else if (arg[0] == '-') {
             fprintf(stderr,
                     "recarena scenario: unknown option '%s' (see recarena scenario --help)\n", arg);
@@ -283,7 +287,7 @@ static int s_cmd_scenario(int argc, char **argv)
     }
     int rc = json ? scenario_write_json(&sc, stdout) : scenario_write(&sc, stdout);
     if (rc == 0 && fflush(stdout) != 0)
-        rc = SCENARIO_EIO;
+        rc = ERR_EIO;
     if (rc != 0) {
         fprintf(stderr, "recarena scenario: cannot write to stdout: %s\n", strerror(errno));
         return 1;

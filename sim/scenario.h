@@ -18,6 +18,7 @@
 #ifndef RECARENA_SCENARIO_H
 #define RECARENA_SCENARIO_H
 
+#include "core/err.h"
 #include "sim/world.h"
 
 #include <stddef.h>
@@ -34,35 +35,34 @@
 /* Scenario files larger than this are refused before parsing (bytes). */
 #define SCENARIO_MAX_FILE_SIZE (1 << 20)
 
-/* Errors: 0 or one of these (negative). */
-#define SCENARIO_EIO     (-1) /* the file cannot be read, or writing failed */
-#define SCENARIO_ENOMEM  (-2) /* allocation failed */
-#define SCENARIO_ESYNTAX (-3) /* not INI, or an override not of the form section.key=value */
-#define SCENARIO_EINVAL  (-4) /* unknown section or key, duplicate key, bad value, bad agents */
+/* Errors: 0 or a negative code of core/err.h (err_str gives its text):
+ *   ERR_EIO      the file cannot be read, or writing failed
+ *   ERR_ENOMEM   allocation failed
+ *   ERR_ESYNTAX  not INI, or an override not of the form section.key=value
+ *   ERR_ERANGE   a value outside its key's range or its type's
+ *   ERR_EINVAL   unknown section or key, duplicate key, a value not of its
+ *                key's type, a rule across keys broken, bad agents */
 
-const char *scenario_strerror(int err);
-
+/* An agent: its name and one char field per row of SCENARIO_AGENT_KEYS
+ * (sim/scenario_keys.h): policy, a built-in in-process policy (policy.h),
+ * or command, an external agent process (at most 189 characters, so that
+ * "command = ..." fits one INI line); exactly one is set, the other "". */
 typedef struct scenario_agent {
-    char name[64];      /* [A-Za-z0-9_-], 1..SCENARIO_AGENT_NAME_MAX */
-    char policy[32];    /* built-in in-process policy (policy.h); "" when command is set */
-    char command[1024]; /* external agent process; "" when policy is set; at most
-                           189 characters, so that "command = ..." fits one INI line */
+    char name[64]; /* [A-Za-z0-9_-], 1..SCENARIO_AGENT_NAME_MAX */
+    SCENARIO_AGENT_KEY_FIELDS
 } scenario_agent_t;
 
-#define SCENARIO_DEFAULT_DEADLINE_MS      2000
-#define SCENARIO_DEFAULT_HELLO_TIMEOUT_MS 10000
-
-/* [server]: how agent processes (agents with a command) are served. */
+/* [server]: how agent processes (agents with a command) are served; one
+ * field per [server] row of SCENARIO_KEYS (deadline_ms, hello_timeout_ms). */
 typedef struct scenario_server {
-    int deadline_ms;      /* time an agent has to answer a STEP, 1..600000 */
-    int hello_timeout_ms; /* time a spawned agent has to say HELLO, 100..600000 */
+    SCENARIO_KEY_FIELDS_SERVER
 } scenario_server_t;
 
 typedef struct scenario {
-    char path[1024];          /* the file it came from, or scenario_load_string's label */
-    char name[128];           /* run.name: [A-Za-z0-9_.-], names the run folder */
-    uint64_t seed;            /* run.seed */
-    int episodes;             /* run.episodes, >= 1 */
+    char path[1024]; /* the file it came from, or scenario_load_string's label */
+    /* [run] keys but ticks (in world): name (names the run folder), seed,
+     * episodes */
+    SCENARIO_KEY_FIELDS_RUN
     world_config_t world;     /* run.ticks and the [world] keys; n_agents = n_agents */
     scenario_server_t server; /* [server]: how agent processes are served */
     int n_agents;             /* 1..SCENARIO_MAX_AGENTS, in file order, then added by overrides */
@@ -70,11 +70,11 @@ typedef struct scenario {
 } scenario_t;
 
 /* Loads the scenario file at path, applies overrides, then checks the
- * whole (ranges and cross-key rules: world_config_check). Each override
+ * whole (ranges and cross-key rules: world_config_validate). Each override
  * is "section.key=value" ("agent.NAME.key=value" for agent keys; it adds
  * agent NAME if the file has none); overrides win over the file, later
  * ones over earlier ones, and setting an agent's policy or command drops
- * the other. Returns 0, or a negative SCENARIO_E... code with one message
+ * the other. Returns 0, or a negative ERR_* code with one message
  * in err ("path:line: [section] key: ..." or "--set ARG: ..."). On error
  * *sc is left as it was. Borrows every argument; overrides may be NULL
  * when n_overrides is 0. */
@@ -90,7 +90,7 @@ int scenario_load_string(scenario_t *sc, const char *text, const char *label,
 /* Writes sc fully resolved (every key, defaults included; each double in
  * the fewest digits, up to %.17g, that read back exactly) as INI that
  * scenario_load reads back to an identical scenario_t under the same path.
- * sc must have come from scenario_load. Returns 0 or SCENARIO_EIO. */
+ * sc must have come from scenario_load. Returns 0 or ERR_EIO. */
 int scenario_write(const scenario_t *sc, FILE *out);
 
 /* Writes sc as one JSON object on one line, for programs that want the
@@ -103,7 +103,7 @@ int scenario_write(const scenario_t *sc, FILE *out);
  * as JSON integers, numbers as the shortest text that reads back exactly
  * (whole numbers with ".0"), bools as true/false, enums and text as JSON
  * strings; an agent's unset policy or command is "". Returns 0 or
- * SCENARIO_EIO. */
+ * ERR_EIO. */
 int scenario_write_json(const scenario_t *sc, FILE *out);
 
 #endif

@@ -20,6 +20,8 @@
 #ifndef RECARENA_WORLD_H
 #define RECARENA_WORLD_H
 
+#include "sim/scenario_keys.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,63 +45,27 @@ typedef enum world_mode {
     WORLD_MODE_FEED = 1,   /* every agent proposes, pages are interleaved */
 } world_mode_t;
 
-/* World parameters; scenario keys have the same names (docs/scenarios.md).
- * world_config_default() gives the documented defaults. */
+/* World parameters: n_agents, then one field per scenario key that lives
+ * in the world (run.ticks and every [world] key), declared from the rows
+ * of SCENARIO_KEYS (sim/scenario_keys.h) with their names, types,
+ * defaults, ranges and meanings; docs/scenarios.md lists them, and what
+ * they do is docs/world.md. world_config_default() gives the defaults. */
 typedef struct world_config {
-    world_mode_t mode;
     int n_agents; /* platforms/agents acting, 1..WORLD_MAX_AGENTS */
-    int ticks;    /* ticks per episode */
-
-    /* catalog */
-    int n_items;              /* items at tick 0 */
-    int n_topics;             /* topics; each has a random unit centre */
-    int dim;                  /* embedding dimension */
-    int n_providers;          /* item providers (metadata) */
-    double topic_spread;      /* std of item embedding noise around its topic centre */
-    double quality_std;       /* hidden quality ~ N(0, quality_std^2) */
-    double item_arrival_rate; /* expected new items per tick (cold start) */
-    double item_lifetime;     /* mean item lifetime in ticks (exponential); 0 = never retire */
-
-    /* users */
-    int n_users;
-    double interest_spread; /* std of user interest noise around a favourite topic centre */
-    double feature_noise;   /* std of the fixed noise added to public features */
-    int history_len;        /* recent consumed items shown to agents */
-
-    /* choice */
-    int slate_size;            /* k: items per slate and per page */
-    double quality_weight;     /* weight of hidden quality in the click score */
-    double choice_temperature; /* logit temperature (> 0) */
-    double no_click_score;     /* score of the no-click option */
-    double position_decay;     /* examination of position p (0-based): (1 + p)^-decay */
-
-    /* dynamics */
-    double satiation_gain;  /* added to a topic's satiation per consumed item */
-    double satiation_decay; /* satiation multiplier per tick, in [0, 1] */
-    double interest_drift;  /* step of interest toward a consumed item, in [0, 1] */
-
-    /* sessions */
-    double session_budget;    /* budget a session starts with */
-    double consume_cost;      /* budget spent per consumed item */
-    double noclick_cost;      /* budget spent per page without a click */
-    double budget_gain;       /* budget given back per unit of utility consumed */
-    double satisfaction_rate; /* EMA rate of a user's satisfaction */
-    double return_base;       /* per-tick return probability at satisfaction 0 */
-    double return_gain;       /* added return probability per unit of satisfaction */
-    double initial_active;    /* fraction of users in a session at tick 0 */
-
-    /* market and rewards */
-    double market_temperature; /* softmax temperature over reputation; 0 = hard-max */
-    double reputation_rate;    /* EMA rate of per-platform reputation */
-    double reward_sharing;     /* a in [0,1]: reward = (1-a) own + a mean(all) */
-    double diversity_bonus;    /* team bonus per tick x fraction of topics consumed */
-    bool oracle;               /* compute the oracle's best slate (regret) */
+    SCENARIO_KEY_FIELDS_WORLD
 } world_config_t;
 
 void world_config_default(world_config_t *cfg);
 
-/* Checks ranges and consistency. Returns 0, or WORLD_EINVAL and writes a
- * message naming the key (e.g. "world.slate_size: ...") into err. */
+/* Checks every field's range (its row of SCENARIO_KEYS), then the rules
+ * across keys (slate_size <= n_items, ...). Returns 0, or WORLD_EINVAL with
+ * the key at fault in *key (a scenario_key_id_t; -1 for n_agents, which
+ * is no key) and a message about it in err, without the key's name
+ * ("0 is out of range [1, 256]"). key and err may be NULL. */
+int world_config_validate(const world_config_t *cfg, int *key, char *err, size_t err_len);
+
+/* As world_config_validate, with the key in front of the message
+ * ("world.slate_size: 0 is out of range [1, 256]"). */
 int world_config_check(const world_config_t *cfg, char *err, size_t err_len);
 
 typedef struct world world_t;
