@@ -6,6 +6,8 @@
  *     with the same message sizes for comparison. */
 #include "sim/bench.h"
 
+#include "core/parse.h"
+
 #include "proto/codec.h"
 #include "sim/policy.h"
 #include "sim/session.h"
@@ -363,14 +365,11 @@ int bench_main(int argc, char **argv)
     s_default_agent(agent, sizeof agent);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 1000000) {
+            if (parse_int(argv[++i], 1, 1000000, &ticks) != 0) {
                 fprintf(stderr, "recarena bench: --ticks: expected 1..1000000, got '%s'\n",
                         argv[i]);
                 return 2;
             }
-            ticks = (int)v;
         } else if (wire && strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
             snprintf(agent, sizeof agent, "%s", argv[++i]);
         } else {

@@ -7,6 +7,7 @@
  *   --plot RUN_DIR --out FILE.png    a finished run folder into a PNG
  *
  * Keys and panels: docs/viewer.md. */
+#include "core/parse.h"
 #include "viz/draw.h"
 #include "viz/live.h"
 #include "viz/rundir.h"
@@ -62,15 +63,13 @@ typedef struct s_options {
 
 static int s_parse_long(const char *flag, const char *text, long min, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max) {
+    int64_t v;
+    if (parse_int64(text, min, max, &v) != 0) {
         fprintf(stderr, "recarena-view: %s: expected an integer in [%ld, %ld], got '%s'\n", flag,
                 min, max, text);
         return -1;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 

@@ -1,9 +1,14 @@
 /* Run folders and scenario files into a viewer model (rundir.h). */
 #include "viz/rundir.h"
 
+#include "core/err.h"
+#include "core/parse.h"
+
 #include <ini.h>
 
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,15 +104,13 @@ static void s_csv_close(s_csv_t *c)
 static int s_csv_int(s_csv_t *c, int column, long max, long *out, char *err, size_t err_len)
 {
     const char *text = c->fields[column];
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < 0 || v > max) {
+    int64_t v;
+    if (parse_int64(text, 0, max, &v) != 0) {
         snprintf(err, err_len, "%s:%ld: expected an integer in [0, %ld], got '%s'", c->path,
                  c->line, max, text);
         return VIZ_EINVAL;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
@@ -115,13 +118,13 @@ static int s_csv_int(s_csv_t *c, int column, long max, long *out, char *err, siz
 static int s_csv_double(s_csv_t *c, int column, double *out, char *err, size_t err_len)
 {
     const char *text = c->fields[column];
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end) {
+    int rc = parse_double(text, -DBL_MAX, DBL_MAX, out);
+    if (rc == ERR_ESYNTAX) {
         snprintf(err, err_len, "%s:%ld: expected a number, got '%s'", c->path, c->line, text);
         return VIZ_EINVAL;
     }
-    *out = v;
+    if (rc != 0)
+        *out = NAN; /* nan, inf or overflow: not finite, a gap */
     return 0;
 }
 
@@ -154,16 +157,14 @@ static void s_algorithm_label(const char *command, char *out, size_t size)
 static bool s_ini_long(s_scenario_t *sc, const char *section, const char *key, const char *value,
                        long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < 0) {
+    int64_t v;
+    if (parse_int64(value, 0, LONG_MAX, &v) != 0) {
         if (!sc->error[0])
             snprintf(sc->error, sizeof sc->error, "%s.%s: expected a count, got '%s'", section, key,
                      value);
         return false;
     }
-    *out = v;
+    *out = (long)v;
     return true;
 }
 
