@@ -36,8 +36,11 @@ typedef struct agent_spec {
 
     /* The agent's own options: every --NAME VALUE or --NAME=VALUE that the
      * SDK does not know is handed here, before connecting, NAME without the
-     * dashes; both strings borrowed for the call. Return 0 to accept,
-     * non-zero to refuse (agent_main then prints an error and returns 2).
+     * dashes; name borrowed for the call, value for the process (argv).
+     * Return 0 to accept; ERR_ESYNTAX or ERR_ERANGE (core/err.h, as
+     * core/parse.h returns them) for a value that is not of the option's
+     * kind or out of its range; any other non-zero for an unknown option.
+     * agent_main then prints an error naming the option and returns 2.
      * NULL: the agent has no options. Every option takes a value. */
     int (*on_option)(void *user, const char *name, const char *value);
     const char *options_help; /* lines appended to --help, or NULL */
