@@ -170,7 +170,7 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
     const proto_items_t *items = &catalog->items;
     int rc = bandit_sync(s->bandit, items->n, items->ids, items->embeddings);
     if (rc != 0) {
-        fprintf(stderr, "recarena-bandit: catalog: %s\n", bandit_strerror(rc));
+        fprintf(stderr, "recarena-bandit: catalog: %s\n", err_str(rc));
         return -1;
     }
     s->prev_n = 0;
@@ -201,7 +201,7 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         if (s_reserve_exposure(s, id) != 0)
             goto fail_memory;
         int rc = bandit_add_arm(s->bandit, id, step->born.embeddings + (size_t)i * s->dim);
-        if (rc == BANDIT_ENOMEM)
+        if (rc == ERR_ENOMEM)
             goto fail_memory;
     }
     for (uint32_t i = 0; i < step->n_retired; i++)
@@ -212,8 +212,9 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         goto fail_memory;
     int rc = bandit_select(s->bandit, req->n, req->features, s->k, slates, s->prev_strategies);
     if (rc != 0) {
-        fprintf(stderr, "recarena-bandit: %s at tick %u: %s\n", bandit_algo_name(s->algo),
-                step->tick, bandit_strerror(rc));
+        fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
+                step->tick, err_str(rc),
+                rc == ERR_ELIMIT ? " (fewer live items than the slate size)" : "");
         return -1;
     }
     s->prev_n = req->n;

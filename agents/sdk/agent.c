@@ -98,18 +98,19 @@ static void s_finish(agent_t *a, int status, const char *fmt, ...)
 
 /* Encodes msg with the next seq (0 first on each connection) and sends it
  * without blocking (a DEALER queues while the server is away). Returns 0,
- * or -1 after a message on stderr. */
+ * the encoder's code or ERR_EIO, after a message on stderr. */
 static int s_send(agent_t *a, proto_msg_t *msg)
 {
     char err[PROTO_ERR_LEN];
     msg->seq = a->seq++;
-    if (proto_encode(msg, &a->out, err, sizeof err) != 0) {
+    int rc = proto_encode(msg, &a->out, err, sizeof err);
+    if (rc != 0) {
         s_log(a, "cannot encode %s: %s", proto_type_name(msg->type), err);
-        return -1;
+        return rc;
     }
     if (transport_send(a->socket, a->out.data, a->out.size, ZMQ_DONTWAIT) != 0) {
         s_log(a, "cannot send %s: %s", proto_type_name(msg->type), zmq_strerror(errno));
-        return -1;
+        return ERR_EIO;
     }
     return 0;
 }

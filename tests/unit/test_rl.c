@@ -227,7 +227,7 @@ static void test_team_rewards_by_hand(void **state)
         }
         ASSERT_NEAR(sum, 3.0, 1e-5); /* feed mode: they add up to R */
     }
-    assert_int_equal(joint_team_rewards(&joint, 3, &items, r), -1);
+    assert_int_equal(joint_team_rewards(&joint, 3, &items, r), ERR_EINVAL);
 
     /* no bonus (R = C / N = 1): each click is worth 1 / N; a page without
      * a click gets 0 */
@@ -349,9 +349,9 @@ static void test_tracker_chains_a_users_requests(void **state)
     assert_int_equal(tracker_request(tr, 1, 7, &o1, &a1, s_sink, &s), 0);
     assert_int_equal(s.n, 3);
 
-    assert_int_equal(tracker_request(tr, 0, -1, &o0, &a0, s_sink, &s), TRACKER_EUSER);
+    assert_int_equal(tracker_request(tr, 0, -1, &o0, &a0, s_sink, &s), ERR_ERANGE);
     assert_int_equal(tracker_request(tr, 0, TRACKER_MAX_USER + 1, &o0, &a0, s_sink, &s),
-                     TRACKER_EUSER);
+                     ERR_ERANGE);
     tracker_destroy(&tr);
     assert_null(tr);
     tracker_destroy(&tr);
@@ -697,7 +697,7 @@ static void test_checkpoints_round_trip(void **state)
     ASSERT_NEAR(maddpg_act(b, obs, 1)[1], act_a[1], 0.0);
     /* another shape is refused, with the path named */
     maddpg_t *c = s_maddpg(4, 2, 1, 13);
-    assert_int_equal(maddpg_load(c, actor, critic, err, sizeof err), MADDPG_EIO);
+    assert_int_equal(maddpg_load(c, actor, critic, err, sizeof err), ERR_EIO);
     assert_non_null(strstr(err, actor));
 
     dqn_config_t cfg;
@@ -713,7 +713,7 @@ static void test_checkpoints_round_trip(void **state)
     const float *q2 = dqn_q_values(d2, obs, 1);
     for (int i = 0; i < 4; i++)
         ASSERT_NEAR(q2[i], q1[i], 0.0);
-    assert_int_equal(dqn_load(d2, actor, err, sizeof err), DQN_EIO);
+    assert_int_equal(dqn_load(d2, actor, err, sizeof err), ERR_EIO);
 
     maddpg_destroy(&a);
     maddpg_destroy(&b);
