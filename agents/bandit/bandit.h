@@ -26,7 +26,16 @@
  * EXP3 learn only from feedback. docs/agents.md explains both choices.
  *
  * All randomness comes from the bandit's own PCG32 stream, so the same
- * seed and the same calls give the same slates. Nothing is thread-safe. */
+ * seed and the same calls give the same slates. Nothing is thread-safe.
+ *
+ *     bandit_params_t p;
+ *     bandit_params_default(&p);
+ *     bandit_t *b = bandit_new(BANDIT_THOMPSON, &p, dim, seed);
+ *     bandit_sync(b, n, ids, embeddings);           ids: (n), embeddings: (n, dim)
+ *     bandit_select(b, n_req, contexts, k, slates, strategies);
+ *                                                   contexts: (n_req, dim), slates: (n_req, k)
+ *     bandit_update(b, context, slate, k, clicked, strategy);   per request, next tick
+ *     bandit_destroy(&b); */
 #ifndef RECARENA_BANDIT_H
 #define RECARENA_BANDIT_H
 

@@ -5,7 +5,15 @@
  * computes targets with a target network that is a copy of the online
  * one refreshed every target_every steps, and takes one Adam step on the
  * mean squared TD error of the actions taken, with the gradient clipped
- * by global norm. */
+ * by global norm.
+ *
+ *     dqn_config_t cfg;
+ *     dqn_config_default(&cfg, obs_dim, n_actions);
+ *     dqn_t *d = dqn_new(&cfg, rng);
+ *     const float *q = dqn_q_values(d, obs, n);     obs: (n, obs_dim), q: (n, n_actions)
+ *     dqn_push(d, row);                             row: (dqn_row_width(&cfg))
+ *     dqn_train_step(d, rng, &loss);
+ *     dqn_destroy(&d); */
 #ifndef RECARENA_DQN_H
 #define RECARENA_DQN_H
 

@@ -24,7 +24,15 @@
  * more slowly here (below random after the few hundred training steps of
  * the integration test, where unit queries reach 1.6 times random); the
  * regulariser on z is the reference's p_reg on the policy's
- * pre-activation output. */
+ * pre-activation output.
+ *
+ *     maddpg_config_t cfg;
+ *     maddpg_config_default(&cfg, obs_dim, act_dim, n_others);
+ *     maddpg_t *m = maddpg_new(&cfg, rng);
+ *     const float *a = maddpg_act(m, obs, n);       obs: (n, obs_dim), a: (n, act_dim)
+ *     maddpg_push(m, row);                          row: (maddpg_row_width(&cfg))
+ *     maddpg_train_step(m, rng, &stats);
+ *     maddpg_destroy(&m); */
 #ifndef RECARENA_MADDPG_H
 #define RECARENA_MADDPG_H
 

@@ -28,7 +28,13 @@
  *   obs (obs_dim) | act (act_dim) | others (other_dim) | reward |
  *   next_obs (obs_dim) | next_others (other_dim) | done (0 or 1)
  *
- * next_obs and next_others are zeros when done is 1. */
+ * next_obs and next_others are zeros when done is 1.
+ *
+ *     tracker_t *tr = tracker_new(obs_dim, act_dim, other_dim);
+ *     tracker_feedback(tr, tick, n, users, rewards, session_end, emit, ctx);
+ *     tracker_request(tr, tick, user, obs, act, emit, ctx);      each request
+ *     tracker_outcome(tr, tick, user, &reward, others, emit, ctx); each JOINT row
+ *     tracker_destroy(&tr); */
 #ifndef RECARENA_TRACKER_H
 #define RECARENA_TRACKER_H
 

@@ -11,7 +11,17 @@
  *
  * Pointers handed to a callback, and pointers the queries below return
  * during a callback, are valid until that callback returns: copy what
- * must outlive it. One agent_t per process; nothing here is thread-safe. */
+ * must outlive it. One agent_t per process; nothing here is thread-safe.
+ *
+ *     static int s_on_step(agent_t *agent, void *user, const proto_step_t *step,
+ *                          int32_t *slates)     slates: (step->requests.n, slate_size)
+ *     { ... fill one row of k live item ids per request ...; return 0; }
+ *
+ *     int main(int argc, char **argv)
+ *     {
+ *         static const agent_spec_t spec = {.on_step = s_on_step};
+ *         return agent_main(argc, argv, &spec, NULL);
+ *     } */
 #ifndef RECARENA_AGENT_H
 #define RECARENA_AGENT_H
 
