@@ -82,8 +82,7 @@ void rl_runner_setup(rl_runner_t *run, const agent_t *agent)
     run->history_len = w->history_len;
     run->max_batch = w->limits.max_batch;
     run->n_agents = w->n_agents;
-    run->agent_index = w->agent_index;
-    run->name = w->agents[w->agent_index];
+    snprintf(run->name, sizeof run->name, "%s", w->agents[w->agent_index]);
 }
 
 int rl_runner_alloc(rl_runner_t *run, uint32_t obs_dim, uint32_t act_dim, uint32_t other_dim)
@@ -153,17 +152,18 @@ int rl_runner_step_end(rl_runner_t *run)
 
 bool rl_runner_joint(rl_runner_t *run, agent_t *agent, const proto_joint_t *joint)
 {
-    if (!run->ready || run->agent_index >= joint->n_agents)
+    uint32_t me = agent_welcome(agent)->agent_index; /* the current WELCOME's */
+    if (!run->ready || me >= joint->n_agents)
         return false;
-    const proto_joint_agent_t *mine = &joint->agents[run->agent_index];
+    const proto_joint_agent_t *mine = &joint->agents[me];
     if (mine->n > run->max_batch ||
         (run->other_dim > 0 && (joint->n_agents - 1) * run->dim != run->other_dim))
         return false;
     const proto_items_t *items = agent_catalog(agent);
     if (run->reward_team)
-        joint_team_rewards(joint, run->agent_index, items, run->rewards);
+        joint_team_rewards(joint, me, items, run->rewards);
     if (run->other_dim > 0)
-        joint_other_actions(joint, run->agent_index, items, run->others);
+        joint_other_actions(joint, me, items, run->others);
     for (uint32_t r = 0; r < mine->n; r++)
         tracker_outcome(run->tracker, joint->tick, mine->user_ids[r],
                         run->reward_team ? &run->rewards[r] : NULL,

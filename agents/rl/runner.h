@@ -43,7 +43,8 @@
 typedef int (*rl_runner_push_fn)(void *ctx, const float *row);
 
 /* A value type, embedded in the agent's state. The agent may read every
- * field and writes only train_every (its default) before agent_main. */
+ * field; it writes only train_every (its default, before agent_main) and
+ * the rows of obs. */
 typedef struct rl_runner {
     const char *tag; /* prefix of every message, e.g. "qlearn" */
     rl_runner_push_fn push;
@@ -55,8 +56,8 @@ typedef struct rl_runner {
     const char *save_dir, *load_dir; /* --save, --load; NULL when not given */
 
     /* from WELCOME (rl_runner_setup) */
-    uint32_t dim, n_topics, k, history_len, max_batch, n_agents, agent_index;
-    const char *name; /* this agent's name, borrowed from WELCOME */
+    uint32_t dim, n_topics, k, history_len, max_batch, n_agents;
+    char name[PROTO_MAX_NAME + 1]; /* this agent's name, copied: a reconnect replaces WELCOME */
 
     /* rl_runner_alloc */
     bool ready;

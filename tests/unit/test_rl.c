@@ -677,7 +677,7 @@ static void test_checkpoints_round_trip(void **state)
     char actor[256], critic[256], qfile[256];
     rl_runner_t run;
     rl_runner_init(&run, "test", NULL, NULL);
-    run.name = "ag"; /* as rl_runner_setup copies it from WELCOME */
+    strcpy(run.name, "ag"); /* as rl_runner_setup copies it from WELCOME */
     assert_int_equal(rl_runner_checkpoint_path(&run, dir, "actor", actor, sizeof actor), 0);
     assert_int_equal(rl_runner_checkpoint_path(&run, dir, "critic", critic, sizeof critic), 0);
     assert_int_equal(rl_runner_checkpoint_path(&run, dir, "q", qfile, sizeof qfile), 0);
