@@ -15,10 +15,11 @@
  *     episode 0: requests 27344 clicks 9646 ctr 0.3528 gini 0.6132 coverage 0.9301 items 701 */
 #include "agents/sdk/agent.h"
 #include "agents/bandit/bandit.h"
+#include "core/err.h"
 #include "core/metrics.h"
+#include "core/parse.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +44,6 @@ typedef struct state {
     uint64_t requests, clicks;
 } state_t;
 
-static int s_parse_number(const char *value, double low, double high, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (errno || end == value || *end || !(v >= low && v <= high))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int s_on_option(void *user, const char *name, const char *value)
 {
     state_t *s = user;
@@ -61,19 +51,19 @@ static int s_on_option(void *user, const char *name, const char *value)
     if (strcmp(name, "algo") == 0)
         return bandit_algo_parse(value, &s->algo);
     if (strcmp(name, "epsilon") == 0)
-        return s_parse_number(value, 0, 1, &p->epsilon);
+        return parse_double(value, 0, 1, &p->epsilon);
     if (strcmp(name, "epsilon-c") == 0)
-        return s_parse_number(value, 0, 1e9, &p->epsilon_c);
+        return parse_double(value, 0, 1e9, &p->epsilon_c);
     if (strcmp(name, "ucb-c") == 0)
-        return s_parse_number(value, 0, 1e9, &p->ucb_c);
+        return parse_double(value, 0, 1e9, &p->ucb_c);
     if (strcmp(name, "eta") == 0)
-        return s_parse_number(value, 0, 1e9, &p->eta);
+        return parse_double(value, 0, 1e9, &p->eta);
     if (strcmp(name, "alpha") == 0)
-        return s_parse_number(value, 0, 1e9, &p->alpha);
+        return parse_double(value, 0, 1e9, &p->alpha);
     if (strcmp(name, "gamma") == 0)
-        return s_parse_number(value, 1e-9, 1, &p->gamma);
+        return parse_double(value, 1e-9, 1, &p->gamma);
     if (strcmp(name, "meta-gamma") == 0)
-        return s_parse_number(value, 1e-9, 1, &p->meta_gamma);
+        return parse_double(value, 1e-9, 1, &p->meta_gamma);
     if (strcmp(name, "bases") == 0)
         return bandit_parse_bases(value, p);
     if (strcmp(name, "linucb-model") == 0) {
@@ -82,10 +72,10 @@ static int s_on_option(void *user, const char *name, const char *value)
         else if (strcmp(value, "shared") == 0)
             p->linucb_model = BANDIT_LINUCB_SHARED;
         else
-            return -1;
+            return ERR_ESYNTAX;
         return 0;
     }
-    return -1;
+    return ERR_EINVAL;
 }
 
 /* Room for n requests of the previous tick; 0 or -1. */
@@ -180,7 +170,7 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
     const proto_items_t *items = &catalog->items;
     int rc = bandit_sync(s->bandit, items->n, items->ids, items->embeddings);
     if (rc != 0) {
-        fprintf(stderr, "recarena-bandit: catalog: %s\n", bandit_strerror(rc));
+        fprintf(stderr, "recarena-bandit: catalog: %s\n", err_str(rc));
         return -1;
     }
     s->prev_n = 0;
@@ -211,7 +201,7 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         if (s_reserve_exposure(s, id) != 0)
             goto fail_memory;
         int rc = bandit_add_arm(s->bandit, id, step->born.embeddings + (size_t)i * s->dim);
-        if (rc == BANDIT_ENOMEM)
+        if (rc == ERR_ENOMEM)
             goto fail_memory;
     }
     for (uint32_t i = 0; i < step->n_retired; i++)
@@ -222,8 +212,9 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         goto fail_memory;
     int rc = bandit_select(s->bandit, req->n, req->features, s->k, slates, s->prev_strategies);
     if (rc != 0) {
-        fprintf(stderr, "recarena-bandit: %s at tick %u: %s\n", bandit_algo_name(s->algo),
-                step->tick, bandit_strerror(rc));
+        fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
+                step->tick, err_str(rc),
+                rc == ERR_ELIMIT ? " (fewer live items than the slate size)" : "");
         return -1;
     }
     s->prev_n = req->n;

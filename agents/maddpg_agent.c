@@ -19,104 +19,70 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agents/rl/joint.h"
 #include "agents/rl/maddpg.h"
-#include "agents/nn/nn.h"
 #include "agents/rl/observe.h"
 #include "agents/rl/option.h"
-#include "agents/rl/slate.h"
-#include "agents/rl/tracker.h"
+#include "agents/rl/runner.h"
+#include "core/err.h"
+#include "core/parse.h"
 
 typedef struct ma_agent {
+    rl_runner_t run; /* options, sizes, tracker, buffers (runner.h) */
+
     /* options */
-    bool local_critic, reward_team;
+    bool local_critic;
     float noise;
-    int train_every;
     size_t warmup;
     maddpg_config_t cfg; /* sizes filled in at the first catalog */
-    const char *save_dir, *load_dir;
 
     /* learner, made at the first catalog when the sizes are known */
-    bool ready;
-    uint32_t dim, n_topics, k, history_len, max_batch, obs_dim, other_dim;
-    tracker_t *tracker;
     maddpg_t *maddpg;
-    float *obs;     /* (max_batch, obs_dim) */
     float *queries; /* (max_batch, dim) the actions taken, noise included */
-    float *rewards; /* (max_batch) */
-    float *others;  /* (max_batch, other_dim) */
-    float *scores;  /* (n_scores) */
-    uint32_t n_scores;
-    size_t new_transitions, transitions;
     double loss_sum, q_sum;
     long train_steps;
-    bool out_of_memory; /* a transition could not be stored */
 } ma_agent_t;
 
-static void s_emit(void *ctx, const float *row)
+static int s_push(void *ctx, const float *row)
 {
     ma_agent_t *m = ctx;
-    if (maddpg_push(m->maddpg, row) != 0)
-        m->out_of_memory = true;
-    m->new_transitions++;
-    m->transitions++;
-}
-
-static const char *s_name(agent_t *agent)
-{
-    const proto_welcome_t *w = agent_welcome(agent);
-    return w->agents[w->agent_index];
+    return maddpg_push(m->maddpg, row);
 }
 
 /* DIR/NAME-actor.bin and DIR/NAME-critic.bin; 0 or -1 if too long. */
-static int s_paths(agent_t *agent, const char *dir, char *actor, char *critic, size_t len)
+static int s_paths(const ma_agent_t *m, const char *dir, char *actor, char *critic, size_t len)
 {
-    if (option_checkpoint_path(actor, len, dir, s_name(agent), "actor") != 0 ||
-        option_checkpoint_path(critic, len, dir, s_name(agent), "critic") != 0)
+    if (rl_runner_checkpoint_path(&m->run, dir, "actor", actor, len) != 0 ||
+        rl_runner_checkpoint_path(&m->run, dir, "critic", critic, len) != 0)
         return -1;
     return 0;
 }
 
 static int s_init(ma_agent_t *m, agent_t *agent)
 {
-    const proto_welcome_t *w = agent_welcome(agent);
-    m->dim = w->dim;
-    m->n_topics = w->n_topics;
-    m->k = w->slate_size;
-    m->history_len = w->history_len;
-    m->max_batch = w->limits.max_batch;
-    if (m->dim < 1 || m->max_batch < 1) {
-        fprintf(stderr, "maddpg: needs features and requests\n");
-        return -1;
-    }
-    m->obs_dim = observe_dim(m->dim, m->n_topics);
-    int n_others = m->local_critic ? 0 : (int)w->n_agents - 1;
-    m->other_dim = (uint32_t)n_others * m->dim;
-    m->cfg.obs_dim = (int)m->obs_dim;
-    m->cfg.act_dim = (int)m->dim;
+    rl_runner_t *run = &m->run;
+    rl_runner_setup(run, agent);
+    if (run->dim < 1 || run->max_batch < 1)
+        return rl_runner_fail(run, ERR_EINVAL, "needs features and requests");
+    uint32_t obs_dim = observe_dim(run->dim, run->n_topics);
+    int n_others = m->local_critic ? 0 : (int)run->n_agents - 1;
+    m->cfg.obs_dim = (int)obs_dim;
+    m->cfg.act_dim = (int)run->dim;
     m->cfg.n_others = n_others;
     if (m->warmup < (size_t)m->cfg.batch)
         m->warmup = (size_t)m->cfg.batch;
     m->maddpg = maddpg_new(&m->cfg, agent_rng(agent));
-    m->tracker = tracker_new((int)m->obs_dim, (int)m->dim, (int)m->other_dim);
-    m->obs = malloc((size_t)m->max_batch * m->obs_dim * sizeof *m->obs);
-    m->queries = malloc((size_t)m->max_batch * m->dim * sizeof *m->queries);
-    m->rewards = malloc(m->max_batch * sizeof *m->rewards);
-    m->others = malloc(((size_t)m->max_batch * m->other_dim + 1) * sizeof *m->others);
-    if (!m->maddpg || !m->tracker || !m->obs || !m->queries || !m->rewards || !m->others) {
-        fprintf(stderr, "maddpg: out of memory or bad sizes\n");
+    m->queries = malloc((size_t)run->max_batch * run->dim * sizeof *m->queries);
+    if (!m->maddpg || !m->queries)
+        return rl_runner_fail(run, ERR_ENOMEM, "out of memory or bad sizes");
+    if (rl_runner_alloc(run, obs_dim, run->dim, (uint32_t)n_others * run->dim) != 0)
         return -1;
-    }
-    if (m->load_dir) {
+    if (run->load_dir) {
         char actor[4096], critic[4096], err[512] = "path too long";
-        if (s_paths(agent, m->load_dir, actor, critic, sizeof actor) != 0 ||
-            maddpg_load(m->maddpg, actor, critic, err, sizeof err) != 0) {
-            fprintf(stderr, "maddpg: cannot load a checkpoint: %s\n", err);
-            return -1;
-        }
-        fprintf(stderr, "maddpg: loaded %s and %s\n", actor, critic);
+        if (s_paths(m, run->load_dir, actor, critic, sizeof actor) != 0 ||
+            maddpg_load(m->maddpg, actor, critic, err, sizeof err) != 0)
+            return rl_runner_fail(run, ERR_EIO, "cannot load a checkpoint: %s", err);
+        fprintf(stderr, "%s: loaded %s and %s\n", run->tag, actor, critic);
     }
-    m->ready = true;
     return 0;
 }
 
@@ -124,80 +90,56 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
 {
     (void)catalog;
     ma_agent_t *m = user;
-    if (!m->ready && s_init(m, agent) != 0)
+    if (!m->run.ready && s_init(m, agent) != 0)
         return -1;
-    tracker_reset(m->tracker);
+    tracker_reset(m->run.tracker);
     return 0;
 }
 
 static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32_t *slates)
 {
     ma_agent_t *m = user;
-    const proto_feedback_t *fb = &step->feedback;
-    tracker_feedback(m->tracker, step->tick, fb->n, fb->user_ids,
-                     m->reward_team ? NULL : fb->reward, fb->session_end, s_emit, m);
-    if (m->out_of_memory) {
-        fprintf(stderr, "maddpg: out of memory for the replay buffer\n");
+    rl_runner_t *run = &m->run;
+    if (rl_runner_step_begin(run, agent, step) != 0)
         return -1;
-    }
-
     const proto_items_t *items = agent_catalog(agent);
     const proto_requests_t *req = &step->requests;
-    if (req->n > m->max_batch) {
-        fprintf(stderr, "maddpg: %u requests, more than max_batch %u\n", req->n, m->max_batch);
-        return -1;
-    }
-    if (items->n > m->n_scores) {
-        float *scores = realloc(m->scores, items->n * sizeof *scores);
-        if (!scores) {
-            fprintf(stderr, "maddpg: out of memory\n");
-            return -1;
-        }
-        m->scores = scores;
-        m->n_scores = items->n;
-    }
+    uint32_t dim = run->dim;
 
     for (uint32_t r = 0; r < req->n; r++)
-        observe_vector(req->features + (size_t)r * m->dim, m->dim,
-                       req->history + (size_t)r * m->history_len, m->history_len, items,
-                       m->n_topics, m->obs + (size_t)r * m->obs_dim);
+        observe_vector(req->features + (size_t)r * dim, dim,
+                       req->history + (size_t)r * run->history_len, run->history_len, items,
+                       run->n_topics, run->obs + (size_t)r * run->obs_dim);
     uint32_t chunk = (uint32_t)m->cfg.act_batch;
     for (uint32_t r0 = 0; r0 < req->n; r0 += chunk) {
         uint32_t n = req->n - r0 < chunk ? req->n - r0 : chunk;
-        const float *act = maddpg_act(m->maddpg, m->obs + (size_t)r0 * m->obs_dim, (int)n);
-        memcpy(m->queries + (size_t)r0 * m->dim, act, (size_t)n * m->dim * sizeof *act);
+        const float *act = maddpg_act(m->maddpg, run->obs + (size_t)r0 * run->obs_dim, (int)n);
+        memcpy(m->queries + (size_t)r0 * dim, act, (size_t)n * dim * sizeof *act);
     }
     /* exploration: Gaussian noise on the unit query, normalised again */
     for (uint32_t r = 0; r < req->n; r++) {
-        float *query = m->queries + (size_t)r * m->dim;
+        float *query = m->queries + (size_t)r * dim;
         double sum = 0.0;
-        for (uint32_t d = 0; d < m->dim; d++) {
+        for (uint32_t d = 0; d < dim; d++) {
             query[d] += m->noise * (float)pcg32_normal(agent_rng(agent));
             sum += (double)query[d] * query[d];
         }
         if (sum > 0.0)
-            for (uint32_t d = 0; d < m->dim; d++)
+            for (uint32_t d = 0; d < dim; d++)
                 query[d] = (float)(query[d] / sqrt(sum));
     }
     for (uint32_t r = 0; r < req->n; r++) {
-        const float *query = m->queries + (size_t)r * m->dim;
-        slate_scores(items, query, m->scores);
-        if (slate_top_k(items, m->scores, -1, m->k, slates + (size_t)r * m->k) != 0) {
-            fprintf(stderr, "maddpg: %u live items, fewer than k = %u\n", items->n, m->k);
+        const float *query = m->queries + (size_t)r * dim;
+        if (rl_runner_answer(run, agent, step, r, query, -1, query, slates + (size_t)r * run->k) !=
+            0)
             return -1;
-        }
-        if (tracker_request(m->tracker, step->tick, req->user_ids[r],
-                            m->obs + (size_t)r * m->obs_dim, query, s_emit, m) != 0) {
-            fprintf(stderr, "maddpg: cannot track user %d\n", req->user_ids[r]);
-            return -1;
-        }
     }
-    return 0;
+    return rl_runner_step_end(run);
 }
 
 static void s_train(ma_agent_t *m, agent_t *agent)
 {
-    for (; m->new_transitions >= (size_t)m->train_every; m->new_transitions -= m->train_every) {
+    while (rl_runner_train_due(&m->run)) {
         maddpg_stats_t st;
         if (maddpg_buffer_size(m->maddpg) < m->warmup ||
             !maddpg_train_step(m->maddpg, agent_rng(agent), &st))
@@ -211,48 +153,31 @@ static void s_train(ma_agent_t *m, agent_t *agent)
 static void s_on_joint(agent_t *agent, void *user, const proto_joint_t *joint)
 {
     ma_agent_t *m = user;
-    const proto_welcome_t *w = agent_welcome(agent);
-    if (!m->ready || w->agent_index >= joint->n_agents)
-        return;
-    const proto_joint_agent_t *mine = &joint->agents[w->agent_index];
-    if (mine->n > m->max_batch ||
-        (m->other_dim > 0 && joint->n_agents - 1 != (uint32_t)m->cfg.n_others))
-        return;
-    const proto_items_t *items = agent_catalog(agent);
-    if (m->reward_team)
-        joint_team_rewards(joint, w->agent_index, items, m->rewards);
-    if (m->other_dim > 0)
-        joint_other_actions(joint, w->agent_index, items, m->others);
-    for (uint32_t r = 0; r < mine->n; r++)
-        tracker_outcome(m->tracker, joint->tick, mine->user_ids[r],
-                        m->reward_team ? &m->rewards[r] : NULL,
-                        m->other_dim > 0 ? m->others + (size_t)r * m->other_dim : NULL, s_emit, m);
-    s_train(m, agent);
+    if (rl_runner_joint(&m->run, agent, joint))
+        s_train(m, agent);
 }
 
 static void s_on_episode_end(agent_t *agent, void *user, const proto_episode_end_t *end)
 {
     ma_agent_t *m = user;
-    if (!m->ready)
+    rl_runner_t *run = &m->run;
+    if (!run->ready)
         return;
-    const proto_feedback_t *fb = &end->feedback;
-    tracker_feedback(m->tracker, end->ticks, fb->n, fb->user_ids,
-                     m->reward_team ? NULL : fb->reward, fb->session_end, s_emit, m);
-    tracker_reset(m->tracker);
+    rl_runner_episode_end(run, end);
     s_train(m, agent);
     fprintf(stderr,
-            "maddpg: episode %u reward %.3f transitions %zu train steps %ld critic loss %.4f "
+            "%s: episode %u reward %.3f transitions %zu train steps %ld critic loss %.4f "
             "mean Q %.3f\n",
-            end->episode, end->reward, m->transitions, m->train_steps,
+            run->tag, end->episode, end->reward, run->transitions, m->train_steps,
             m->train_steps ? m->loss_sum / m->train_steps : 0.0,
             m->train_steps ? m->q_sum / m->train_steps : 0.0);
     m->loss_sum = m->q_sum = 0.0;
     m->train_steps = 0;
-    if (m->save_dir) {
+    if (run->save_dir) {
         char actor[4096], critic[4096], err[512] = "path too long";
-        if (s_paths(agent, m->save_dir, actor, critic, sizeof actor) != 0 ||
+        if (s_paths(m, run->save_dir, actor, critic, sizeof actor) != 0 ||
             maddpg_save(m->maddpg, actor, critic, err, sizeof err) != 0)
-            fprintf(stderr, "maddpg: checkpoint not saved: %s\n", err);
+            rl_runner_fail(run, ERR_EIO, "checkpoint not saved: %s", err);
     }
 }
 
@@ -260,10 +185,11 @@ static int s_on_option(void *user, const char *name, const char *value)
 {
     ma_agent_t *m = user;
     maddpg_config_t *c = &m->cfg;
+    int rc;
+    if (rl_runner_option(&m->run, name, value, &rc))
+        return rc;
     if (strcmp(name, "local-critic") == 0)
-        return option_bool(value, &m->local_critic);
-    if (strcmp(name, "reward") == 0)
-        return option_reward(value, &m->reward_team);
+        return parse_bool(value, &m->local_critic);
     if (strcmp(name, "noise") == 0)
         return option_float(value, 0.0, 10.0, &m->noise);
     if (strcmp(name, "gamma") == 0)
@@ -271,44 +197,32 @@ static int s_on_option(void *user, const char *name, const char *value)
     if (strcmp(name, "tau") == 0)
         return option_float(value, 0.0, 1.0, &c->tau);
     if (strcmp(name, "lr") == 0) {
-        if (option_float(value, 1e-9, 10.0, &c->lr_actor) != 0)
-            return -1;
-        c->lr_critic = c->lr_actor;
-        return 0;
+        rc = option_float(value, 1e-9, 10.0, &c->lr_actor);
+        if (rc == 0)
+            c->lr_critic = c->lr_actor;
+        return rc;
     }
     if (strcmp(name, "batch") == 0)
-        return option_int(value, 1, 65536, &c->batch);
+        return parse_int(value, 1, 65536, &c->batch);
     if (strcmp(name, "hidden") == 0)
-        return option_int(value, 1, 4096, &c->hidden);
+        return parse_int(value, 1, 4096, &c->hidden);
     if (strcmp(name, "clip") == 0)
         return option_float(value, 1e-9, 1e9, &c->clip);
     if (strcmp(name, "buffer") == 0)
         return option_size(value, 1, (size_t)1 << 26, &c->buffer);
-    if (strcmp(name, "train-every") == 0)
-        return option_int(value, 1, 1 << 30, &m->train_every);
     if (strcmp(name, "warmup") == 0)
         return option_size(value, 0, (size_t)1 << 40, &m->warmup);
-    if (strcmp(name, "save") == 0)
-        m->save_dir = value[0] ? value : NULL;
-    else if (strcmp(name, "load") == 0)
-        m->load_dir = value[0] ? value : NULL;
-    else
-        return -1;
-    return 0;
+    return ERR_EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const caps[] = {"joint"};
     static const agent_spec_t spec = {
-        .caps = caps,
-        .n_caps = 1,
         .on_option = s_on_option,
         .options_help =
             "  --local-critic 0|1   1: the critic sees only this agent's observation and action\n"
-            "                       (independent DDPG); 0: every agent's action (MADDPG) (0)\n"
-            "  --reward team|own    learn from the request's share of the team reward, or from\n"
-            "                       the agent's own click (default team)\n"
+            "                       (independent DDPG); 0: every agent's action (MADDPG) "
+            "(0)\n" RL_RUNNER_REWARD_HELP
             "  --noise S            std of the Gaussian exploration noise on the query (0.1)\n"
             "  --gamma G            discount between a user's requests (0.95)\n"
             "  --tau T              soft target update rate (0.01)\n"
@@ -327,20 +241,12 @@ int main(int argc, char **argv)
         .on_joint = s_on_joint,
         .on_episode_end = s_on_episode_end,
     };
-    ma_agent_t m = {
-        .reward_team = true,
-        .noise = 0.1f,
-        .train_every = 100,
-    };
+    ma_agent_t m = {.noise = 0.1f};
+    rl_runner_init(&m.run, "maddpg", s_push, &m);
+    m.run.train_every = 100;
     maddpg_config_default(&m.cfg, 1, 1, 0);
-    nn_blas_set_threads(1);
-    int rc = agent_main(argc, argv, &spec, &m);
-    tracker_destroy(&m.tracker);
+    int rc = rl_runner_main(&m.run, argc, argv, &spec);
     maddpg_destroy(&m.maddpg);
-    free(m.obs);
     free(m.queries);
-    free(m.rewards);
-    free(m.others);
-    free(m.scores);
     return rc;
 }

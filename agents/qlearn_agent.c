@@ -19,13 +19,13 @@
 
 #include "agents/rl/dqn.h"
 #include "agents/rl/explore.h"
-#include "agents/rl/joint.h"
-#include "agents/nn/nn.h"
 #include "agents/rl/observe.h"
 #include "agents/rl/option.h"
 #include "agents/rl/qtable.h"
+#include "agents/rl/runner.h"
 #include "agents/rl/slate.h"
-#include "agents/rl/tracker.h"
+#include "core/err.h"
+#include "core/parse.h"
 
 typedef enum qlearn_algo {
     QLEARN_TABULAR = 0,
@@ -33,102 +33,67 @@ typedef enum qlearn_algo {
 } qlearn_algo_t;
 
 typedef struct qlearn {
+    rl_runner_t run; /* options, sizes, tracker, buffers (runner.h) */
+
     /* options */
     qlearn_algo_t algo;
-    bool reward_team;
     float alpha, gamma, eps_start, eps_end;
     size_t eps_steps;
-    int train_every;
     dqn_config_t dqn_cfg; /* sizes filled in at the first catalog */
-    const char *save_dir, *load_dir;
 
     /* learner, made at the first catalog when the sizes are known */
-    bool ready;
-    uint32_t dim, n_topics, k, history_len, max_batch, obs_dim;
-    tracker_t *tracker;
     qtable_t *table;
     dqn_t *dqn;
     float *centroids; /* (n_topics, dim) */
-    float *obs;       /* (max_batch, obs_dim) */
     int *actions;     /* (max_batch) topics */
-    float *rewards;   /* (max_batch) */
-    float *scores;    /* (n_scores) */
-    uint32_t n_scores;
-    size_t decisions;       /* requests answered, for the epsilon schedule */
-    size_t new_transitions; /* since the last DQN training step */
-    size_t transitions;
+    size_t decisions; /* requests answered, for the epsilon schedule */
     double loss_sum;
     long loss_n;
-    bool out_of_memory; /* a transition could not be stored */
 } qlearn_t;
 
-static void s_emit(void *ctx, const float *row)
+static int s_push(void *ctx, const float *row)
 {
     qlearn_t *q = ctx;
-    q->transitions++;
-    if (q->algo == QLEARN_TABULAR) {
-        /* row: state | topic | reward | next state | done */
-        qtable_update(q->table, (int)row[0], (int)row[1], row[2], (int)row[3], row[4] != 0.0f);
-    } else {
-        if (dqn_push(q->dqn, row) != 0)
-            q->out_of_memory = true;
-        q->new_transitions++;
-    }
-}
-
-static const char *s_name(agent_t *agent)
-{
-    const proto_welcome_t *w = agent_welcome(agent);
-    return w->agents[w->agent_index];
+    if (q->algo == QLEARN_DQN)
+        return dqn_push(q->dqn, row);
+    /* row: state | topic | reward | next state | done */
+    qtable_update(q->table, (int)row[0], (int)row[1], row[2], (int)row[3], row[4] != 0.0f);
+    return 0;
 }
 
 static int s_init(qlearn_t *q, agent_t *agent)
 {
-    const proto_welcome_t *w = agent_welcome(agent);
-    q->dim = w->dim;
-    q->n_topics = w->n_topics;
-    q->k = w->slate_size;
-    q->history_len = w->history_len;
-    q->max_batch = w->limits.max_batch;
-    if (q->algo == QLEARN_TABULAR && (q->save_dir || q->load_dir)) {
-        fprintf(stderr, "qlearn: --save and --load apply to --algo dqn only\n");
-        return -1;
-    }
-    if (q->n_topics < 1 || q->dim < 1 || q->max_batch < 1) {
-        fprintf(stderr, "qlearn: needs topics, features and requests\n");
-        return -1;
-    }
-    q->centroids = malloc((size_t)q->n_topics * q->dim * sizeof *q->centroids);
-    q->actions = malloc(q->max_batch * sizeof *q->actions);
-    q->rewards = malloc(q->max_batch * sizeof *q->rewards);
+    rl_runner_t *run = &q->run;
+    rl_runner_setup(run, agent);
+    if (q->algo == QLEARN_TABULAR && (run->save_dir || run->load_dir))
+        return rl_runner_fail(run, ERR_EINVAL, "--save and --load apply to --algo dqn only");
+    if (run->n_topics < 1 || run->dim < 1 || run->max_batch < 1)
+        return rl_runner_fail(run, ERR_EINVAL, "needs topics, features and requests");
+    uint32_t obs_dim;
     if (q->algo == QLEARN_TABULAR) {
-        q->obs_dim = 1;
-        q->table = qtable_new((int)observe_n_states(q->n_topics), (int)q->n_topics, q->alpha,
+        obs_dim = 1;
+        q->table = qtable_new((int)observe_n_states(run->n_topics), (int)run->n_topics, q->alpha,
                               q->gamma, 0.0f);
     } else {
-        q->obs_dim = observe_dim(q->dim, q->n_topics);
-        q->dqn_cfg.obs_dim = (int)q->obs_dim;
-        q->dqn_cfg.n_actions = (int)q->n_topics;
+        obs_dim = observe_dim(run->dim, run->n_topics);
+        q->dqn_cfg.obs_dim = (int)obs_dim;
+        q->dqn_cfg.n_actions = (int)run->n_topics;
         q->dqn_cfg.gamma = q->gamma;
         q->dqn = dqn_new(&q->dqn_cfg, agent_rng(agent));
     }
-    q->obs = malloc((size_t)q->max_batch * q->obs_dim * sizeof *q->obs);
-    q->tracker = tracker_new((int)q->obs_dim, 1, 0);
-    if (!q->centroids || !q->actions || !q->rewards || !q->obs || !q->tracker ||
-        (!q->table && !q->dqn)) {
-        fprintf(stderr, "qlearn: out of memory or bad sizes\n");
+    q->centroids = malloc((size_t)run->n_topics * run->dim * sizeof *q->centroids);
+    q->actions = malloc(run->max_batch * sizeof *q->actions);
+    if (!q->centroids || !q->actions || (!q->table && !q->dqn))
+        return rl_runner_fail(run, ERR_ENOMEM, "out of memory or bad sizes");
+    if (rl_runner_alloc(run, obs_dim, 1, 0) != 0)
         return -1;
+    if (run->load_dir) {
+        char path[4096], err[512] = "path too long";
+        if (rl_runner_checkpoint_path(run, run->load_dir, "q", path, sizeof path) != 0 ||
+            dqn_load(q->dqn, path, err, sizeof err) != 0)
+            return rl_runner_fail(run, ERR_EIO, "cannot load a checkpoint: %s", err);
+        fprintf(stderr, "%s: loaded %s\n", run->tag, path);
     }
-    if (q->load_dir) {
-        char path[4096], err[512];
-        if (option_checkpoint_path(path, sizeof path, q->load_dir, s_name(agent), "q") != 0 ||
-            dqn_load(q->dqn, path, err, sizeof err) != 0) {
-            fprintf(stderr, "qlearn: cannot load a checkpoint: %s\n", err);
-            return -1;
-        }
-        fprintf(stderr, "qlearn: loaded %s\n", path);
-    }
-    q->ready = true;
     return 0;
 }
 
@@ -136,87 +101,62 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
 {
     (void)catalog;
     qlearn_t *q = user;
-    if (!q->ready && s_init(q, agent) != 0)
+    if (!q->run.ready && s_init(q, agent) != 0)
         return -1;
-    tracker_reset(q->tracker);
-    slate_topic_centroids(agent_catalog(agent), q->n_topics, q->centroids);
+    tracker_reset(q->run.tracker);
+    slate_topic_centroids(agent_catalog(agent), q->run.n_topics, q->centroids);
     return 0;
 }
 
 static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32_t *slates)
 {
     qlearn_t *q = user;
-    const proto_feedback_t *fb = &step->feedback;
-    tracker_feedback(q->tracker, step->tick, fb->n, fb->user_ids,
-                     q->reward_team ? NULL : fb->reward, fb->session_end, s_emit, q);
-
+    rl_runner_t *run = &q->run;
+    if (rl_runner_step_begin(run, agent, step) != 0)
+        return -1;
     const proto_items_t *items = agent_catalog(agent);
     const proto_requests_t *req = &step->requests;
-    if (req->n > q->max_batch) {
-        fprintf(stderr, "qlearn: %u requests, more than max_batch %u\n", req->n, q->max_batch);
-        return -1;
-    }
-    if (items->n > q->n_scores) {
-        float *scores = realloc(q->scores, items->n * sizeof *scores);
-        if (!scores) {
-            fprintf(stderr, "qlearn: out of memory\n");
-            return -1;
-        }
-        q->scores = scores;
-        q->n_scores = items->n;
-    }
+    uint32_t dim = run->dim, n_topics = run->n_topics;
 
     float epsilon = explore_linear(q->decisions, q->eps_start, q->eps_end, q->eps_steps);
     for (uint32_t r = 0; r < req->n; r++) {
-        const float *f = req->features + (size_t)r * q->dim;
-        const int32_t *h = req->history + (size_t)r * q->history_len;
-        float *o = q->obs + (size_t)r * q->obs_dim;
+        const float *f = req->features + (size_t)r * dim;
+        const int32_t *h = req->history + (size_t)r * run->history_len;
+        float *o = run->obs + (size_t)r * run->obs_dim;
         if (q->algo == QLEARN_TABULAR) {
-            int s =
-                (int)observe_state(f, q->dim, h, q->history_len, items, q->n_topics, q->centroids);
+            int s = (int)observe_state(f, dim, h, run->history_len, items, n_topics, q->centroids);
             o[0] = (float)s;
             q->actions[r] = qtable_act(q->table, s, epsilon, agent_rng(agent));
         } else {
-            observe_vector(f, q->dim, h, q->history_len, items, q->n_topics, o);
+            observe_vector(f, dim, h, run->history_len, items, n_topics, o);
         }
     }
     if (q->algo == QLEARN_DQN) {
-        for (uint32_t r0 = 0; r0 < req->n; r0 += (uint32_t)q->dqn_cfg.act_batch) {
-            uint32_t n = req->n - r0 < (uint32_t)q->dqn_cfg.act_batch
-                             ? req->n - r0
-                             : (uint32_t)q->dqn_cfg.act_batch;
-            const float *values = dqn_q_values(q->dqn, q->obs + (size_t)r0 * q->obs_dim, (int)n);
+        uint32_t chunk = (uint32_t)q->dqn_cfg.act_batch;
+        for (uint32_t r0 = 0; r0 < req->n; r0 += chunk) {
+            uint32_t n = req->n - r0 < chunk ? req->n - r0 : chunk;
+            const float *values =
+                dqn_q_values(q->dqn, run->obs + (size_t)r0 * run->obs_dim, (int)n);
             for (uint32_t r = 0; r < n; r++)
                 q->actions[r0 + r] = explore_egreedy(
-                    agent_rng(agent), values + (size_t)r * q->n_topics, (int)q->n_topics, epsilon);
+                    agent_rng(agent), values + (size_t)r * n_topics, (int)n_topics, epsilon);
         }
     }
     for (uint32_t r = 0; r < req->n; r++) {
-        slate_scores(items, req->features + (size_t)r * q->dim, q->scores);
-        if (slate_top_k(items, q->scores, q->actions[r], q->k, slates + (size_t)r * q->k) != 0) {
-            fprintf(stderr, "qlearn: %u live items, fewer than k = %u\n", items->n, q->k);
-            return -1;
-        }
         float topic = (float)q->actions[r];
-        if (tracker_request(q->tracker, step->tick, req->user_ids[r],
-                            q->obs + (size_t)r * q->obs_dim, &topic, s_emit, q) != 0) {
-            fprintf(stderr, "qlearn: cannot track user %d\n", req->user_ids[r]);
+        if (rl_runner_answer(run, agent, step, r, req->features + (size_t)r * dim, q->actions[r],
+                             &topic, slates + (size_t)r * run->k) != 0)
             return -1;
-        }
     }
     q->decisions += req->n;
-    if (q->out_of_memory) {
-        fprintf(stderr, "qlearn: out of memory for the replay buffer\n");
+    if (rl_runner_step_end(run) != 0)
         return -1;
-    }
 
-    if (q->algo == QLEARN_DQN) {
-        for (; q->new_transitions >= (size_t)q->train_every; q->new_transitions -= q->train_every) {
-            float loss;
-            if (dqn_train_step(q->dqn, agent_rng(agent), &loss)) {
-                q->loss_sum += loss;
-                q->loss_n++;
-            }
+    while (q->algo == QLEARN_DQN && rl_runner_train_due(run)) {
+        float loss;
+        if (dqn_train_step(q->dqn, agent_rng(agent), &loss)) {
+            q->loss_sum += loss;
+            q->loss_n++;
         }
     }
     return 0;
@@ -225,38 +165,29 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
 static void s_on_joint(agent_t *agent, void *user, const proto_joint_t *joint)
 {
     qlearn_t *q = user;
-    const proto_welcome_t *w = agent_welcome(agent);
-    if (!q->reward_team || !q->ready || w->agent_index >= joint->n_agents)
-        return;
-    const proto_joint_agent_t *mine = &joint->agents[w->agent_index];
-    if (mine->n > q->max_batch)
-        return;
-    joint_team_rewards(joint, w->agent_index, agent_catalog(agent), q->rewards);
-    for (uint32_t r = 0; r < mine->n; r++)
-        tracker_outcome(q->tracker, joint->tick, mine->user_ids[r], &q->rewards[r], NULL, s_emit,
-                        q);
+    if (q->run.reward_team)
+        rl_runner_joint(&q->run, agent, joint);
 }
 
 static void s_on_episode_end(agent_t *agent, void *user, const proto_episode_end_t *end)
 {
+    (void)agent;
     qlearn_t *q = user;
-    if (!q->ready)
+    rl_runner_t *run = &q->run;
+    if (!run->ready)
         return;
-    const proto_feedback_t *fb = &end->feedback;
-    tracker_feedback(q->tracker, end->ticks, fb->n, fb->user_ids,
-                     q->reward_team ? NULL : fb->reward, fb->session_end, s_emit, q);
-    tracker_reset(q->tracker);
-    fprintf(stderr, "qlearn: episode %u reward %.3f epsilon %.3f transitions %zu loss %.4f\n",
+    rl_runner_episode_end(run, end);
+    fprintf(stderr, "%s: episode %u reward %.3f epsilon %.3f transitions %zu loss %.4f\n", run->tag,
             end->episode, end->reward,
-            explore_linear(q->decisions, q->eps_start, q->eps_end, q->eps_steps), q->transitions,
+            explore_linear(q->decisions, q->eps_start, q->eps_end, q->eps_steps), run->transitions,
             q->loss_n ? q->loss_sum / q->loss_n : 0.0);
     q->loss_sum = 0.0;
     q->loss_n = 0;
-    if (q->save_dir && q->dqn) {
-        char path[4096], err[512];
-        if (option_checkpoint_path(path, sizeof path, q->save_dir, s_name(agent), "q") != 0 ||
+    if (run->save_dir && q->dqn) {
+        char path[4096], err[512] = "path too long";
+        if (rl_runner_checkpoint_path(run, run->save_dir, "q", path, sizeof path) != 0 ||
             dqn_save(q->dqn, path, err, sizeof err) != 0)
-            fprintf(stderr, "qlearn: checkpoint not saved: %s\n", err);
+            rl_runner_fail(run, ERR_EIO, "checkpoint not saved: %s", err);
     }
 }
 
@@ -264,17 +195,18 @@ static int s_on_option(void *user, const char *name, const char *value)
 {
     qlearn_t *q = user;
     dqn_config_t *c = &q->dqn_cfg;
+    int rc;
+    if (rl_runner_option(&q->run, name, value, &rc))
+        return rc;
     if (strcmp(name, "algo") == 0) {
         if (strcmp(value, "tabular") == 0)
             q->algo = QLEARN_TABULAR;
         else if (strcmp(value, "dqn") == 0)
             q->algo = QLEARN_DQN;
         else
-            return -1;
+            return ERR_ESYNTAX;
         return 0;
     }
-    if (strcmp(name, "reward") == 0)
-        return option_reward(value, &q->reward_team);
     if (strcmp(name, "alpha") == 0)
         return option_float(value, 1e-6, 1.0, &q->alpha);
     if (strcmp(name, "gamma") == 0)
@@ -288,38 +220,25 @@ static int s_on_option(void *user, const char *name, const char *value)
     if (strcmp(name, "lr") == 0)
         return option_float(value, 1e-9, 10.0, &c->lr);
     if (strcmp(name, "batch") == 0)
-        return option_int(value, 1, 65536, &c->batch);
+        return parse_int(value, 1, 65536, &c->batch);
     if (strcmp(name, "hidden") == 0)
-        return option_int(value, 1, 4096, &c->hidden);
+        return parse_int(value, 1, 4096, &c->hidden);
     if (strcmp(name, "target-every") == 0)
-        return option_int(value, 1, 1 << 30, &c->target_every);
-    if (strcmp(name, "train-every") == 0)
-        return option_int(value, 1, 1 << 30, &q->train_every);
+        return parse_int(value, 1, 1 << 30, &c->target_every);
     if (strcmp(name, "buffer") == 0)
         return option_size(value, 1, (size_t)1 << 26, &c->buffer);
     if (strcmp(name, "double-q") == 0)
-        return option_bool(value, &c->double_q);
-    if (strcmp(name, "save") == 0)
-        q->save_dir = value[0] ? value : NULL;
-    else if (strcmp(name, "load") == 0)
-        q->load_dir = value[0] ? value : NULL;
-    else
-        return -1;
-    return 0;
+        return parse_bool(value, &c->double_q);
+    return ERR_EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const caps[] = {"joint"};
     static const agent_spec_t spec = {
-        .caps = caps,
-        .n_caps = 1,
         .on_option = s_on_option,
         .options_help =
             "  --algo tabular|dqn   tabular Q over (segment, last topic), or DQN (default "
-            "tabular)\n"
-            "  --reward team|own    learn from the request's share of the team reward, or from\n"
-            "                       the agent's own click (default team)\n"
+            "tabular)\n" RL_RUNNER_REWARD_HELP
             "  --gamma G            discount between a user's requests (0.95)\n"
             "  --eps-start E        epsilon at the start (1.0)\n"
             "  --eps-end E          epsilon after --eps-steps requests (0.05)\n"
@@ -341,24 +260,19 @@ int main(int argc, char **argv)
     };
     qlearn_t q = {
         .algo = QLEARN_TABULAR,
-        .reward_team = true,
         .alpha = 0.1f,
         .gamma = 0.95f,
         .eps_start = 1.0f,
         .eps_end = 0.05f,
         .eps_steps = 10000,
-        .train_every = 4,
     };
+    rl_runner_init(&q.run, "qlearn", s_push, &q);
+    q.run.train_every = 4;
     dqn_config_default(&q.dqn_cfg, 1, 1);
-    nn_blas_set_threads(1);
-    int rc = agent_main(argc, argv, &spec, &q);
-    tracker_destroy(&q.tracker);
+    int rc = rl_runner_main(&q.run, argc, argv, &spec);
     qtable_destroy(&q.table);
     dqn_destroy(&q.dqn);
     free(q.centroids);
-    free(q.obs);
     free(q.actions);
-    free(q.rewards);
-    free(q.scores);
     return rc;
 }

@@ -69,22 +69,6 @@ static const char *const s_algo_names[BANDIT_N_ALGOS] = {
     "thompson", "linucb",     "exp3",    "meta",
 };
 
-const char *bandit_strerror(int err)
-{
-    switch (err) {
-    case 0:
-        return "success";
-    case BANDIT_ENOMEM:
-        return "out of memory";
-    case BANDIT_EINVAL:
-        return "invalid argument";
-    case BANDIT_EARMS:
-        return "fewer live arms than the slate size";
-    default:
-        return "unknown error";
-    }
-}
-
 int bandit_algo_parse(const char *name, bandit_algo_t *algo)
 {
     for (int i = 0; i < BANDIT_N_ALGOS; i++) {
@@ -93,7 +77,7 @@ int bandit_algo_parse(const char *name, bandit_algo_t *algo)
             return 0;
         }
     }
-    return BANDIT_EINVAL;
+    return ERR_EINVAL;
 }
 
 const char *bandit_algo_name(bandit_algo_t algo)
@@ -126,15 +110,15 @@ int bandit_parse_bases(const char *list, bandit_params_t *params)
         size_t len = end ? (size_t)(end - p) : strlen(p);
         char name[32];
         if (len == 0 || len >= sizeof name || n == BANDIT_MAX_BASES)
-            return BANDIT_EINVAL;
+            return ERR_EINVAL;
         memcpy(name, p, len);
         name[len] = '\0';
         bandit_algo_t algo;
         if (bandit_algo_parse(name, &algo) != 0 || algo == BANDIT_EXP3 || algo == BANDIT_META)
-            return BANDIT_EINVAL;
+            return ERR_EINVAL;
         for (uint32_t i = 0; i < n; i++)
             if (bases[i] == algo)
-                return BANDIT_EINVAL;
+                return ERR_EINVAL;
         bases[n++] = algo;
         if (!end)
             break;
@@ -148,19 +132,19 @@ int bandit_parse_bases(const char *list, bandit_params_t *params)
 int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
 {
     if ((unsigned)algo >= BANDIT_N_ALGOS)
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     if (!(p->epsilon >= 0 && p->epsilon <= 1) || !(p->epsilon_c >= 0 && isfinite(p->epsilon_c)) ||
         !(p->alpha >= 0 && isfinite(p->alpha)) || !(p->gamma > 0 && p->gamma <= 1) ||
         !(p->meta_gamma > 0 && p->meta_gamma <= 1) ||
         (p->linucb_model != BANDIT_LINUCB_DISJOINT && p->linucb_model != BANDIT_LINUCB_SHARED))
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     if (algo == BANDIT_META) {
         if (p->n_bases < 1 || p->n_bases > BANDIT_MAX_BASES)
-            return BANDIT_EINVAL;
+            return ERR_EINVAL;
         for (uint32_t i = 0; i < p->n_bases; i++)
             if ((unsigned)p->bases[i] >= BANDIT_N_ALGOS || p->bases[i] == BANDIT_EXP3 ||
                 p->bases[i] == BANDIT_META)
-                return BANDIT_EINVAL;
+                return ERR_EINVAL;
     }
     return 0;
 }
@@ -224,12 +208,12 @@ uint32_t bandit_n_live(const bandit_t *b)
 
 /* ---- arms ------------------------------------------------------------ */
 
-/* Grows *p to n elements of size bytes; 0 or -1 (the old block kept). */
+/* Grows *p to n elements of size bytes; 0 or ERR_ENOMEM (the old block kept). */
 static int s_grow(void *p, size_t n, size_t size)
 {
     void *q = realloc(*(void **)p, n * size);
     if (!q)
-        return -1;
+        return ERR_ENOMEM;
     *(void **)p = q;
     return 0;
 }
@@ -239,7 +223,7 @@ static int32_t s_slot(const bandit_t *b, int32_t id)
     return id >= 0 && (size_t)id < b->id_cap ? b->slot_of_id[id] : -1;
 }
 
-/* Room for one more slot and for id in slot_of_id; 0 or BANDIT_ENOMEM. */
+/* Room for one more slot and for id in slot_of_id; 0 or ERR_ENOMEM. */
 static int s_reserve(bandit_t *b, int32_t id)
 {
     if ((size_t)id >= b->id_cap) {
@@ -247,7 +231,7 @@ static int s_reserve(bandit_t *b, int32_t id)
         while (cap <= (size_t)id)
             cap *= 2;
         if (s_grow(&b->slot_of_id, cap, sizeof *b->slot_of_id))
-            return BANDIT_ENOMEM;
+            return ERR_ENOMEM;
         for (size_t i = b->id_cap; i < cap; i++)
             b->slot_of_id[i] = -1;
         b->id_cap = cap;
@@ -261,7 +245,7 @@ static int s_reserve(bandit_t *b, int32_t id)
         s_grow(&b->score, cap, sizeof *b->score) || s_grow(&b->tie, cap, sizeof *b->tie) ||
         s_grow(&b->linucb_scores, (size_t)S_ROWS_PER_CHUNK * cap, sizeof(double)) ||
         (b->linucb && linucb_reserve(b->linucb, cap)))
-        return BANDIT_ENOMEM;
+        return ERR_ENOMEM;
     b->slot_cap = cap;
     return 0;
 }
@@ -279,7 +263,7 @@ static double s_mean_log_weight(const bandit_t *b)
 int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding)
 {
     if (id < 0 || id > BANDIT_MAX_ARM_ID || !embedding || s_slot(b, id) >= 0)
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++) {
         int rc = bandit_add_arm(b->bases[i], id, embedding);
         if (rc != 0) {
@@ -291,7 +275,7 @@ int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding)
     if (s_reserve(b, id) != 0) {
         for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++)
             bandit_retire_arm(b->bases[i], id);
-        return BANDIT_ENOMEM;
+        return ERR_ENOMEM;
     }
     uint32_t slot = b->n_free > 0 ? b->free_slots[--b->n_free] : b->n_slots++;
     b->arms[slot] = (arm_t){
@@ -329,7 +313,7 @@ int bandit_sync(bandit_t *b, uint32_t n, const int32_t *ids, const float *embedd
         const float *e = embeddings + (size_t)i * b->dim;
         int32_t slot = s_slot(b, ids[i]);
         if (slot >= 0 && b->arms[slot].keep)
-            return BANDIT_EINVAL; /* repeated id */
+            return ERR_EINVAL; /* repeated id */
         if (slot >= 0 &&
             memcmp(b->embeddings + (size_t)slot * b->dim, e, b->dim * sizeof *e) == 0) {
             b->arms[slot].keep = 1;
@@ -621,7 +605,7 @@ static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_
         if (s_grow(&b->rows_of_base, rows, sizeof *b->rows_of_base) ||
             s_grow(&b->base_contexts, (size_t)rows * b->dim, sizeof *b->base_contexts) ||
             s_grow(&b->base_slates, (size_t)rows * kk, sizeof *b->base_slates))
-            return BANDIT_ENOMEM;
+            return ERR_ENOMEM;
         b->max_rows = rows;
         b->k_cap = kk;
     }
@@ -701,9 +685,9 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
     if (k < 1 || k > BANDIT_MAX_SLATE || (n > 0 && !slates) ||
         (n > 0 && !contexts && s_needs_contexts(b)) ||
         (n > 0 && !strategies && b->algo == BANDIT_META))
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     if (b->n_live < k)
-        return BANDIT_EARMS;
+        return ERR_ELIMIT;
     if (n == 0)
         return 0;
     if (b->algo == BANDIT_META)
@@ -767,7 +751,7 @@ void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint
 int bandit_exp3_probabilities(bandit_t *b, uint32_t cap, int32_t *ids, double *probs)
 {
     if (b->algo != BANDIT_EXP3)
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     s_exp3_probabilities(b);
     uint32_t n = b->n_live < cap ? b->n_live : cap;
     for (uint32_t i = 0; i < n; i++) {
@@ -780,7 +764,7 @@ int bandit_exp3_probabilities(bandit_t *b, uint32_t cap, int32_t *ids, double *p
 int bandit_meta_probabilities(const bandit_t *b, double *probs)
 {
     if (b->algo != BANDIT_META)
-        return BANDIT_EINVAL;
+        return ERR_EINVAL;
     s_meta_probabilities(b, probs);
     return 0;
 }

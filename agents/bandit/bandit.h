@@ -26,18 +26,26 @@
  * EXP3 learn only from feedback. docs/agents.md explains both choices.
  *
  * All randomness comes from the bandit's own PCG32 stream, so the same
- * seed and the same calls give the same slates. Nothing is thread-safe. */
+ * seed and the same calls give the same slates. Nothing is thread-safe.
+ *
+ *     bandit_params_t p;
+ *     bandit_params_default(&p);
+ *     bandit_t *b = bandit_new(BANDIT_THOMPSON, &p, dim, seed);
+ *     bandit_sync(b, n, ids, embeddings);           ids: (n), embeddings: (n, dim)
+ *     bandit_select(b, n_req, contexts, k, slates, strategies);
+ *                                                   contexts: (n_req, dim), slates: (n_req, k)
+ *     bandit_update(b, context, slate, k, clicked, strategy);   per request, next tick
+ *     bandit_destroy(&b); */
 #ifndef RECARENA_BANDIT_H
 #define RECARENA_BANDIT_H
 
 #include <stdint.h>
 
-/* Errors: 0 or one of these (negative). */
-#define BANDIT_ENOMEM (-1) /* allocation failed */
-#define BANDIT_EINVAL (-2) /* bad argument */
-#define BANDIT_EARMS  (-3) /* fewer live arms than the slate size */
+#include "core/err.h"
 
-const char *bandit_strerror(int err);
+/* Errors: 0 or a negative code of core/err.h, printed with err_str:
+ * ERR_ENOMEM (allocation failed), ERR_EINVAL (bad argument), ERR_ELIMIT
+ * (fewer live arms than the slate size). */
 
 #define BANDIT_MAX_BASES  8        /* base strategies of a meta-bandit */
 #define BANDIT_MAX_DIM    1024     /* widest context (the world's largest dim) */
@@ -59,7 +67,7 @@ typedef enum bandit_algo {
 
 /* Parses an algorithm's name ("random", "popularity", "egreedy",
  * "egreedy-decay", "ucb1", "thompson", "linucb", "exp3", "meta"); 0, or
- * BANDIT_EINVAL for an unknown name. */
+ * ERR_EINVAL for an unknown name. */
 int bandit_algo_parse(const char *name, bandit_algo_t *algo);
 const char *bandit_algo_name(bandit_algo_t algo);
 
@@ -94,12 +102,12 @@ typedef struct bandit_params {
 void bandit_params_default(bandit_params_t *params);
 
 /* Parses a comma-separated list of base algorithms for the meta-bandit
- * ("ucb1,thompson") into params->bases and n_bases; 0, or BANDIT_EINVAL
+ * ("ucb1,thompson") into params->bases and n_bases; 0, or ERR_EINVAL
  * (an unknown name, exp3 or meta, a repeat, none or too many), leaving
  * params unchanged. */
 int bandit_parse_bases(const char *list, bandit_params_t *params);
 
-/* Checks every field's range for algo; 0 or BANDIT_EINVAL. */
+/* Checks every field's range for algo; 0 or ERR_EINVAL. */
 int bandit_params_check(bandit_algo_t algo, const bandit_params_t *params);
 
 typedef struct bandit bandit_t;
@@ -110,11 +118,13 @@ typedef struct bandit bandit_t;
  * NULL on bad parameters or out of memory. */
 bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t dim,
                      uint64_t seed);
+
+/* Frees it and nulls *self_p; NULL and *self_p NULL are fine. */
 void bandit_destroy(bandit_t **self_p);
 
 /* Makes item `id` a live arm with no statistics. embedding: (dim),
- * copied. 0, BANDIT_EINVAL (id out of [0, BANDIT_MAX_ARM_ID] or already
- * live) or BANDIT_ENOMEM. */
+ * copied. 0, ERR_EINVAL (id out of [0, BANDIT_MAX_ARM_ID] or already
+ * live) or ERR_ENOMEM. */
 int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding);
 
 /* Forgets arm `id`; nothing happens if it is not live. */
@@ -124,8 +134,8 @@ void bandit_retire_arm(bandit_t *b, int32_t id);
  * dim): an arm whose id is live with an identical embedding keeps what
  * was learnt about it (the same item again, e.g. in the next episode of
  * a world whose initial catalog repeats); every other arm is retired or
- * started afresh. 0, BANDIT_EINVAL (a bad or repeated id) or
- * BANDIT_ENOMEM; on an error some arms may have changed. */
+ * started afresh. 0, ERR_EINVAL (a bad or repeated id) or
+ * ERR_ENOMEM; on an error some arms may have changed. */
 int bandit_sync(bandit_t *b, uint32_t n, const int32_t *ids, const float *embeddings);
 
 uint32_t bandit_n_live(const bandit_t *b);
@@ -137,8 +147,8 @@ uint32_t bandit_n_live(const bandit_t *b);
  * base filled each row (0 for other bandits), to be handed back to
  * bandit_update. Each shown item counts as a pull at once, request by
  * request; its click comes later with bandit_update (see the top of this
- * file). 0, BANDIT_EINVAL (k = 0 or above BANDIT_MAX_SLATE, or NULL where
- * needed), BANDIT_EARMS (fewer than k live arms) or BANDIT_ENOMEM. */
+ * file). 0, ERR_EINVAL (k = 0 or above BANDIT_MAX_SLATE, or NULL where
+ * needed), ERR_ELIMIT (fewer than k live arms) or ERR_ENOMEM. */
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
                   uint8_t *strategies);
 
@@ -152,11 +162,11 @@ void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint
 /* EXP3's current probabilities, for inspection: for each live arm, its id
  * and p = (1 - gamma) w / sum(w) + gamma / K, the chance that it fills a
  * one-item slate. ids, probs: (cap). Returns the number of live arms
- * written (at most cap), or BANDIT_EINVAL if the bandit is not EXP3. */
+ * written (at most cap), or ERR_EINVAL if the bandit is not EXP3. */
 int bandit_exp3_probabilities(bandit_t *b, uint32_t cap, int32_t *ids, double *probs);
 
 /* A meta-bandit's probabilities of following each base: (n_bases), in the
- * order of params.bases. BANDIT_EINVAL if the bandit is not a meta. */
+ * order of params.bases. ERR_EINVAL if the bandit is not a meta. */
 int bandit_meta_probabilities(const bandit_t *b, double *probs);
 
 #endif

@@ -96,12 +96,12 @@ void linucb_destroy(linucb_t **self_p)
     *self_p = NULL;
 }
 
-/* Grows *p to n elements of size bytes; 0 or -1 (the old block kept). */
+/* Grows *p to n elements of size bytes; 0 or ERR_ENOMEM (the old block kept). */
 static int s_grow(void *p, size_t n, size_t size)
 {
     void *q = realloc(*(void **)p, n * size);
     if (!q)
-        return -1;
+        return ERR_ENOMEM;
     *(void **)p = q;
     return 0;
 }
@@ -116,14 +116,14 @@ int linucb_reserve(linucb_t *l, uint32_t n_slots)
     size_t d = l->d;
     if (s_grow(&l->arm_lin, (size_t)cap * d, sizeof(double)) ||
         s_grow(&l->arm_quad, (size_t)cap * l->p, sizeof(double)))
-        return BANDIT_ENOMEM;
+        return ERR_ENOMEM;
     if (l->model == BANDIT_LINUCB_DISJOINT &&
         (s_grow(&l->ainv, (size_t)cap * d * d, sizeof(double)) ||
          s_grow(&l->bvec, (size_t)cap * d, sizeof(double)) || s_grow(&l->stale, cap, 1)))
-        return BANDIT_ENOMEM;
+        return ERR_ENOMEM;
     /* the quad scratch is (rows, cap): it must follow cap */
     if (l->scratch_rows && s_grow(&l->quad, (size_t)l->scratch_rows * cap, sizeof(double)))
-        return BANDIT_ENOMEM;
+        return ERR_ENOMEM;
     /* slots never cleared still take part in the products: keep them finite */
     memset(l->arm_lin + (size_t)l->cap * d, 0, (size_t)(cap - l->cap) * d * sizeof(double));
     memset(l->arm_quad + (size_t)l->cap * l->p, 0, (size_t)(cap - l->cap) * l->p * sizeof(double));
@@ -241,7 +241,7 @@ int linucb_scores(linucb_t *l, uint32_t n, const float *features, uint32_t n_slo
         if (s_grow(&l->req_lin, (size_t)n * d, sizeof(double)) ||
             s_grow(&l->req_quad, (size_t)n * p, sizeof(double)) ||
             s_grow(&l->quad, (size_t)n * l->cap, sizeof(double)))
-            return BANDIT_ENOMEM;
+            return ERR_ENOMEM;
         l->scratch_rows = n;
     }
     s_refresh(l, n_slots);

@@ -26,9 +26,11 @@ typedef struct linucb linucb_t;
  * embeddings (1..BANDIT_MAX_DIM), alpha >= 0. Caller owns the result;
  * NULL on a bad argument or out of memory. */
 linucb_t *linucb_new(bandit_linucb_model_t model, uint32_t dim, double alpha);
+
+/* Frees it and nulls *self_p; NULL and *self_p NULL are fine. */
 void linucb_destroy(linucb_t **self_p);
 
-/* Makes room for slots [0, n_slots); 0 or BANDIT_ENOMEM (nothing lost). */
+/* Makes room for slots [0, n_slots); 0 or ERR_ENOMEM (nothing lost). */
 int linucb_reserve(linucb_t *l, uint32_t n_slots);
 
 /* A new arm in `slot` (< the reserved count), item embedding (dim):
@@ -43,7 +45,7 @@ void linucb_update(linucb_t *l, uint32_t slot, const float *features, double rew
 /* Upper confidence bounds of n requests against slots [0, n_slots):
  * scores (n, n_slots), row r for features (n, dim) row r. Slots with no
  * arm get meaningless scores; the caller reads only live ones. 0 or
- * BANDIT_ENOMEM (scratch grows with n). */
+ * ERR_ENOMEM (scratch grows with n). */
 int linucb_scores(linucb_t *l, uint32_t n, const float *features, uint32_t n_slots, double *scores);
 
 #endif

@@ -46,30 +46,6 @@ struct nn_adam {
     float *v;    /* second moments (n) */
 };
 
-const char *nn_strerror(int err)
-{
-    switch (err) {
-    case 0:
-        return "success";
-    case NN_ENOMEM:
-        return "out of memory";
-    case NN_EIO:
-        return "input/output error";
-    case NN_EMAGIC:
-        return "not a recarena network file";
-    case NN_EVERSION:
-        return "unsupported network file version";
-    case NN_ESHAPE:
-        return "layer sizes or activations differ";
-    case NN_ETRUNC:
-        return "network file is truncated";
-    case NN_ECORRUPT:
-        return "network file is corrupt";
-    default:
-        return "unknown error";
-    }
-}
-
 void nn_blas_set_threads(int n_threads)
 {
     openblas_set_num_threads(n_threads);
@@ -355,7 +331,7 @@ int nn_mlp_soft_update(nn_mlp_t *target, const nn_mlp_t *source, float tau)
 {
     assert(tau >= 0.0f && tau <= 1.0f);
     if (!s_same_shape(target, source))
-        return NN_ESHAPE;
+        return ERR_ESHAPE;
     const float keep = 1.0f - tau;
     for (size_t i = 0; i < target->n_params; i++)
         target->params[i] = tau * source->params[i] + keep * target->params[i];
@@ -365,7 +341,7 @@ int nn_mlp_soft_update(nn_mlp_t *target, const nn_mlp_t *source, float tau)
 int nn_mlp_copy(nn_mlp_t *target, const nn_mlp_t *source)
 {
     if (!s_same_shape(target, source))
-        return NN_ESHAPE;
+        return ERR_ESHAPE;
     memcpy(target->params, source->params, target->n_params * sizeof *target->params);
     return 0;
 }
@@ -501,7 +477,7 @@ int nn_mlp_save(const nn_mlp_t *net, const char *path, char *err, size_t err_len
     uint8_t *bytes = malloc(size);
     char *tmp = malloc(strlen(path) + 5);
     if (!bytes || !tmp) {
-        rc = s_error(err, err_len, NN_ENOMEM, "%s: out of memory", path);
+        rc = s_error(err, err_len, ERR_ENOMEM, "%s: out of memory", path);
         goto done;
     }
     uint8_t *p = bytes;
@@ -524,19 +500,19 @@ int nn_mlp_save(const nn_mlp_t *net, const char *path, char *err, size_t err_len
     strcat(tmp, ".tmp");
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        rc = s_error(err, err_len, NN_EIO, "%s: cannot open: %s", tmp, strerror(errno));
+        rc = s_error(err, err_len, ERR_EIO, "%s: cannot open: %s", tmp, strerror(errno));
         goto done;
     }
     const bool written = fwrite(bytes, 1, size, f) == size;
     const int saved_errno = errno;
     if (fclose(f) != 0 || !written) {
-        rc = s_error(err, err_len, NN_EIO, "%s: cannot write: %s", tmp,
+        rc = s_error(err, err_len, ERR_EIO, "%s: cannot write: %s", tmp,
                      strerror(written ? errno : saved_errno));
         remove(tmp);
         goto done;
     }
     if (rename(tmp, path) != 0) {
-        rc = s_error(err, err_len, NN_EIO, "%s: cannot rename to %s: %s", tmp, path,
+        rc = s_error(err, err_len, ERR_EIO, "%s: cannot rename to %s: %s", tmp, path,
                      strerror(errno));
         remove(tmp);
     }
@@ -575,7 +551,7 @@ static int s_check_header(const nn_mlp_t *net, const uint8_t *h, const char *pat
     for (int i = 0; i <= net->n_layers; i++) {
         const uint32_t size = s_get_u32(h + 12 + 4 * (size_t)i);
         if (size != (uint32_t)net->sizes[i])
-            return s_error(err, err_len, NN_ESHAPE,
+            return s_error(err, err_len, ERR_ESHAPE,
                            "%s: size %d is %u in the file, %d in the network", path, i, size,
                            net->sizes[i]);
     }
@@ -583,7 +559,7 @@ static int s_check_header(const nn_mlp_t *net, const uint8_t *h, const char *pat
     for (int l = 0; l < net->n_layers; l++) {
         const uint32_t act = s_get_u32(acts + 4 * (size_t)l);
         if (act != (uint32_t)net->acts[l])
-            return s_error(err, err_len, NN_ESHAPE,
+            return s_error(err, err_len, ERR_ESHAPE,
                            "%s: layer %d activation is %s (%u) in the file, %s in the network",
                            path, l, s_activation_name(act), act,
                            s_activation_name((uint32_t)net->acts[l]));
@@ -596,32 +572,32 @@ int nn_mlp_load(nn_mlp_t *net, const char *path, char *err, size_t err_len)
     int rc = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return s_error(err, err_len, NN_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return s_error(err, err_len, ERR_EIO, "%s: cannot open: %s", path, strerror(errno));
     /* The network, not the file, sizes the buffer: nothing the file says
      * is allocated before it has matched the network. */
     const size_t size = s_file_size(net);
     uint8_t *bytes = malloc(size + 1);
     if (!bytes) {
-        rc = s_error(err, err_len, NN_ENOMEM, "%s: out of memory", path);
+        rc = s_error(err, err_len, ERR_ENOMEM, "%s: out of memory", path);
         goto done;
     }
     const size_t header = s_header_size(net->n_layers);
     const size_t got = fread(bytes, 1, 12, f);
     if (got >= 4 && memcmp(bytes, s_file_magic, 4) != 0) {
-        rc = s_error(err, err_len, NN_EMAGIC, "%s: not a network file (bad magic)", path);
+        rc = s_error(err, err_len, ERR_EFORMAT, "%s: not a network file (bad magic)", path);
         goto done;
     }
     if (got < 12)
         goto short_read;
     const uint32_t version = s_get_u32(bytes + 4);
     if (version != NN_FILE_VERSION) {
-        rc = s_error(err, err_len, NN_EVERSION, "%s: format version %u, this build reads %u", path,
+        rc = s_error(err, err_len, ERR_EFORMAT, "%s: format version %u, this build reads %u", path,
                      version, NN_FILE_VERSION);
         goto done;
     }
     const uint32_t n_layers = s_get_u32(bytes + 8);
     if (n_layers != (uint32_t)net->n_layers) {
-        rc = s_error(err, err_len, NN_ESHAPE, "%s: %u layers in the file, %d in the network", path,
+        rc = s_error(err, err_len, ERR_ESHAPE, "%s: %u layers in the file, %d in the network", path,
                      n_layers, net->n_layers);
         goto done;
     }
@@ -633,7 +609,7 @@ int nn_mlp_load(nn_mlp_t *net, const char *path, char *err, size_t err_len)
     if (!s_read(f, bytes + header, size - header))
         goto short_read;
     if (fread(bytes + size, 1, 1, f) != 0) {
-        rc = s_error(err, err_len, NN_ECORRUPT, "%s: bytes after the end of the network", path);
+        rc = s_error(err, err_len, ERR_ECORRUPT, "%s: bytes after the end of the network", path);
         goto done;
     }
     if (ferror(f))
@@ -641,7 +617,7 @@ int nn_mlp_load(nn_mlp_t *net, const char *path, char *err, size_t err_len)
     const uint32_t stored = s_get_u32(bytes + size - 4);
     const uint32_t computed = s_crc32(bytes, size - 4);
     if (stored != computed) {
-        rc = s_error(err, err_len, NN_ECORRUPT,
+        rc = s_error(err, err_len, ERR_ECORRUPT,
                      "%s: checksum mismatch (file says %08x, contents give %08x)", path, stored,
                      computed);
         goto done;
@@ -655,9 +631,9 @@ int nn_mlp_load(nn_mlp_t *net, const char *path, char *err, size_t err_len)
 
 short_read:
     if (ferror(f))
-        rc = s_error(err, err_len, NN_EIO, "%s: cannot read: %s", path, strerror(errno));
+        rc = s_error(err, err_len, ERR_EIO, "%s: cannot read: %s", path, strerror(errno));
     else
-        rc = s_error(err, err_len, NN_ETRUNC, "%s: file ends early (%zu bytes expected)", path,
+        rc = s_error(err, err_len, ERR_ETRUNC, "%s: file ends early (%zu bytes expected)", path,
                      size);
 done:
     free(bytes);

@@ -27,22 +27,22 @@
 
 #include <stddef.h>
 
+#include "core/err.h"
 #include "core/pcg32.h"
 
 #define NN_MAX_LAYERS 16      /* dense layers per network */
 #define NN_MAX_WIDTH  65536   /* units per layer, inputs included */
 #define NN_MAX_BATCH  1048576 /* rows per forward call */
 
-/* Errors: 0 or one of these (negative). */
-#define NN_ENOMEM   (-1) /* allocation failed */
-#define NN_EIO      (-2) /* a file could not be opened, read, written or renamed */
-#define NN_EMAGIC   (-3) /* the file is not a recarena network file */
-#define NN_EVERSION (-4) /* the file has a format version this build does not read */
-#define NN_ESHAPE   (-5) /* layer sizes or activations differ from the network's */
-#define NN_ETRUNC   (-6) /* the file ends before its weights and checksum do */
-#define NN_ECORRUPT (-7) /* checksum mismatch, or bytes after the end */
-
-const char *nn_strerror(int err);
+/* Errors: 0 or a negative code of core/err.h, printed with err_str:
+ *   ERR_ENOMEM    allocation failed
+ *   ERR_EIO       a file could not be opened, read, written or renamed
+ *   ERR_EFORMAT   not a recarena network file, or one of a format version
+ *                 this build does not read (the message in err says which;
+ *                 ERR_EVERSION is the wire protocol's, not a file's)
+ *   ERR_ESHAPE    layer sizes or activations differ from the network's
+ *   ERR_ETRUNC    the file ends before its weights and checksum do
+ *   ERR_ECORRUPT  checksum mismatch, or bytes after the end */
 
 /* Activation after a dense layer. The values are written to weight files:
  * never renumber them. */
@@ -124,7 +124,7 @@ float nn_mlp_clip_grad_norm(nn_mlp_t *net, float max_norm);
 
 /* target <- tau * source + (1 - tau) * target, parameter by parameter,
  * tau in [0, 1]: tau 1 copies, tau 0 keeps (both bit-exact). Networks of
- * the same sizes and activations; NN_ESHAPE otherwise (target untouched).
+ * the same sizes and activations; ERR_ESHAPE otherwise (target untouched).
  * Gradients and workspace are not touched. Borrows source. */
 int nn_mlp_soft_update(nn_mlp_t *target, const nn_mlp_t *source, float tau);
 
@@ -134,15 +134,15 @@ int nn_mlp_copy(nn_mlp_t *target, const nn_mlp_t *source);
 /* Writes sizes, activations and parameters to path (format in docs/nn.md:
  * little-endian header, float32 weights, CRC-32), through path.tmp renamed
  * over path, so that a failed save leaves any earlier file whole. On
- * failure returns NN_EIO or NN_ENOMEM and, when err is not NULL, a message
+ * failure returns ERR_EIO or ERR_ENOMEM and, when err is not NULL, a message
  * naming the path in err (err_len bytes, NUL-terminated). */
 int nn_mlp_save(const nn_mlp_t *net, const char *path, char *err, size_t err_len);
 
 /* Reads parameters saved by nn_mlp_save into net, whose sizes and
  * activations must be those of the file. Refuses a file that is not a
- * network file (NN_EMAGIC), of another format version (NN_EVERSION), of
- * other sizes or activations (NN_ESHAPE), cut short (NN_ETRUNC), or whose
- * checksum fails or that goes on after its end (NN_ECORRUPT); NN_EIO when
+ * network file or of another format version (ERR_EFORMAT), of
+ * other sizes or activations (ERR_ESHAPE), cut short (ERR_ETRUNC), or whose
+ * checksum fails or that goes on after its end (ERR_ECORRUPT); ERR_EIO when
  * it cannot be read. On failure net is untouched and err (if not NULL)
  * holds a message naming the path and what is wrong. Gradients are left
  * as they are. */

@@ -119,7 +119,7 @@ const float *dqn_q_values(dqn_t *d, const float *obs, int n)
 
 int dqn_push(dqn_t *d, const float *row)
 {
-    return replay_push(d->replay, row) == 0 ? 0 : DQN_ENOMEM;
+    return replay_push(d->replay, row);
 }
 
 size_t dqn_buffer_size(const dqn_t *d)
@@ -189,13 +189,13 @@ nn_mlp_t *dqn_online(dqn_t *d)
 
 int dqn_save(const dqn_t *d, const char *path, char *err, size_t err_len)
 {
-    return nn_mlp_save(d->online, path, err, err_len) == 0 ? 0 : DQN_EIO;
+    return nn_mlp_save(d->online, path, err, err_len) == 0 ? 0 : ERR_EIO;
 }
 
 int dqn_load(dqn_t *d, const char *path, char *err, size_t err_len)
 {
     if (nn_mlp_load(d->online, path, err, err_len) != 0)
-        return DQN_EIO;
+        return ERR_EIO;
     nn_mlp_copy(d->target, d->online);
     return 0;
 }

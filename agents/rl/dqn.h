@@ -5,7 +5,15 @@
  * computes targets with a target network that is a copy of the online
  * one refreshed every target_every steps, and takes one Adam step on the
  * mean squared TD error of the actions taken, with the gradient clipped
- * by global norm. */
+ * by global norm.
+ *
+ *     dqn_config_t cfg;
+ *     dqn_config_default(&cfg, obs_dim, n_actions);
+ *     dqn_t *d = dqn_new(&cfg, rng);
+ *     const float *q = dqn_q_values(d, obs, n);     obs: (n, obs_dim), q: (n, n_actions)
+ *     dqn_push(d, row);                             row: (dqn_row_width(&cfg))
+ *     dqn_train_step(d, rng, &loss);
+ *     dqn_destroy(&d); */
 #ifndef RECARENA_DQN_H
 #define RECARENA_DQN_H
 
@@ -13,11 +21,12 @@
 #include <stddef.h>
 
 #include "agents/nn/nn.h"
+#include "core/err.h"
 #include "core/pcg32.h"
 
-/* Errors: 0 or one of these (negative). */
-#define DQN_ENOMEM (-1) /* allocation failed */
-#define DQN_EIO    (-2) /* a checkpoint could not be written or read (see err) */
+/* Errors: 0 or a negative code of core/err.h, printed with err_str:
+ * ERR_ENOMEM (allocation failed), ERR_EIO (a checkpoint could not be
+ * written or read; the message in err says why). */
 
 typedef struct dqn_config {
     int obs_dim;      /* observation width, >= 1 */
@@ -44,6 +53,8 @@ typedef struct dqn dqn_t;
  * the target a copy of the online network. Caller owns the result
  * (dqn_destroy); NULL on a bad config or out of memory. */
 dqn_t *dqn_new(const dqn_config_t *cfg, pcg32_t *rng);
+
+/* Frees it and nulls *self_p; NULL and *self_p NULL are fine. */
 void dqn_destroy(dqn_t **self_p);
 
 /* Width of a transition row: obs (obs_dim) | action (1, as a float) |
@@ -55,7 +66,7 @@ int dqn_row_width(const dqn_config_t *cfg);
  * returns (n, n_actions), borrowed until the next call on d. */
 const float *dqn_q_values(dqn_t *d, const float *obs, int n);
 
-/* Stores a transition row (dqn_row_width floats), copied; 0, or DQN_ENOMEM
+/* Stores a transition row (dqn_row_width floats), copied; 0, or ERR_ENOMEM
  * when the replay could not grow (the row is dropped). */
 int dqn_push(dqn_t *d, const float *row);
 size_t dqn_buffer_size(const dqn_t *d);
@@ -78,7 +89,7 @@ void dqn_targets(const float *q_next_online, const float *q_next_target, const f
 nn_mlp_t *dqn_online(dqn_t *d);
 
 /* Saves the online network to path (nn_mlp_save), or loads it from path
- * and copies it into the target network. DQN_EIO with a message in err
+ * and copies it into the target network. ERR_EIO with a message in err
  * (err_len bytes) on failure; a failed load changes nothing. */
 int dqn_save(const dqn_t *d, const char *path, char *err, size_t err_len);
 int dqn_load(dqn_t *d, const char *path, char *err, size_t err_len);

@@ -1,5 +1,9 @@
 /* Exploration for the value-based learners (tabular Q, DQN): a linear
- * annealing schedule and epsilon-greedy choice over action values. */
+ * annealing schedule and epsilon-greedy choice over action values.
+ * Plain functions: nothing allocated, arguments borrowed for the call.
+ *
+ *     float eps = explore_linear(decisions, 1.0f, 0.05f, 10000);
+ *     int a = explore_egreedy(rng, q_values, n_actions, eps);   q_values: (n_actions) */
 #ifndef RECARENA_EXPLORE_H
 #define RECARENA_EXPLORE_H
 

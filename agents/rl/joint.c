@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agents/rl/slate.h"
+#include "core/err.h"
 
 #define JOINT_MAX_TOPIC_SLOTS 4096 /* distinct clicked topics tracked per tick */
 
@@ -39,7 +40,7 @@ int joint_team_rewards(const proto_joint_t *joint, uint32_t me, const proto_item
                        float *rewards)
 {
     if (me >= joint->n_agents)
-        return -1;
+        return ERR_EINVAL;
     const proto_joint_agent_t *mine = &joint->agents[me];
     uint32_t n_agents = joint->n_agents;
 
@@ -97,7 +98,7 @@ int joint_other_actions(const proto_joint_t *joint, uint32_t me, const proto_ite
                         float *others)
 {
     if (me >= joint->n_agents)
-        return -1;
+        return ERR_EINVAL;
     const proto_joint_agent_t *mine = &joint->agents[me];
     uint32_t dim = items->dim, width = (joint->n_agents - 1) * dim;
     for (uint32_t r = 0; r < mine->n; r++) {

@@ -33,7 +33,7 @@
 
 /* rewards (n of joint->agents[me]): each of agent me's requests' team
  * reward. items: the catalog view (the clicked items' topics); a clicked
- * item that is not in it counts as a topic of its own. Returns 0, or -1
+ * item that is not in it counts as a topic of its own. Returns 0, or ERR_EINVAL (core/err.h)
  * when me is not an agent of the message. */
 int joint_team_rewards(const proto_joint_t *joint, uint32_t me, const proto_items_t *items,
                        float *rewards);
@@ -41,7 +41,7 @@ int joint_team_rewards(const proto_joint_t *joint, uint32_t me, const proto_item
 /* others (n of joint->agents[me], (n_agents - 1) * dim): for each of agent
  * me's requests, every other agent's slate for that user as its mean
  * embedding. Users are matched by id (the same row in feed mode, found
- * by a scan otherwise). Returns 0, or -1 when me is not an agent of the
+ * by a scan otherwise). Returns 0, or ERR_EINVAL (core/err.h) when me is not an agent of the
  * message. */
 int joint_other_actions(const proto_joint_t *joint, uint32_t me, const proto_items_t *items,
                         float *others);

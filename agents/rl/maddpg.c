@@ -172,7 +172,7 @@ const float *maddpg_act(maddpg_t *m, const float *obs, int n)
 
 int maddpg_push(maddpg_t *m, const float *row)
 {
-    return replay_push(m->replay, row) == 0 ? 0 : MADDPG_ENOMEM;
+    return replay_push(m->replay, row);
 }
 
 size_t maddpg_buffer_size(const maddpg_t *m)
@@ -284,7 +284,7 @@ int maddpg_save(const maddpg_t *m, const char *actor_path, const char *critic_pa
 {
     if (nn_mlp_save(m->actor, actor_path, err, err_len) != 0 ||
         nn_mlp_save(m->critic, critic_path, err, err_len) != 0)
-        return MADDPG_EIO;
+        return ERR_EIO;
     return 0;
 }
 
@@ -293,7 +293,7 @@ int maddpg_load(maddpg_t *m, const char *actor_path, const char *critic_path, ch
 {
     /* into the targets first, so that a failure leaves the online networks
      * whole; the targets are copies of them and are restored */
-    int rc = MADDPG_EIO;
+    int rc = ERR_EIO;
     if (nn_mlp_load(m->actor_target, actor_path, err, err_len) != 0)
         goto restore;
     if (nn_mlp_load(m->critic_target, critic_path, err, err_len) != 0)

@@ -24,18 +24,27 @@
  * more slowly here (below random after the few hundred training steps of
  * the integration test, where unit queries reach 1.6 times random); the
  * regulariser on z is the reference's p_reg on the policy's
- * pre-activation output. */
+ * pre-activation output.
+ *
+ *     maddpg_config_t cfg;
+ *     maddpg_config_default(&cfg, obs_dim, act_dim, n_others);
+ *     maddpg_t *m = maddpg_new(&cfg, rng);
+ *     const float *a = maddpg_act(m, obs, n);       obs: (n, obs_dim), a: (n, act_dim)
+ *     maddpg_push(m, row);                          row: (maddpg_row_width(&cfg))
+ *     maddpg_train_step(m, rng, &stats);
+ *     maddpg_destroy(&m); */
 #ifndef RECARENA_MADDPG_H
 #define RECARENA_MADDPG_H
 
 #include <stddef.h>
 
 #include "agents/nn/nn.h"
+#include "core/err.h"
 #include "core/pcg32.h"
 
-/* Errors: 0 or one of these (negative). */
-#define MADDPG_ENOMEM (-1) /* allocation failed */
-#define MADDPG_EIO    (-2) /* a checkpoint could not be written or read (see err) */
+/* Errors: 0 or a negative code of core/err.h, printed with err_str:
+ * ERR_ENOMEM (allocation failed), ERR_EIO (a checkpoint could not be
+ * written or read; the message in err says why). */
 
 typedef struct maddpg_config {
     int obs_dim;    /* observation width, >= 1 */
@@ -64,6 +73,8 @@ typedef struct maddpg maddpg_t;
  * from them. Caller owns the result (maddpg_destroy); NULL on a bad
  * config or out of memory. */
 maddpg_t *maddpg_new(const maddpg_config_t *cfg, pcg32_t *rng);
+
+/* Frees it and nulls *self_p; NULL and *self_p NULL are fine. */
 void maddpg_destroy(maddpg_t **self_p);
 
 /* Width of the critic's input: obs_dim + (1 + n_others) * act_dim. */
@@ -79,7 +90,7 @@ int maddpg_row_width(const maddpg_config_t *cfg);
 const float *maddpg_act(maddpg_t *m, const float *obs, int n);
 
 /* Stores a transition row (maddpg_row_width floats), copied; 0, or
- * MADDPG_ENOMEM when the replay could not grow (the row is dropped). */
+ * ERR_ENOMEM when the replay could not grow (the row is dropped). */
 int maddpg_push(maddpg_t *m, const float *row);
 size_t maddpg_buffer_size(const maddpg_t *m);
 
@@ -100,7 +111,7 @@ nn_mlp_t *maddpg_actor(maddpg_t *m);
 nn_mlp_t *maddpg_critic(maddpg_t *m);
 
 /* Saves the online actor and critic to two files (nn_mlp_save), or loads
- * them and copies them into the targets. MADDPG_EIO with a message in
+ * them and copies them into the targets. ERR_EIO with a message in
  * err on failure. A failed load leaves the online networks as they were
  * and resets the targets to copies of them (loading is meant for the
  * start, when they are copies anyway). */

@@ -3,7 +3,12 @@
  *
  *     Q(s, a) += alpha (r + gamma (1 - done) max_a' Q(s', a') - Q(s, a))
  *
- * with epsilon-greedy action choice (explore.h). */
+ * with epsilon-greedy action choice (explore.h).
+ *
+ *     qtable_t *q = qtable_new(n_states, n_actions, 0.1f, 0.95f, 0.0f);
+ *     int a = qtable_act(q, s, epsilon, rng);
+ *     qtable_update(q, s, a, r, s_next, done);
+ *     qtable_destroy(&q); */
 #ifndef RECARENA_QTABLE_H
 #define RECARENA_QTABLE_H
 
@@ -17,6 +22,8 @@ typedef struct qtable qtable_t;
  * alpha in (0, 1], gamma in [0, 1]. Caller owns the result
  * (qtable_destroy); NULL on a bad argument or out of memory. */
 qtable_t *qtable_new(int n_states, int n_actions, float alpha, float gamma, float init);
+
+/* Frees the table; accepts NULL and sets *self_p to NULL. */
 void qtable_destroy(qtable_t **self_p);
 
 int qtable_n_states(const qtable_t *q);

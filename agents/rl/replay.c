@@ -1,6 +1,8 @@
 /* Ring buffer of transition rows with uniform sampling (replay.h). */
 #include "agents/rl/replay.h"
 
+#include "core/err.h"
+
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,7 +66,7 @@ int replay_push(replay_t *rb, const float *row)
         size_t n = rb->allocated * 2 < rb->capacity ? rb->allocated * 2 : rb->capacity;
         float *rows = realloc(rb->rows, n * (size_t)rb->width * sizeof *rows);
         if (!rows)
-            return -1;
+            return ERR_ENOMEM;
         rb->rows = rows;
         rb->allocated = n;
     }

@@ -2,7 +2,11 @@
  * against a query vector, keep the k best (optionally those of one topic
  * first), and summarise a slate by the mean embedding of its items. The
  * items are a catalog view as the SDK keeps it (proto_items_t: ids
- * ascending, topics, embeddings), borrowed for each call. */
+ * ascending, topics, embeddings), borrowed for each call; nothing is
+ * allocated.
+ *
+ *     slate_scores(items, query, scores);           query: (dim), scores: (items->n)
+ *     slate_top_k(items, scores, -1, k, slate);     slate: (k) ids, best first */
 #ifndef RECARENA_SLATE_H
 #define RECARENA_SLATE_H
 

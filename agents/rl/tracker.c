@@ -70,7 +70,7 @@ void tracker_reset(tracker_t *tr)
     }
 }
 
-/* Makes room for user ids up to `user`; 0 or TRACKER_ENOMEM (the tracker
+/* Makes room for user ids up to `user`; 0 or ERR_ENOMEM (the tracker
  * unchanged: each array is only replaced once every allocation worked). */
 static int s_grow(tracker_t *tr, size_t user)
 {
@@ -90,7 +90,7 @@ static int s_grow(tracker_t *tr, size_t user)
         free(cur);
         free(held_tick);
         free(held);
-        return TRACKER_ENOMEM;
+        return ERR_ENOMEM;
     }
     size_t old = tr->n_users;
     if (old > 0) {
@@ -165,7 +165,7 @@ int tracker_request(tracker_t *tr, uint32_t tick, int32_t user, const float *obs
                     tracker_emit_fn emit, void *ctx)
 {
     if (user < 0 || user > TRACKER_MAX_USER)
-        return TRACKER_EUSER;
+        return ERR_ERANGE;
     int err = s_grow(tr, (size_t)user);
     if (err)
         return err;

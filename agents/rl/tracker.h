@@ -28,14 +28,22 @@
  *   obs (obs_dim) | act (act_dim) | others (other_dim) | reward |
  *   next_obs (obs_dim) | next_others (other_dim) | done (0 or 1)
  *
- * next_obs and next_others are zeros when done is 1. */
+ * next_obs and next_others are zeros when done is 1.
+ *
+ *     tracker_t *tr = tracker_new(obs_dim, act_dim, other_dim);
+ *     tracker_feedback(tr, tick, n, users, rewards, session_end, emit, ctx);
+ *     tracker_request(tr, tick, user, obs, act, emit, ctx);      each request
+ *     tracker_outcome(tr, tick, user, &reward, others, emit, ctx); each JOINT row
+ *     tracker_destroy(&tr); */
 #ifndef RECARENA_TRACKER_H
 #define RECARENA_TRACKER_H
 
 #include <stdint.h>
 
-#define TRACKER_ENOMEM (-1) /* allocation failed */
-#define TRACKER_EUSER  (-2) /* user id negative or above TRACKER_MAX_USER */
+#include "core/err.h"
+
+/* Errors: 0 or a negative code of core/err.h: ERR_ENOMEM (allocation
+ * failed), ERR_ERANGE (user id negative or above TRACKER_MAX_USER). */
 
 #define TRACKER_MAX_USER 16777215 /* largest user id tracked */
 
@@ -50,6 +58,8 @@ typedef void (*tracker_emit_fn)(void *ctx, const float *row);
  * argument or out of memory. Per-user storage grows with the largest
  * user id seen. */
 tracker_t *tracker_new(int obs_dim, int act_dim, int other_dim);
+
+/* Frees it and nulls *self_p; NULL and *self_p NULL are fine. */
 void tracker_destroy(tracker_t **self_p);
 
 int tracker_width(const tracker_t *tr);
@@ -68,8 +78,8 @@ void tracker_feedback(tracker_t *tr, uint32_t tick, uint32_t m, const int32_t *u
 /* User's request of tick: obs (obs_dim), the action answered act
  * (act_dim), both copied. Completes the user's record of tick - 1, if it
  * has a reward, with obs as its next state: emitted at once, or held for
- * the next others' actions when other_dim > 0. Returns 0, TRACKER_EUSER
- * or TRACKER_ENOMEM (nothing changed). */
+ * the next others' actions when other_dim > 0. Returns 0, ERR_ERANGE
+ * or ERR_ENOMEM (nothing changed). */
 int tracker_request(tracker_t *tr, uint32_t tick, int32_t user, const float *obs, const float *act,
                     tracker_emit_fn emit, void *ctx);
 

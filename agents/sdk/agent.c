@@ -5,6 +5,8 @@
  * grow only when a message is larger than any before. */
 #include "agents/sdk/agent.h"
 
+#include "core/err.h"
+#include "core/parse.h"
 #include "proto/transport.h"
 
 #include <assert.h>
@@ -96,18 +98,19 @@ static void s_finish(agent_t *a, int status, const char *fmt, ...)
 
 /* Encodes msg with the next seq (0 first on each connection) and sends it
  * without blocking (a DEALER queues while the server is away). Returns 0,
- * or -1 after a message on stderr. */
+ * the encoder's code or ERR_EIO, after a message on stderr. */
 static int s_send(agent_t *a, proto_msg_t *msg)
 {
     char err[PROTO_ERR_LEN];
     msg->seq = a->seq++;
-    if (proto_encode(msg, &a->out, err, sizeof err) != 0) {
+    int rc = proto_encode(msg, &a->out, err, sizeof err);
+    if (rc != 0) {
         s_log(a, "cannot encode %s: %s", proto_type_name(msg->type), err);
-        return -1;
+        return rc;
     }
     if (transport_send(a->socket, a->out.data, a->out.size, ZMQ_DONTWAIT) != 0) {
         s_log(a, "cannot send %s: %s", proto_type_name(msg->type), zmq_strerror(errno));
-        return -1;
+        return ERR_EIO;
     }
     return 0;
 }
@@ -170,7 +173,7 @@ static int s_grow(void **p, size_t bytes)
 {
     void *grown = realloc(*p, bytes ? bytes : 1);
     if (!grown)
-        return PROTO_ENOMEM;
+        return ERR_ENOMEM;
     *p = grown;
     return 0;
 }
@@ -192,7 +195,7 @@ static void s_catalog_fini(s_catalog_t *c)
 }
 
 /* Room for rows items: as many as the first message brought, then
- * doubling. 0 or PROTO_ENOMEM. */
+ * doubling. 0 or ERR_ENOMEM. */
 static int s_catalog_reserve(s_catalog_t *c, size_t rows)
 {
     if (rows <= c->capacity)
@@ -201,7 +204,7 @@ static int s_catalog_reserve(s_catalog_t *c, size_t rows)
     while (capacity < rows)
         capacity *= 2;
     if (capacity > UINT32_MAX || (c->dim && capacity > SIZE_MAX / sizeof(float) / c->dim))
-        return PROTO_ENOMEM;
+        return ERR_ENOMEM;
     int rc = s_grow((void **)&c->ids, capacity * sizeof *c->ids);
     rc = rc ? rc : s_grow((void **)&c->topics, capacity * sizeof *c->topics);
     rc = rc ? rc : s_grow((void **)&c->providers, capacity * sizeof *c->providers);
@@ -232,7 +235,7 @@ static int s_compare_u64(const void *x, const void *y)
 
 /* Restores id order after rows were appended at first_new; an id given
  * twice keeps its last row. In order already (ids only grow in a run),
- * this is one pass; otherwise a sort by (id, row). 0 or PROTO_ENOMEM. */
+ * this is one pass; otherwise a sort by (id, row). 0 or ERR_ENOMEM. */
 static int s_catalog_sort(s_catalog_t *c, uint32_t first_new)
 {
     uint32_t i = first_new > 0 ? first_new : 1;
@@ -245,7 +248,7 @@ static int s_catalog_sort(s_catalog_t *c, uint32_t first_new)
     if (!keys || s_catalog_reserve(&sorted, c->capacity)) {
         free(keys);
         s_catalog_fini(&sorted);
-        return PROTO_ENOMEM;
+        return ERR_ENOMEM;
     }
     for (uint32_t row = 0; row < c->n; row++) /* the sign bit flipped: int32 order as uint32 */
         keys[row] = (uint64_t)((uint32_t)c->ids[row] ^ 0x80000000u) << 32 | row;
@@ -268,7 +271,7 @@ static int s_catalog_sort(s_catalog_t *c, uint32_t first_new)
     return 0;
 }
 
-/* Adds items (dim already checked by the decoder). 0 or PROTO_ENOMEM. */
+/* Adds items (dim already checked by the decoder). 0 or ERR_ENOMEM. */
 static int s_catalog_add(s_catalog_t *c, const proto_items_t *items)
 {
     if (items->n == 0)
@@ -365,17 +368,17 @@ static void s_on_silence(agent_t *a, int64_t now)
 
 /* ---- messages from the server ----------------------------------------- */
 
-/* Room for rows slates of k. 0, PROTO_ETOOBIG (no ACT could carry them)
- * or PROTO_ENOMEM. */
+/* Room for rows slates of k. 0, ERR_ETOOBIG (no ACT could carry them)
+ * or ERR_ENOMEM. */
 static int s_reserve_slates(agent_t *a, size_t rows)
 {
     size_t need = rows * a->welcome.welcome.slate_size;
     if (need > PROTO_MAX_MESSAGE_BYTES / sizeof *a->slates)
-        return PROTO_ETOOBIG;
+        return ERR_ETOOBIG;
     if (need <= a->slates_capacity && a->slates)
         return 0;
     if (s_grow((void **)&a->slates, need * sizeof *a->slates))
-        return PROTO_ENOMEM;
+        return ERR_ENOMEM;
     a->slates_capacity = need;
     return 0;
 }
@@ -404,8 +407,8 @@ static void s_on_welcome(agent_t *a, proto_msg_t *msg)
     a->seeded = true;
     int rc = s_reserve_slates(a, w->limits.max_batch);
     if (rc)
-        s_quit(a, rc == PROTO_ENOMEM ? "out of memory"
-                                     : "WELCOME.limits.max_batch x slate_size is too large");
+        s_quit(a, rc == ERR_ENOMEM ? "out of memory"
+                                   : "WELCOME.limits.max_batch x slate_size is too large");
 }
 
 static void s_on_catalog(agent_t *a, const proto_msg_t *msg)
@@ -425,7 +428,7 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
 {
     const proto_step_t *step = &msg->step;
     if (!a->has_catalog) {
-        s_send_error(a, PROTO_ESTATE, false, msg, "STEP before any CATALOG");
+        s_send_error(a, ERR_ESTATE, false, msg, "STEP before any CATALOG");
         return;
     }
     if (s_catalog_add(&a->catalog, &step->born)) /* born first, as docs/protocol.md says */
@@ -435,7 +438,7 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
     }
     s_catalog_retire(&a->catalog, step->retired, step->n_retired);
     int rc = s_reserve_slates(a, step->requests.n);
-    if (rc == PROTO_ENOMEM) {
+    if (rc == ERR_ENOMEM) {
         s_quit(a, "out of memory");
         return;
     }
@@ -464,7 +467,7 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
 static void s_on_error(agent_t *a, const proto_msg_t *msg)
 {
     const proto_error_t *e = &msg->error;
-    if (e->code == PROTO_ESTATE && a->ping_sent_ms && e->has_ref_seq && e->ref_seq == a->ping_seq) {
+    if (e->code == ERR_ESTATE && a->ping_sent_ms && e->has_ref_seq && e->ref_seq == a->ping_seq) {
         s_log(a, "the server does not know this connection (%s); saying HELLO again", e->message);
         s_disconnect(a);
         {
@@ -475,9 +478,9 @@ static void s_on_error(agent_t *a, const proto_msg_t *msg)
     bool fatal = e->fatal || msg->major != PROTO_VERSION_MAJOR;
     const char *what = fatal ? "fatal error from the server" : "error from the server";
     if (fatal)
-        s_finish(a, 1, "%s: %s (%d): %s", what, proto_strerror(e->code), e->code, e->message);
+        s_finish(a, 1, "%s: %s (%d): %s", what, err_str(e->code), e->code, e->message);
     else
-        s_log(a, "%s: %s (%d): %s", what, proto_strerror(e->code), e->code, e->message);
+        s_log(a, "%s: %s (%d): %s", what, err_str(e->code), e->code, e->message);
 }
 
 /* One frame of size bytes in a->in. */
@@ -487,7 +490,7 @@ static void s_handle(agent_t *a, size_t size)
     proto_msg_t *msg = &a->received;
     bool welcomed = a->welcome.type == PROTO_MSG_WELCOME;
     int rc = proto_decode(a->in, size, welcomed ? &a->dims : NULL, msg, err, sizeof err);
-    if (rc == PROTO_EVERSION) {
+    if (rc == ERR_EVERSION) {
         s_send_error(a, rc, true, msg, "cannot talk to %s: %s", a->endpoint, err);
         s_flush_on_close(a);
         s_finish(a, 1, NULL);
@@ -496,7 +499,7 @@ static void s_handle(agent_t *a, size_t size)
     } else if (!welcomed && msg->type != PROTO_MSG_WELCOME && msg->type != PROTO_MSG_ERROR &&
                msg->type != PROTO_MSG_BYE && msg->type != PROTO_MSG_PING &&
                msg->type != PROTO_MSG_PONG) {
-        s_send_error(a, PROTO_ESTATE, false, msg, "%s before WELCOME", proto_type_name(msg->type));
+        s_send_error(a, ERR_ESTATE, false, msg, "%s before WELCOME", proto_type_name(msg->type));
     } else {
         switch (msg->type) {
         case PROTO_MSG_WELCOME:
@@ -530,7 +533,7 @@ static void s_handle(agent_t *a, size_t size)
             s_finish(a, 0, NULL);
             break;
         default: /* HELLO, ACT: the agent's own messages */
-            s_send_error(a, PROTO_ESTATE, false, msg, "%s is not for agents",
+            s_send_error(a, ERR_ESTATE, false, msg, "%s is not for agents",
                          proto_type_name(msg->type));
         }
     }
@@ -594,15 +597,25 @@ static void s_usage(const agent_t *a)
 
 static void s_parse_ms(agent_t *a, const char *option, const char *value, long *out)
 {
-    char *end;
-    errno = 0;
-    long ms = strtol(value, &end, 10);
-    if (errno || end == value || *end || ms < 1 || ms > S_MAX_MS) {
+    int64_t ms;
+    if (parse_int64(value, 1, S_MAX_MS, &ms) != 0) {
         s_finish(a, 2, "--%s: '%s' is not a whole number of milliseconds in 1..%d", option, value,
                  S_MAX_MS);
         return;
     }
-    *out = ms;
+    *out = (long)ms;
+}
+
+/* The agent's own option: ERR_ESYNTAX and ERR_ERANGE say what is wrong
+ * with the value, anything else non-zero that the option is unknown. */
+static void s_agent_option(agent_t *a, const char *option, const char *value)
+{
+    int rc = a->spec->on_option(a->user, option, value);
+    if (rc == ERR_ESYNTAX || rc == ERR_ERANGE)
+        s_finish(a, 2, "--%s '%s': %s (try --help)", option, value,
+                 rc == ERR_ESYNTAX ? "not a value this option takes" : "value out of range");
+    else if (rc != 0)
+        s_finish(a, 2, "unknown option or bad value: --%s %s (try --help)", option, value);
 }
 
 static void s_option(agent_t *a, const char *option, const char *value)
@@ -619,8 +632,8 @@ static void s_option(agent_t *a, const char *option, const char *value)
         s_parse_ms(a, option, value, &a->ping_ms);
     else if (!a->spec->on_option)
         s_finish(a, 2, "unknown option --%s (try --help)", option);
-    else if (a->spec->on_option(a->user, option, value) != 0)
-        s_finish(a, 2, "unknown option or bad value: --%s %s (try --help)", option, value);
+    else
+        s_agent_option(a, option, value);
 }
 
 /* The value of a variable, NULL when unset or empty. */

@@ -11,7 +11,17 @@
  *
  * Pointers handed to a callback, and pointers the queries below return
  * during a callback, are valid until that callback returns: copy what
- * must outlive it. One agent_t per process; nothing here is thread-safe. */
+ * must outlive it. One agent_t per process; nothing here is thread-safe.
+ *
+ *     static int s_on_step(agent_t *agent, void *user, const proto_step_t *step,
+ *                          int32_t *slates)     slates: (step->requests.n, slate_size)
+ *     { ... fill one row of k live item ids per request ...; return 0; }
+ *
+ *     int main(int argc, char **argv)
+ *     {
+ *         static const agent_spec_t spec = {.on_step = s_on_step};
+ *         return agent_main(argc, argv, &spec, NULL);
+ *     } */
 #ifndef RECARENA_AGENT_H
 #define RECARENA_AGENT_H
 
@@ -36,8 +46,11 @@ typedef struct agent_spec {
 
     /* The agent's own options: every --NAME VALUE or --NAME=VALUE that the
      * SDK does not know is handed here, before connecting, NAME without the
-     * dashes; both strings borrowed for the call. Return 0 to accept,
-     * non-zero to refuse (agent_main then prints an error and returns 2).
+     * dashes; name borrowed for the call, value for the process (argv).
+     * Return 0 to accept; ERR_ESYNTAX or ERR_ERANGE (core/err.h, as
+     * core/parse.h returns them) for a value that is not of the option's
+     * kind or out of its range; any other non-zero for an unknown option.
+     * agent_main then prints an error naming the option and returns 2.
      * NULL: the agent has no options. Every option takes a value. */
     int (*on_option)(void *user, const char *name, const char *value);
     const char *options_help; /* lines appended to --help, or NULL */

@@ -23,6 +23,8 @@
 #include <zmq.h>
 
 #include "agents/sdk/agent.h"
+#include "core/err.h"
+#include "core/parse.h"
 #include "proto/transport.h"
 
 #define K          3    /* slate size */
@@ -60,10 +62,13 @@ static int t_on_option(void *user, const char *name, const char *value)
     if (strcmp(name, "log") == 0)
         return (t->log = fopen(value, "w")) ? 0 : -1;
     if (strcmp(name, "fail-at-tick") == 0) {
-        t->fail_tick = atol(value);
-        return 0;
+        int64_t tick;
+        int rc = parse_int64(value, 0, UINT32_MAX, &tick);
+        if (rc == 0)
+            t->fail_tick = (long)tick;
+        return rc;
     }
-    return -1;
+    return ERR_EINVAL;
 }
 
 static int t_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog)
@@ -548,7 +553,7 @@ static void test_ping_joint_end_and_errors(void **state)
         .type = PROTO_MSG_EPISODE_END,
         .episode_end = {.episode = 0, .ticks = 10, .reward = 3.5, .requests = 9, .clicks = 2}};
     f_send(f, &end);
-    f_send_error(f, PROTO_EDEADLINE, "no ACT for tick 4 within 1000 ms", false);
+    f_send_error(f, ERR_EDEADLINE, "no ACT for tick 4 within 1000 ms", false);
     f_expect_nothing(f, 50); /* none of the three gets a reply */
 
     f_send_step(f, 5, users, 1, NULL, 0, NULL, 0, NULL, 0);
@@ -566,7 +571,7 @@ static void test_fatal_error(void **state)
     f_bind(f);
     f_spawn_agent(f, NULL, NULL);
     f_expect(f, PROTO_MSG_HELLO);
-    f_send_error(f, PROTO_EAUTH, "bad token", true);
+    f_send_error(f, ERR_EAUTH, "bad token", true);
     assert_int_equal(f_wait(f), 1);
     assert_contains(f_read(f, "err"), "bad token");
 }
@@ -595,7 +600,7 @@ static void test_version_mismatch(void **state)
     proto_msg_t bye = {.type = PROTO_MSG_BYE, .bye = {.reason = "from the future"}};
     f_send_future(f, &bye);
     const proto_error_t *error = &f_expect(f, PROTO_MSG_ERROR)->error;
-    assert_int_equal(error->code, PROTO_EVERSION);
+    assert_int_equal(error->code, ERR_EVERSION);
     assert_true(error->fatal);
     assert_true(error->has_ref_seq);
     assert_int_equal(error->ref_seq, f->seq);
@@ -605,7 +610,7 @@ static void test_version_mismatch(void **state)
     f_spawn_agent(f, NULL, NULL);
     f_expect(f, PROTO_MSG_HELLO);
     proto_msg_t refusal = {.type = PROTO_MSG_ERROR,
-                           .error = {.code = PROTO_EVERSION, .message = "I speak 2"}};
+                           .error = {.code = ERR_EVERSION, .message = "I speak 2"}};
     f_send_future(f, &refusal);
     assert_int_equal(f_wait(f), 1);
     assert_contains(f_read(f, "err"), "fatal error from the server");
@@ -667,10 +672,8 @@ static void test_hello_again_after_server_restart(void **state)
     f_handshake(f);
     uint64_t ping_seq = f_expect(f, PROTO_MSG_PING)->seq;
     proto_msg_t refusal = {.type = PROTO_MSG_ERROR};
-    refusal.error = (proto_error_t){.code = PROTO_ESTATE,
-                                    .message = "say HELLO first",
-                                    .has_ref_seq = true,
-                                    .ref_seq = ping_seq};
+    refusal.error = (proto_error_t){
+        .code = ERR_ESTATE, .message = "say HELLO first", .has_ref_seq = true, .ref_seq = ping_seq};
     f_send(f, &refusal);
     f_expect(f, PROTO_MSG_HELLO); /* well before the 5 s ping timeout */
     f_send_bye(f);
@@ -713,6 +716,19 @@ static void test_command_line(void **state)
     f_spawn(f, NULL, unknown);
     assert_int_equal(f_wait(f), 2);
     assert_contains(f_read(f, "err"), "unknown option or bad value: --bogus 1");
+
+    /* the agent's parser says what is wrong with a value (core/parse.h) */
+    const char *not_a_number[] = {"--endpoint",     "ipc:///nowhere", "--name", "x",
+                                  "--fail-at-tick", "soon",           NULL};
+    f_spawn(f, NULL, not_a_number);
+    assert_int_equal(f_wait(f), 2);
+    assert_contains(f_read(f, "err"), "--fail-at-tick 'soon': not a value this option takes");
+
+    const char *out_of_range[] = {"--endpoint", "ipc:///nowhere",    "--name",
+                                  "x",          "--fail-at-tick=-3", NULL};
+    f_spawn(f, NULL, out_of_range);
+    assert_int_equal(f_wait(f), 2);
+    assert_contains(f_read(f, "err"), "--fail-at-tick '-3': value out of range");
 
     const char *no_value[] = {"--name", "x", "--endpoint", NULL};
     f_spawn(f, NULL, no_value);

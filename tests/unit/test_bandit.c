@@ -161,7 +161,7 @@ static void test_names_and_parameters(void **state)
         assert_int_equal(parsed, a);
     }
     bandit_algo_t algo;
-    assert_int_equal(bandit_algo_parse("ucb2", &algo), BANDIT_EINVAL);
+    assert_int_equal(bandit_algo_parse("ucb2", &algo), ERR_EINVAL);
 
     bandit_params_t p;
     bandit_params_default(&p);
@@ -169,21 +169,21 @@ static void test_names_and_parameters(void **state)
     assert_int_equal(p.n_bases, 2);
     assert_int_equal(p.bases[0], BANDIT_THOMPSON);
     assert_int_equal(p.bases[1], BANDIT_LINUCB);
-    assert_int_equal(bandit_parse_bases("thompson,exp3", &p), BANDIT_EINVAL);
-    assert_int_equal(bandit_parse_bases("ucb1,ucb1", &p), BANDIT_EINVAL);
-    assert_int_equal(bandit_parse_bases("ucb1,", &p), BANDIT_EINVAL);
-    assert_int_equal(bandit_parse_bases("", &p), BANDIT_EINVAL);
-    assert_int_equal(bandit_parse_bases("meta", &p), BANDIT_EINVAL);
+    assert_int_equal(bandit_parse_bases("thompson,exp3", &p), ERR_EINVAL);
+    assert_int_equal(bandit_parse_bases("ucb1,ucb1", &p), ERR_EINVAL);
+    assert_int_equal(bandit_parse_bases("ucb1,", &p), ERR_EINVAL);
+    assert_int_equal(bandit_parse_bases("", &p), ERR_EINVAL);
+    assert_int_equal(bandit_parse_bases("meta", &p), ERR_EINVAL);
     assert_int_equal(p.n_bases, 2); /* unchanged by the failures */
 
     bandit_params_default(&p);
     assert_int_equal(bandit_params_check(BANDIT_META, &p), 0);
     p.epsilon = 1.5;
-    assert_int_equal(bandit_params_check(BANDIT_EGREEDY, &p), BANDIT_EINVAL);
+    assert_int_equal(bandit_params_check(BANDIT_EGREEDY, &p), ERR_EINVAL);
     assert_null(bandit_new(BANDIT_EGREEDY, &p, 4, 1));
     bandit_params_default(&p);
     p.gamma = 0;
-    assert_int_equal(bandit_params_check(BANDIT_EXP3, &p), BANDIT_EINVAL);
+    assert_int_equal(bandit_params_check(BANDIT_EXP3, &p), ERR_EINVAL);
     bandit_params_default(&p);
     assert_null(bandit_new(BANDIT_UCB1, &p, 0, 1));
     assert_null(bandit_new(BANDIT_UCB1, &p, BANDIT_MAX_DIM + 1, 1));
@@ -214,7 +214,7 @@ static void test_slates_are_distinct_live_arms(void **state)
         }
         /* fewer live arms than k */
         int32_t small[2];
-        assert_int_equal(bandit_select(b, 1, contexts, 7, small, strategies), BANDIT_EARMS);
+        assert_int_equal(bandit_select(b, 1, contexts, 7, small, strategies), ERR_ELIMIT);
         for (int tick = 0; tick < TICKS; tick++) {
             const float e[DIM] = {1, (float)tick, -1};
             assert_int_equal(bandit_add_arm(b, next_id, e), 0);
@@ -243,8 +243,8 @@ static void test_slates_are_distinct_live_arms(void **state)
         }
         /* adding a live id again is refused; retiring an unknown one is harmless */
         const float e[DIM] = {0, 0, 0};
-        assert_int_equal(bandit_add_arm(b, next_id - 1, e), BANDIT_EINVAL);
-        assert_int_equal(bandit_add_arm(b, -1, e), BANDIT_EINVAL);
+        assert_int_equal(bandit_add_arm(b, next_id - 1, e), ERR_EINVAL);
+        assert_int_equal(bandit_add_arm(b, -1, e), ERR_EINVAL);
         bandit_retire_arm(b, 100000);
         bandit_destroy(&b);
         assert_null(b);
@@ -330,7 +330,7 @@ static void test_sync_keeps_unchanged_items(void **state)
 
     /* a repeated id is refused */
     const int32_t twice[2] = {1, 1};
-    assert_int_equal(bandit_sync(b, 2, twice, e), BANDIT_EINVAL);
+    assert_int_equal(bandit_sync(b, 2, twice, e), ERR_EINVAL);
     bandit_destroy(&b);
 }
 

@@ -23,8 +23,10 @@
 #include "agents/rl/option.h"
 #include "agents/rl/qtable.h"
 #include "agents/rl/replay.h"
+#include "agents/rl/runner.h"
 #include "agents/rl/slate.h"
 #include "agents/rl/tracker.h"
+#include "core/err.h"
 #include "test_support.h"
 
 /* ---- exploration ----------------------------------------------------- */
@@ -225,7 +227,7 @@ static void test_team_rewards_by_hand(void **state)
         }
         ASSERT_NEAR(sum, 3.0, 1e-5); /* feed mode: they add up to R */
     }
-    assert_int_equal(joint_team_rewards(&joint, 3, &items, r), -1);
+    assert_int_equal(joint_team_rewards(&joint, 3, &items, r), ERR_EINVAL);
 
     /* no bonus (R = C / N = 1): each click is worth 1 / N; a page without
      * a click gets 0 */
@@ -347,9 +349,9 @@ static void test_tracker_chains_a_users_requests(void **state)
     assert_int_equal(tracker_request(tr, 1, 7, &o1, &a1, s_sink, &s), 0);
     assert_int_equal(s.n, 3);
 
-    assert_int_equal(tracker_request(tr, 0, -1, &o0, &a0, s_sink, &s), TRACKER_EUSER);
+    assert_int_equal(tracker_request(tr, 0, -1, &o0, &a0, s_sink, &s), ERR_ERANGE);
     assert_int_equal(tracker_request(tr, 0, TRACKER_MAX_USER + 1, &o0, &a0, s_sink, &s),
-                     TRACKER_EUSER);
+                     ERR_ERANGE);
     tracker_destroy(&tr);
     assert_null(tr);
     tracker_destroy(&tr);
@@ -673,11 +675,15 @@ static void test_checkpoints_round_trip(void **state)
     char dir[] = "/tmp/recarena-test-rl-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char actor[256], critic[256], qfile[256];
-    assert_int_equal(option_checkpoint_path(actor, sizeof actor, dir, "ag", "actor"), 0);
-    assert_int_equal(option_checkpoint_path(critic, sizeof critic, dir, "ag", "critic"), 0);
-    assert_int_equal(option_checkpoint_path(qfile, sizeof qfile, dir, "ag", "q"), 0);
+    rl_runner_t run;
+    rl_runner_init(&run, "test", NULL, NULL);
+    strcpy(run.name, "ag"); /* as rl_runner_setup copies it from WELCOME */
+    assert_int_equal(rl_runner_checkpoint_path(&run, dir, "actor", actor, sizeof actor), 0);
+    assert_int_equal(rl_runner_checkpoint_path(&run, dir, "critic", critic, sizeof critic), 0);
+    assert_int_equal(rl_runner_checkpoint_path(&run, dir, "q", qfile, sizeof qfile), 0);
+    assert_int_equal(strcmp(qfile + strlen(dir), "/ag-q.bin"), 0);
     char tiny[8];
-    assert_int_equal(option_checkpoint_path(tiny, sizeof tiny, dir, "ag", "q"), -1);
+    assert_int_equal(rl_runner_checkpoint_path(&run, dir, "q", tiny, sizeof tiny), -1);
 
     maddpg_t *a = s_maddpg(3, 2, 1, 11), *b = s_maddpg(3, 2, 1, 12);
     const float obs[] = {0.1f, 0.2f, 0.3f};
@@ -691,7 +697,7 @@ static void test_checkpoints_round_trip(void **state)
     ASSERT_NEAR(maddpg_act(b, obs, 1)[1], act_a[1], 0.0);
     /* another shape is refused, with the path named */
     maddpg_t *c = s_maddpg(4, 2, 1, 13);
-    assert_int_equal(maddpg_load(c, actor, critic, err, sizeof err), MADDPG_EIO);
+    assert_int_equal(maddpg_load(c, actor, critic, err, sizeof err), ERR_EIO);
     assert_non_null(strstr(err, actor));
 
     dqn_config_t cfg;
@@ -707,7 +713,7 @@ static void test_checkpoints_round_trip(void **state)
     const float *q2 = dqn_q_values(d2, obs, 1);
     for (int i = 0; i < 4; i++)
         ASSERT_NEAR(q2[i], q1[i], 0.0);
-    assert_int_equal(dqn_load(d2, actor, err, sizeof err), DQN_EIO);
+    assert_int_equal(dqn_load(d2, actor, err, sizeof err), ERR_EIO);
 
     maddpg_destroy(&a);
     maddpg_destroy(&b);
@@ -724,31 +730,51 @@ static void test_option_values(void **state)
 {
     (void)state;
     float f = 0.0f;
-    int i = 0;
     size_t z = 0;
-    bool b = false;
     assert_int_equal(option_float("0.25", 0.0, 1.0, &f), 0);
     ASSERT_NEAR(f, 0.25, 0.0);
-    assert_int_equal(option_float("1.5", 0.0, 1.0, &f), -1);
-    assert_int_equal(option_float("nan", 0.0, 1.0, &f), -1);
-    assert_int_equal(option_float("0.5x", 0.0, 1.0, &f), -1);
-    assert_int_equal(option_int("12", 1, 100, &i), 0);
-    assert_int_equal(i, 12);
-    assert_int_equal(option_int("0", 1, 100, &i), -1);
-    assert_int_equal(option_int("", 1, 100, &i), -1);
+    assert_int_equal(option_float("1.5", 0.0, 1.0, &f), ERR_ERANGE);
+    assert_int_equal(option_float("nan", 0.0, 1.0, &f), ERR_ERANGE);
+    assert_int_equal(option_float("0.5x", 0.0, 1.0, &f), ERR_ESYNTAX);
+    ASSERT_NEAR(f, 0.25, 0.0); /* untouched on error */
     assert_int_equal(option_size("100000", 1, 1000000, &z), 0);
     assert_int_equal(z, 100000);
-    assert_int_equal(option_size("-1", 0, 10, &z), -1);
-    assert_int_equal(option_bool("yes", &b), 0);
-    assert_true(b);
-    assert_int_equal(option_bool("0", &b), 0);
-    assert_false(b);
-    assert_int_equal(option_bool("maybe", &b), -1);
-    assert_int_equal(option_reward("own", &b), 0);
-    assert_false(b);
-    assert_int_equal(option_reward("team", &b), 0);
-    assert_true(b);
-    assert_int_equal(option_reward("mine", &b), -1);
+    assert_int_equal(option_size("0", 1, 10, &z), ERR_ERANGE);
+    assert_int_equal(option_size("11", 1, 10, &z), ERR_ERANGE);
+    assert_int_equal(option_size("-1", 0, 10, &z), ERR_ESYNTAX);
+    assert_int_equal(z, 100000);
+
+    /* the options every RL agent takes */
+    rl_runner_t run;
+    rl_runner_init(&run, "test", NULL, NULL);
+    int rc = 1;
+    assert_true(run.reward_team);
+    assert_true(rl_runner_option(&run, "reward", "own", &rc));
+    assert_int_equal(rc, 0);
+    assert_false(run.reward_team);
+    assert_true(rl_runner_option(&run, "reward", "team", &rc));
+    assert_true(run.reward_team);
+    assert_true(rl_runner_option(&run, "reward", "mine", &rc));
+    assert_int_equal(rc, ERR_ESYNTAX);
+    assert_true(run.reward_team);
+    assert_true(rl_runner_option(&run, "train-every", "12", &rc));
+    assert_int_equal(rc, 0);
+    assert_int_equal(run.train_every, 12);
+    assert_true(rl_runner_option(&run, "train-every", "0", &rc));
+    assert_int_equal(rc, ERR_ERANGE);
+    assert_int_equal(run.train_every, 12);
+    assert_true(rl_runner_option(&run, "save", "ckpt", &rc));
+    assert_string_equal(run.save_dir, "ckpt");
+    assert_true(rl_runner_option(&run, "load", "", &rc));
+    assert_null(run.load_dir);
+    assert_false(rl_runner_option(&run, "gamma", "0.5", &rc));
+
+    /* the training cadence: one step per train_every new transitions */
+    run.new_transitions = 25;
+    assert_true(rl_runner_train_due(&run));
+    assert_true(rl_runner_train_due(&run));
+    assert_false(rl_runner_train_due(&run));
+    assert_int_equal(run.new_transitions, 1);
 }
 
 int main(void)
