@@ -81,18 +81,18 @@ int world_config_check(const world_config_t *cfg, char *err, size_t err_len)
     CHECK_INT(n_agents, "agents", 1, WORLD_MAX_AGENTS);
     CHECK_INT(ticks, "run.ticks", 1, 10000000);
     CHECK_INT(n_items, "world.n_items", 1, 10000000);
-    CHECK_INT(n_topics, "world.n_topics", 1, 10000);
-    CHECK_INT(dim, "world.dim", 1, 1024);
+    CHECK_INT(n_topics, "world.n_topics", 1, PROTO_MAX_TOPICS);
+    CHECK_INT(dim, "world.dim", 1, PROTO_MAX_DIM);
     CHECK_INT(n_providers, "world.n_providers", 1, 10000000);
     CHECK_REAL(topic_spread, "world.topic_spread", 0.0, 100.0);
     CHECK_REAL(quality_std, "world.quality_std", 0.0, 100.0);
     CHECK_REAL(item_arrival_rate, "world.item_arrival_rate", 0.0, 100000.0);
     CHECK_REAL(item_lifetime, "world.item_lifetime", 0.0, 1e9);
-    CHECK_INT(n_users, "world.n_users", 1, 10000000);
+    CHECK_INT(n_users, "world.n_users", 1, PROTO_MAX_USERS);
     CHECK_REAL(interest_spread, "world.interest_spread", 0.0, 100.0);
     CHECK_REAL(feature_noise, "world.feature_noise", 0.0, 100.0);
-    CHECK_INT(history_len, "world.history_len", 0, 1000);
-    CHECK_INT(slate_size, "world.slate_size", 1, WORLD_MAX_SLATE);
+    CHECK_INT(history_len, "world.history_len", 0, PROTO_MAX_HISTORY);
+    CHECK_INT(slate_size, "world.slate_size", 1, PROTO_MAX_SLATE);
     CHECK_REAL(quality_weight, "world.quality_weight", -100.0, 100.0);
     CHECK_REAL(choice_temperature, "world.choice_temperature", 0.01, 100.0);
     CHECK_REAL(no_click_score, "world.no_click_score", -100.0, 100.0);
@@ -114,11 +114,11 @@ int world_config_check(const world_config_t *cfg, char *err, size_t err_len)
     CHECK_REAL(diversity_bonus, "world.diversity_bonus", 0.0, 1e6);
 
     double max_items = cfg->n_items + ceil(cfg->item_arrival_rate) * (double)cfg->ticks;
-    if (max_items > WORLD_MAX_ITEM_IDS)
+    if (max_items > PROTO_MAX_ITEM_IDS)
         return s_fail(err, err_len,
                       "world.item_arrival_rate: %g new items per tick over run.ticks (%d) plus "
                       "world.n_items would issue %.0f item ids, above the limit of %d",
-                      cfg->item_arrival_rate, cfg->ticks, max_items, WORLD_MAX_ITEM_IDS);
+                      cfg->item_arrival_rate, cfg->ticks, max_items, PROTO_MAX_ITEM_IDS);
     if (cfg->slate_size > cfg->n_items)
         return s_fail(err, err_len,
                       "world.slate_size: %d exceeds world.n_items (%d): a slate needs %d "

@@ -34,10 +34,10 @@
 
 #include <stdint.h>
 
-#define TRACKER_ENOMEM (-1) /* allocation failed */
-#define TRACKER_EUSER  (-2) /* user id negative or above TRACKER_MAX_USER */
+#include "proto/protocol.h"
 
-#define TRACKER_MAX_USER 16777215 /* largest user id tracked */
+#define TRACKER_ENOMEM (-1) /* allocation failed */
+#define TRACKER_EUSER  (-2) /* user id outside 0..PROTO_MAX_USERS-1 */
 
 typedef struct tracker tracker_t;
 
