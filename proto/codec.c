@@ -16,6 +16,8 @@
  * Errors are sticky: the first one is kept, later steps do nothing. */
 #include "proto/codec.h"
 
+#include "core/err.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,30 +33,28 @@
 
 /* ---- names of codes, types, dtypes ---------------------------------- */
 
-static const char *const s_error_text[] = {
-    "success",
-    "out of memory",
-    "malformed msgpack",
-    "message too big",
-    "nesting too deep",
-    "not a message envelope [major, type, seq, body]",
-    "protocol major version mismatch",
-    "unknown message type",
-    "bad message field",
-    "NaN or infinity in a float field",
-    "invalid argument",
-    "message not expected now",
-    "ACT deadline missed",
-    "invalid ACT",
-    "token refused",
-    "no free agent slot",
-};
+/* Wire codes are core/err.h codes: one table, one text per code. */
+#define S_SAME_CODE(proto, err) _Static_assert(proto == err, #proto " must equal " #err)
+S_SAME_CODE(PROTO_ENOMEM, ERR_ENOMEM);
+S_SAME_CODE(PROTO_EMALFORMED, ERR_EMALFORMED);
+S_SAME_CODE(PROTO_ETOOBIG, ERR_ETOOBIG);
+S_SAME_CODE(PROTO_EDEPTH, ERR_EDEPTH);
+S_SAME_CODE(PROTO_EENVELOPE, ERR_EENVELOPE);
+S_SAME_CODE(PROTO_EVERSION, ERR_EVERSION);
+S_SAME_CODE(PROTO_ETYPE, ERR_ETYPE);
+S_SAME_CODE(PROTO_EFIELD, ERR_EFIELD);
+S_SAME_CODE(PROTO_ENONFINITE, ERR_ENONFINITE);
+S_SAME_CODE(PROTO_EINVAL, ERR_EINVAL);
+S_SAME_CODE(PROTO_ESTATE, ERR_ESTATE);
+S_SAME_CODE(PROTO_EDEADLINE, ERR_EDEADLINE);
+S_SAME_CODE(PROTO_EACTION, ERR_EACTION);
+S_SAME_CODE(PROTO_EAUTH, ERR_EAUTH);
+S_SAME_CODE(PROTO_EFULL, ERR_EFULL);
+#undef S_SAME_CODE
 
 const char *proto_strerror(int err)
 {
-    if (err > 0 || -err >= (int)(sizeof s_error_text / sizeof s_error_text[0]))
-        return "unknown error";
-    return s_error_text[-err];
+    return err_str(err);
 }
 
 static const char *const s_type_names[PROTO_MSG_TYPE_COUNT] = {

@@ -65,7 +65,8 @@ typedef enum proto_type {
 #define PROTO_EAUTH (-14) /* HELLO token missing or wrong */
 #define PROTO_EFULL (-15) /* no free agent slot for this name */
 
-/* Static text for a code above ("unknown error" otherwise). */
+/* Static text for a code above ("unknown error" otherwise): core/err.h's
+ * err_str, whose ERR_E... codes these equal (checked at compile time). */
 const char *proto_strerror(int err);
 
 /* Limits. A decoder checks them on the raw bytes before anything is

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "proto/codec.h"
 
 /* ---- a minimal msgpack writer for hand-built frames ---------------- */
@@ -1192,7 +1193,8 @@ static void test_version_and_unknown_type(void **state)
 
     assert_string_equal(proto_strerror(PROTO_EVERSION), "protocol major version mismatch");
     assert_string_equal(proto_strerror(1), "unknown error");
-    assert_string_equal(proto_strerror(-100), "unknown error");
+    assert_string_equal(proto_strerror(-99), "unknown error");
+    assert_string_equal(proto_strerror(PROTO_EFULL), err_str(ERR_EFULL)); /* one table */
     assert_null(proto_type_name(PROTO_MSG_TYPE_COUNT));
     assert_string_equal(proto_type_name(PROTO_MSG_EPISODE_END), "EPISODE_END");
 }
