@@ -48,7 +48,7 @@ double metrics_hhi(const double *shares, size_t n);
  * every item points the same way, 1 = mutually orthogonal on average.
  * table: (n_rows, dim) row-major embeddings; rows: (k) indices into table,
  * each in [0, n_rows). A zero vector has similarity 0 with everything.
- * O(k dim); dim <= METRICS_MAX_DIM (the world's own limit). Returns 0
+ * O(k dim); dim <= METRICS_MAX_DIM (at least protocol.h PROTO_MAX_DIM). Returns 0
  * when k < 2. */
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim);
 

@@ -16,6 +16,8 @@
  * Errors are sticky: the first one is kept, later steps do nothing. */
 #include "proto/codec.h"
 
+#include "core/err.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,30 +33,28 @@
 
 /* ---- names of codes, types, dtypes ---------------------------------- */
 
-static const char *const s_error_text[] = {
-    "success",
-    "out of memory",
-    "malformed msgpack",
-    "message too big",
-    "nesting too deep",
-    "not a message envelope [major, type, seq, body]",
-    "protocol major version mismatch",
-    "unknown message type",
-    "bad message field",
-    "NaN or infinity in a float field",
-    "invalid argument",
-    "message not expected now",
-    "ACT deadline missed",
-    "invalid ACT",
-    "token refused",
-    "no free agent slot",
-};
+/* Wire codes are core/err.h codes: one table, one text per code. */
+#define S_SAME_CODE(proto, err) _Static_assert(proto == err, #proto " must equal " #err)
+S_SAME_CODE(PROTO_ENOMEM, ERR_ENOMEM);
+S_SAME_CODE(PROTO_EMALFORMED, ERR_EMALFORMED);
+S_SAME_CODE(PROTO_ETOOBIG, ERR_ETOOBIG);
+S_SAME_CODE(PROTO_EDEPTH, ERR_EDEPTH);
+S_SAME_CODE(PROTO_EENVELOPE, ERR_EENVELOPE);
+S_SAME_CODE(PROTO_EVERSION, ERR_EVERSION);
+S_SAME_CODE(PROTO_ETYPE, ERR_ETYPE);
+S_SAME_CODE(PROTO_EFIELD, ERR_EFIELD);
+S_SAME_CODE(PROTO_ENONFINITE, ERR_ENONFINITE);
+S_SAME_CODE(PROTO_EINVAL, ERR_EINVAL);
+S_SAME_CODE(PROTO_ESTATE, ERR_ESTATE);
+S_SAME_CODE(PROTO_EDEADLINE, ERR_EDEADLINE);
+S_SAME_CODE(PROTO_EACTION, ERR_EACTION);
+S_SAME_CODE(PROTO_EAUTH, ERR_EAUTH);
+S_SAME_CODE(PROTO_EFULL, ERR_EFULL);
+#undef S_SAME_CODE
 
 const char *proto_strerror(int err)
 {
-    if (err > 0 || -err >= (int)(sizeof s_error_text / sizeof s_error_text[0]))
-        return "unknown error";
-    return s_error_text[-err];
+    return err_str(err);
 }
 
 static const char *const s_type_names[PROTO_MSG_TYPE_COUNT] = {
@@ -390,9 +390,20 @@ static void s_check_agent_names(s_report_t *r, int bad, uint32_t n_agents,
         s_check_name(r, bad, "agents", agents[i]);
 }
 
+/* A size agreed on in protocol.h: lo..hi. */
+static void s_check_range(s_report_t *r, int bad, const char *key, uint64_t v, uint64_t lo,
+                          uint64_t hi)
+{
+    if (v < lo || v > hi)
+        s_fail(r, bad, key, "%" PRIu64 " is outside %" PRIu64 "..%" PRIu64 " (protocol.h)", v, lo,
+               hi);
+}
+
 static void s_check_items(s_report_t *r, int bad, const char *key, const proto_items_t *items)
 {
     size_t mark = s_push(r, ".%s", key);
+    s_check_range(r, bad, "n", items->n, 0, PROTO_MAX_ITEM_IDS);
+    s_check_range(r, bad, "dim", items->dim, 0, PROTO_MAX_DIM);
     s_check_data(r, bad, "ids", items->ids, items->n);
     s_check_data(r, bad, "topics", items->topics, items->n);
     s_check_data(r, bad, "providers", items->providers, items->n);
@@ -422,9 +433,9 @@ static void s_check_space(s_report_t *r, int bad, const proto_space_t *s, int de
     case PROTO_SPACE_BOX:
         if ((unsigned)s->dtype >= PROTO_DTYPE_COUNT)
             s_fail(r, bad, "dtype", "unknown dtype %d", (int)s->dtype);
-        if (s->ndim < 1 || s->ndim > PROTO_MAX_DIMS)
-            s_fail(r, bad, "shape", "%u dimensions, expected 1..%d", s->ndim, PROTO_MAX_DIMS);
-        for (uint32_t i = 0; i < s->ndim && i < PROTO_MAX_DIMS; i++)
+        if (s->ndim < 1 || s->ndim > PROTO_MAX_RANK)
+            s_fail(r, bad, "shape", "%u dimensions, expected 1..%d", s->ndim, PROTO_MAX_RANK);
+        for (uint32_t i = 0; i < s->ndim && i < PROTO_MAX_RANK; i++)
             if (s->shape[i] < -1)
                 s_fail(r, bad, "shape", "size %" PRId64 " (sizes are >= 0, or -1 for variable)",
                        s->shape[i]);
@@ -486,6 +497,11 @@ static void s_check_welcome(s_report_t *r, int bad, const proto_welcome_t *w)
         s_check_name(r, bad, "agents", w->agents[i]);
     if ((unsigned)w->mode >= S_COUNT(s_mode_names))
         s_fail(r, bad, "mode", "unknown mode %d", (int)w->mode);
+    s_check_range(r, bad, "slate_size", w->slate_size, 1, PROTO_MAX_SLATE);
+    s_check_range(r, bad, "dim", w->dim, 1, PROTO_MAX_DIM);
+    s_check_range(r, bad, "n_topics", w->n_topics, 1, PROTO_MAX_TOPICS);
+    s_check_range(r, bad, "history_len", w->history_len, 0, PROTO_MAX_HISTORY);
+    s_check_range(r, bad, "limits.max_batch", w->limits.max_batch, 0, PROTO_MAX_BATCH);
     s_check_space_at(r, bad, "observation_space", w->observation_space);
     s_check_space_at(r, bad, "action_space", w->action_space);
 }
@@ -577,6 +593,9 @@ static void s_check_msg(s_report_t *r, const proto_msg_t *m, int bad)
         s_check_feedback(r, bad, &s->feedback);
         s_check_double(r, "tick_reward", s->tick_reward);
         size_t mark = s_push(r, ".requests");
+        s_check_range(r, bad, "n", q->n, 0, PROTO_MAX_BATCH);
+        s_check_range(r, bad, "dim", q->dim, 0, PROTO_MAX_DIM);
+        s_check_range(r, bad, "history_len", q->history_len, 0, PROTO_MAX_HISTORY);
         s_check_data(r, bad, "user_ids", q->user_ids, q->n);
         s_check_data(r, bad, "features", q->features, (uint64_t)q->n * q->dim);
         s_check_data(r, bad, "history", q->history, (uint64_t)q->n * q->history_len);
@@ -587,6 +606,8 @@ static void s_check_msg(s_report_t *r, const proto_msg_t *m, int bad)
         break;
     }
     case PROTO_MSG_ACT:
+        s_check_range(r, bad, "n", m->act.n, 0, PROTO_MAX_BATCH);
+        s_check_range(r, bad, "slate_size", m->act.slate_size, 0, PROTO_MAX_SLATE);
         s_check_data(r, bad, "user_ids", m->act.user_ids, m->act.n);
         s_check_data(r, bad, "slates", m->act.slates, (uint64_t)m->act.n * m->act.slate_size);
         break;
@@ -1327,10 +1348,10 @@ static void *s_get_array(s_decoder_t *d, const msgpack_object *map, const char *
     }
     size_t mark = s_push(&d->r, ".%s", key);
     int got_dtype = s_get_enum(d, o, "dtype", s_dtype_names, PROTO_DTYPE_COUNT);
-    const msgpack_object *sh = s_get_list(d, o, "shape", PROTO_MAX_DIMS);
+    const msgpack_object *sh = s_get_list(d, o, "shape", PROTO_MAX_RANK);
     const msgpack_object *data =
         s_find_typed(d, o, "data", true, MSGPACK_OBJECT_BIN, "bin (little-endian elements)");
-    uint32_t got_shape[PROTO_MAX_DIMS] = {0};
+    uint32_t got_shape[PROTO_MAX_RANK] = {0};
     for (uint32_t i = 0; sh && i < sh->via.array.size && !d->r.rc; i++) {
         const msgpack_object *size = &sh->via.array.ptr[i];
         if (size->type != MSGPACK_OBJECT_POSITIVE_INTEGER || size->via.u64 >= PROTO_DIM_ANY)
@@ -1484,7 +1505,7 @@ static void s_decode_space(s_decoder_t *d, const msgpack_object *o, proto_space_
         s->dtype = (proto_dtype_t)s_get_enum(d, o, "dtype", s_dtype_names, PROTO_DTYPE_COUNT);
         s->low = s_get_double(d, o, "low");
         s->high = s_get_double(d, o, "high");
-        const msgpack_object *sh = s_get_list(d, o, "shape", PROTO_MAX_DIMS);
+        const msgpack_object *sh = s_get_list(d, o, "shape", PROTO_MAX_RANK);
         for (uint32_t i = 0; sh && i < sh->via.array.size && !d->r.rc; i++) {
             const msgpack_object *size = &sh->via.array.ptr[i];
             if (size->type == MSGPACK_OBJECT_POSITIVE_INTEGER && size->via.u64 <= INT64_MAX)

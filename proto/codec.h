@@ -35,8 +35,8 @@ typedef struct proto_space {
     /* BOX: every element in [low, high] (may be -inf / inf) */
     proto_dtype_t dtype;
     double low, high;
-    uint32_t ndim;                 /* 1..PROTO_MAX_DIMS */
-    int64_t shape[PROTO_MAX_DIMS]; /* (ndim) sizes; -1 = variable (the batch of requests) */
+    uint32_t ndim;                 /* 1..PROTO_MAX_RANK */
+    int64_t shape[PROTO_MAX_RANK]; /* (ndim) sizes; -1 = variable (the batch of requests) */
     /* DISCRETE: values 0..n-1. SLATE: k distinct values out of 0..n-1 (n = 0: unbounded) */
     uint64_t n;
     uint32_t k;

@@ -65,7 +65,8 @@ typedef enum proto_type {
 #define PROTO_EAUTH (-14) /* HELLO token missing or wrong */
 #define PROTO_EFULL (-15) /* no free agent slot for this name */
 
-/* Static text for a code above ("unknown error" otherwise). */
+/* Static text for a code above ("unknown error" otherwise): core/err.h's
+ * err_str, whose ERR_E... codes these equal (checked at compile time). */
 const char *proto_strerror(int err);
 
 /* Limits. A decoder checks them on the raw bytes before anything is
@@ -77,8 +78,24 @@ const char *proto_strerror(int err);
 #define PROTO_MAX_TEXT          1023        /* other strings (token, reason, message), bytes */
 #define PROTO_MAX_AGENTS        64          /* agents in a run (WELCOME.agents, JOINT.agents) */
 #define PROTO_MAX_CAPS          16          /* HELLO.caps entries */
-#define PROTO_MAX_DIMS          4           /* rank of a typed array or a Box */
+#define PROTO_MAX_RANK          4           /* dimensions of a typed array or a Box */
 #define PROTO_MAX_SPACE_DEPTH   4           /* spaces nested in Dicts, the outer space is 1 */
+
+/* Limits of the world both sides agree on: the server never configures a
+ * world beyond them, an agent may size its arrays by them. The codec
+ * refuses (encoding and decoding) a WELCOME, STEP or ACT outside them, so
+ * a decoded message never holds more. Agents may support less and must
+ * then refuse the WELCOME with a clear message. */
+#define PROTO_MAX_SLATE    256      /* WELCOME.slate_size, the width of ACT.slates: 1..256 */
+#define PROTO_MAX_DIM      1024     /* WELCOME.dim, embedding and feature width: 1..1024 */
+#define PROTO_MAX_HISTORY  1000     /* WELCOME.history_len, columns of STEP history: 0..1000 */
+#define PROTO_MAX_TOPICS   10000    /* WELCOME.n_topics: 1..10000; topics are 0..n_topics-1 */
+#define PROTO_MAX_USERS    10000000 /* user ids are 0..PROTO_MAX_USERS-1 */
+#define PROTO_MAX_ITEM_IDS 20000000 /* item ids one episode may issue: 0..PROTO_MAX_ITEM_IDS-1 */
+/* Requests in one STEP (and slates in its ACT), and WELCOME.limits.max_batch:
+ * each user asks at most once per tick. PROTO_MAX_MESSAGE_BYTES binds first
+ * when requests carry wide features or long histories. */
+#define PROTO_MAX_BATCH PROTO_MAX_USERS
 
 /* Element types of typed arrays and Box spaces; on the wire, the string in
  * the comment. All are little-endian. */

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "proto/protocol.h"
+
 /* clang-format off */
 #define SCENARIO_KEYS(X)                                                                           \
     X(RUN, run, name, NAME, 0, 0, 0, "names the run and its run folder. The default is the file's base name without `.ini`, other characters replaced by `_` (`my scenario.ini` gives `my_scenario`).") \
@@ -32,18 +34,18 @@
     X(WORLD, run, ticks, INT, 200, 1, 10000000, "ticks per episode") \
     X(WORLD, world, mode, MODE, WORLD_MODE_MARKET, 0, 0, "`market`: each arriving user picks one platform and only that agent sees the request; `feed`: every agent proposes a slate for every request and the pages are interleaved") \
     X(WORLD, world, n_items, INT, 500, 1, 10000000, "items at tick 0") \
-    X(WORLD, world, n_topics, INT, 10, 1, 10000, "topics; each has a random unit centre") \
-    X(WORLD, world, dim, INT, 16, 1, 1024, "embedding dimension") \
+    X(WORLD, world, n_topics, INT, 10, 1, PROTO_MAX_TOPICS, "topics; each has a random unit centre") \
+    X(WORLD, world, dim, INT, 16, 1, PROTO_MAX_DIM, "embedding dimension") \
     X(WORLD, world, n_providers, INT, 20, 1, 10000000, "item providers (metadata)") \
     X(WORLD, world, topic_spread, REAL, 0.25, 0.0, 100.0, "std of item embedding noise around its topic centre") \
     X(WORLD, world, quality_std, REAL, 0.3, 0.0, 100.0, "hidden quality ~ N(0, quality_std²)") \
     X(WORLD, world, item_arrival_rate, REAL, 1.0, 0.0, 100000.0, "expected new items per tick (cold start)") \
     X(WORLD, world, item_lifetime, REAL, 0.0, 0.0, 1e9, "mean item lifetime in ticks (exponential); 0 = items never retire") \
-    X(WORLD, world, n_users, INT, 2000, 1, 10000000, "users in the population") \
+    X(WORLD, world, n_users, INT, 2000, 1, PROTO_MAX_USERS, "users in the population") \
     X(WORLD, world, interest_spread, REAL, 0.25, 0.0, 100.0, "std of user interest noise around a favourite topic centre") \
     X(WORLD, world, feature_noise, REAL, 0.3, 0.0, 100.0, "std of the fixed noise added to the public features agents see") \
-    X(WORLD, world, history_len, INT, 5, 0, 1000, "recent consumed items shown to agents with each request") \
-    X(WORLD, world, slate_size, INT, 5, 1, WORLD_MAX_SLATE, "k: items per slate and per page (at most `WORLD_MAX_SLATE`)") \
+    X(WORLD, world, history_len, INT, 5, 0, PROTO_MAX_HISTORY, "recent consumed items shown to agents with each request") \
+    X(WORLD, world, slate_size, INT, 5, 1, PROTO_MAX_SLATE, "k: items per slate and per page (at most `PROTO_MAX_SLATE` of protocol.h)") \
     X(WORLD, world, quality_weight, REAL, 0.5, -100.0, 100.0, "weight of hidden quality in the click score") \
     X(WORLD, world, choice_temperature, REAL, 0.2, 0.01, 100.0, "temperature of the choice logit") \
     X(WORLD, world, no_click_score, REAL, 0.5, -100.0, 100.0, "score of the no-click option") \

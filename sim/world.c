@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* core/ lies beneath proto/ and cannot see protocol.h: the metrics keep
+ * their own bound, which must admit every world. */
+_Static_assert(PROTO_MAX_DIM <= METRICS_MAX_DIM, "metrics must take vectors of PROTO_MAX_DIM");
+
 #define JACCARD_MAX_PAIRS 2000000
 #define WORLD_DECAY_TABLE 64 /* satiation_decay^dt precomputed for dt below this */
 
@@ -685,8 +689,8 @@ double world_oracle(const world_t *w, int32_t user, int32_t *best)
     const float *x = &w->interest[(size_t)user * w->dim];
     const float *sat = &w->satiation[(size_t)user * cfg->n_topics];
     /* top-k live items by score, kept sorted descending */
-    int32_t top[WORLD_MAX_SLATE];
-    double top_score[WORLD_MAX_SLATE];
+    int32_t top[PROTO_MAX_SLATE];
+    double top_score[PROTO_MAX_SLATE];
     int filled = 0;
     for (int i = 0; i < w->n_live; i++) {
         int32_t id = w->live[i];
@@ -811,7 +815,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
                              .returns = w->returns_this_tick,
                              .items_live = w->n_live};
     int next_index[WORLD_MAX_AGENTS] = {0};
-    double counterfactual[WORLD_MAX_SLATE];
+    double counterfactual[PROTO_MAX_SLATE];
     uint32_t topic_mark = (uint32_t)w->tick + 1;
     int topics_clicked = 0;
     for (int a = 0; a < n_agents; a++)

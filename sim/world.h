@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WORLD_MAX_AGENTS   16
-#define WORLD_MAX_SLATE    256      /* items per slate */
-#define WORLD_MAX_ITEM_IDS 20000000 /* item ids one episode may issue */
+#include "proto/protocol.h" /* PROTO_MAX_SLATE, PROTO_MAX_DIM, ... bound a world */
+
+#define WORLD_MAX_AGENTS 16
 
 /* Errors: 0 or one of these (negative). */
 #define WORLD_ENOMEM  (-1) /* allocation failed */

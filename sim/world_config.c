@@ -40,11 +40,11 @@ int world_config_validate(const world_config_t *cfg, int *key, char *err, size_t
             return s_fail(key, k, NULL, 0, "");
 
     double max_items = cfg->n_items + ceil(cfg->item_arrival_rate) * (double)cfg->ticks;
-    if (max_items > WORLD_MAX_ITEM_IDS)
+    if (max_items > PROTO_MAX_ITEM_IDS)
         return s_fail(key, SCENARIO_KEY_item_arrival_rate, err, err_len,
                       "%g new items per tick over run.ticks (%d) plus world.n_items would issue "
                       "%.0f item ids, above the limit of %d",
-                      cfg->item_arrival_rate, cfg->ticks, max_items, WORLD_MAX_ITEM_IDS);
+                      cfg->item_arrival_rate, cfg->ticks, max_items, PROTO_MAX_ITEM_IDS);
     if (cfg->slate_size > cfg->n_items)
         return s_fail(key, SCENARIO_KEY_slate_size, err, err_len,
                       "%d exceeds world.n_items (%d): a slate needs %d distinct items",

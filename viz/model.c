@@ -74,7 +74,7 @@ int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, ui
                        uint32_t ticks, uint32_t n_agents, const char *const *names,
                        const char *const *algorithms)
 {
-    if (n_agents == 0 || n_agents > VIZ_MAX_AGENTS || !names)
+    if (n_agents == 0 || n_agents > PROTO_MAX_AGENTS || !names)
         return VIZ_EINVAL;
     viz_model_clear(m);
     s_copy_name(m->scenario, sizeof m->scenario, scenario);
@@ -125,7 +125,7 @@ static int s_reserve(viz_model_t *m)
     m->points = points;
     for (int s = 0; s < S_SERIES; s++) {
         float **series = s_series(m, s);
-        float *grown = realloc(*series, capacity * VIZ_MAX_AGENTS * sizeof *grown);
+        float *grown = realloc(*series, capacity * PROTO_MAX_AGENTS * sizeof *grown);
         if (!grown)
             return VIZ_ENOMEM; /* the arrays grown so far are only larger */
         *series = grown;
@@ -152,7 +152,7 @@ static void s_infer_mode(viz_model_t *m, const proto_telemetry_tick_t *t)
 
 int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
 {
-    if (t->n_agents == 0 || t->n_agents > VIZ_MAX_AGENTS || !t->agents || !t->agent_requests ||
+    if (t->n_agents == 0 || t->n_agents > PROTO_MAX_AGENTS || !t->agents || !t->agent_requests ||
         !t->agent_clicks || !t->agent_reward)
         return VIZ_EINVAL;
     for (uint32_t a = 0; a < t->n_agents; a++)

@@ -35,7 +35,6 @@
 
 const char *viz_strerror(int err);
 
-#define VIZ_MAX_AGENTS    PROTO_MAX_AGENTS
 #define VIZ_MAX_ALGORITHM 48 /* bytes of an algorithm label, NUL included */
 #define VIZ_AVERAGE_TICKS 20 /* trailing window of the reward moving average, ticks */
 /* Per-agent values kept (n_points * n_agents); beyond, the older half of
@@ -66,8 +65,8 @@ typedef struct viz_model {
     uint32_t episodes;       /* in the run, 0 unknown */
     uint32_t ticks;          /* per episode, 0 unknown */
     uint32_t n_agents;       /* 0 until known */
-    char names[VIZ_MAX_AGENTS][PROTO_MAX_NAME + 1];
-    char algorithms[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM]; /* "" unknown */
+    char names[PROTO_MAX_AGENTS][PROTO_MAX_NAME + 1];
+    char algorithms[PROTO_MAX_AGENTS][VIZ_MAX_ALGORITHM]; /* "" unknown */
 
     /* series */
     size_t n_points;
@@ -80,8 +79,8 @@ typedef struct viz_model {
     float *share_running;  /* (n_points, n_agents) share of the episode so far */
     size_t episode_start;  /* index of the first point of the latest episode */
     double episode_base;   /* x_all of tick 0 of the latest episode */
-    int64_t sum_requests[VIZ_MAX_AGENTS]; /* latest episode so far */
-    int64_t sum_clicks[VIZ_MAX_AGENTS];
+    int64_t sum_requests[PROTO_MAX_AGENTS]; /* latest episode so far */
+    int64_t sum_clicks[PROTO_MAX_AGENTS];
 
     /* the latest exposure snapshot */
     bool has_exposure;
@@ -110,7 +109,7 @@ void viz_model_clear(viz_model_t *m);
  * ticks per episode (0: unknown), and the agents, by agent index, with
  * their algorithm labels (algorithms may be NULL). Borrows the strings
  * (copied, truncated to fit). Clears the series. VIZ_EINVAL if n_agents
- * is 0 or above VIZ_MAX_AGENTS. */
+ * is 0 or above PROTO_MAX_AGENTS. */
 int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, uint32_t episodes,
                        uint32_t ticks, uint32_t n_agents, const char *const *names,
                        const char *const *algorithms);

@@ -137,9 +137,9 @@ typedef struct s_scenario {
     long episodes, ticks, n_topics;
     viz_mode_t mode;
     uint32_t n_agents;
-    char agents[VIZ_MAX_AGENTS][PROTO_MAX_NAME + 1];
-    char labels[VIZ_MAX_AGENTS][VIZ_MAX_ALGORITHM];
-    bool have_label[VIZ_MAX_AGENTS];
+    char agents[PROTO_MAX_AGENTS][PROTO_MAX_NAME + 1];
+    char labels[PROTO_MAX_AGENTS][VIZ_MAX_ALGORITHM];
+    bool have_label[PROTO_MAX_AGENTS];
     char error[256]; /* first problem found, "" if none */
 } s_scenario_t;
 
@@ -190,9 +190,9 @@ static int s_ini_entry(void *user, const char *section, const char *key, const c
         while (a < sc->n_agents && strcmp(sc->agents[a], name))
             a++;
         if (a == sc->n_agents) {
-            if (a == VIZ_MAX_AGENTS) {
+            if (a == PROTO_MAX_AGENTS) {
                 if (!sc->error[0])
-                    snprintf(sc->error, sizeof sc->error, "more than %d agents", VIZ_MAX_AGENTS);
+                    snprintf(sc->error, sizeof sc->error, "more than %d agents", PROTO_MAX_AGENTS);
                 return 0;
             }
             snprintf(sc->agents[a], sizeof sc->agents[a], "%s", name);
@@ -241,7 +241,7 @@ static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics,
         free(sc);
         return VIZ_EINVAL;
     }
-    const char *names[VIZ_MAX_AGENTS], *algorithms[VIZ_MAX_AGENTS];
+    const char *names[PROTO_MAX_AGENTS], *algorithms[PROTO_MAX_AGENTS];
     for (uint32_t a = 0; a < sc->n_agents; a++) {
         names[a] = sc->agents[a];
         algorithms[a] = sc->labels[a];
@@ -287,9 +287,9 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
     rc = rc ? rc : s_csv_double(ticks, tc[T_COVERAGE], &coverage, err, err_len);
     if (rc != 0)
         return rc;
-    int32_t agent_requests[VIZ_MAX_AGENTS], agent_clicks[VIZ_MAX_AGENTS];
-    double agent_reward[VIZ_MAX_AGENTS], agent_regret[VIZ_MAX_AGENTS] = {0};
-    const char *names[VIZ_MAX_AGENTS];
+    int32_t agent_requests[PROTO_MAX_AGENTS], agent_clicks[PROTO_MAX_AGENTS];
+    double agent_reward[PROTO_MAX_AGENTS], agent_regret[PROTO_MAX_AGENTS] = {0};
+    const char *names[PROTO_MAX_AGENTS];
     for (uint32_t a = 0; a < m->n_agents; a++) {
         rc = s_next_agent_row(agents, episode, tick, err, err_len);
         if (rc != 0)
@@ -403,7 +403,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
         }
         long e, id, topic, count;
         rc = s_csv_int(c, col[0], UINT32_MAX, &e, err, err_len);
-        rc = rc ? rc : s_csv_int(c, col[1], VIZ_MAX_ITEMS - 1, &id, err, err_len);
+        rc = rc ? rc : s_csv_int(c, col[1], PROTO_MAX_ITEM_IDS - 1, &id, err, err_len);
         rc = rc ? rc : s_csv_int(c, col[2], (long)n_topics - 1, &topic, err, err_len);
         rc = rc ? rc : s_csv_int(c, col[3], INT32_MAX, &count, err, err_len);
         if (rc != 0 || e != episode)

@@ -17,7 +17,6 @@
 #include <stddef.h>
 
 #define VIZ_ALL_EPISODES (-1L)
-#define VIZ_MAX_ITEMS    (1L << 24) /* item ids read from exposure.csv, at most */
 
 /* Describes the run of the resolved scenario file at path (the
  * scenario.ini a run writes, every key present; viz_model_describe): its

@@ -151,7 +151,7 @@ int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
 
 bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t dim, uint64_t seed)
 {
-    if (!params || dim < 1 || dim > BANDIT_MAX_DIM || bandit_params_check(algo, params) != 0)
+    if (!params || dim < 1 || dim > PROTO_MAX_DIM || bandit_params_check(algo, params) != 0)
         return NULL;
     bandit_t *b = calloc(1, sizeof *b);
     if (!b)
@@ -262,7 +262,7 @@ static double s_mean_log_weight(const bandit_t *b)
 
 int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding)
 {
-    if (id < 0 || id > BANDIT_MAX_ARM_ID || !embedding || s_slot(b, id) >= 0)
+    if (id < 0 || id >= PROTO_MAX_ITEM_IDS || !embedding || s_slot(b, id) >= 0)
         return ERR_EINVAL;
     for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++) {
         int rc = bandit_add_arm(b->bases[i], id, embedding);
@@ -482,7 +482,7 @@ static void s_scores(bandit_t *b)
  * b->score). */
 static void s_egreedy_slate(bandit_t *b, double eps, uint32_t k, int32_t *slate)
 {
-    uint32_t best[BANDIT_MAX_SLATE];
+    uint32_t best[PROTO_MAX_SLATE];
     s_top_k(b, k, best);
     for (uint32_t i = 0, next = 0; i < k; i++) {
         int32_t pick;
@@ -525,7 +525,7 @@ static void s_exp3_probabilities(bandit_t *b)
  * the arms not yet drawn (exactly EXP3 for k = 1). */
 static void s_exp3_slate(bandit_t *b, uint32_t k, int32_t *slate)
 {
-    uint32_t chosen[BANDIT_MAX_SLATE];
+    uint32_t chosen[PROTO_MAX_SLATE];
     double taken = 0;
     for (uint32_t i = 0; i < k; i++) {
         double u = pcg32_uniform(&b->rng) * (1.0 - taken);
@@ -562,7 +562,7 @@ static bool s_needs_contexts(const bandit_t *b)
 static int s_linucb_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
                            int32_t *slates)
 {
-    uint32_t top[BANDIT_MAX_SLATE];
+    uint32_t top[PROTO_MAX_SLATE];
     for (uint32_t r0 = 0; r0 < n; r0 += S_ROWS_PER_CHUNK) {
         uint32_t rows = n - r0 < S_ROWS_PER_CHUNK ? n - r0 : S_ROWS_PER_CHUNK;
         int rc = linucb_scores(b->linucb, rows, contexts + (size_t)r0 * b->dim, b->n_slots,
@@ -651,7 +651,7 @@ static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_
 /* One row of an algorithm that works request by request. */
 static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
 {
-    uint32_t top[BANDIT_MAX_SLATE];
+    uint32_t top[PROTO_MAX_SLATE];
     switch (b->algo) {
     case BANDIT_RANDOM:
         s_random_slate(b, k, slate);
@@ -682,7 +682,7 @@ static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
                   uint8_t *strategies)
 {
-    if (k < 1 || k > BANDIT_MAX_SLATE || (n > 0 && !slates) ||
+    if (k < 1 || k > PROTO_MAX_SLATE || (n > 0 && !slates) ||
         (n > 0 && !contexts && s_needs_contexts(b)) ||
         (n > 0 && !strategies && b->algo == BANDIT_META))
         return ERR_EINVAL;

@@ -42,15 +42,15 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "proto/protocol.h"
 
 /* Errors: 0 or a negative code of core/err.h, printed with err_str:
  * ERR_ENOMEM (allocation failed), ERR_EINVAL (bad argument), ERR_ELIMIT
  * (fewer live arms than the slate size). */
 
-#define BANDIT_MAX_BASES  8        /* base strategies of a meta-bandit */
-#define BANDIT_MAX_DIM    1024     /* widest context (the world's largest dim) */
-#define BANDIT_MAX_ARM_ID 20000000 /* largest item id (the world's WORLD_MAX_ITEM_IDS) */
-#define BANDIT_MAX_SLATE  256      /* largest slate (the world's WORLD_MAX_SLATE) */
+#define BANDIT_MAX_BASES 8 /* base strategies of a meta-bandit */
+/* Contexts, item ids and slates are bounded by protocol.h: PROTO_MAX_DIM,
+ * PROTO_MAX_ITEM_IDS and PROTO_MAX_SLATE. */
 
 typedef enum bandit_algo {
     BANDIT_RANDOM = 0,        /* k distinct live arms uniformly at random */
@@ -113,7 +113,7 @@ int bandit_params_check(bandit_algo_t algo, const bandit_params_t *params);
 typedef struct bandit bandit_t;
 
 /* A bandit over no arms yet. dim: the width of contexts (user features)
- * and item embeddings, 1..BANDIT_MAX_DIM. seed: its random stream.
+ * and item embeddings, 1..PROTO_MAX_DIM. seed: its random stream.
  * Borrows params for the call. Caller owns the result (bandit_destroy);
  * NULL on bad parameters or out of memory. */
 bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t dim,
@@ -123,7 +123,7 @@ bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t
 void bandit_destroy(bandit_t **self_p);
 
 /* Makes item `id` a live arm with no statistics. embedding: (dim),
- * copied. 0, ERR_EINVAL (id out of [0, BANDIT_MAX_ARM_ID] or already
+ * copied. 0, ERR_EINVAL (id out of [0, PROTO_MAX_ITEM_IDS) or already
  * live) or ERR_ENOMEM. */
 int bandit_add_arm(bandit_t *b, int32_t id, const float *embedding);
 
@@ -147,7 +147,7 @@ uint32_t bandit_n_live(const bandit_t *b);
  * base filled each row (0 for other bandits), to be handed back to
  * bandit_update. Each shown item counts as a pull at once, request by
  * request; its click comes later with bandit_update (see the top of this
- * file). 0, ERR_EINVAL (k = 0 or above BANDIT_MAX_SLATE, or NULL where
+ * file). 0, ERR_EINVAL (k = 0 or above PROTO_MAX_SLATE, or NULL where
  * needed), ERR_ELIMIT (fewer than k live arms) or ERR_ENOMEM. */
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
                   uint8_t *strategies);

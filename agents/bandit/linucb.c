@@ -40,7 +40,7 @@ struct linucb {
     double *req_lin;  /* (scratch_rows, d) */
     double *req_quad; /* (scratch_rows, p) */
     double *quad;     /* (scratch_rows, cap) */
-    double x[BANDIT_MAX_DIM + 1], u[BANDIT_MAX_DIM + 1];
+    double x[PROTO_MAX_DIM + 1], u[PROTO_MAX_DIM + 1];
 };
 
 static void s_identity(double *m, uint32_t d)
@@ -52,7 +52,7 @@ static void s_identity(double *m, uint32_t d)
 
 linucb_t *linucb_new(bandit_linucb_model_t model, uint32_t dim, double alpha)
 {
-    if (dim < 1 || dim > BANDIT_MAX_DIM || !(alpha >= 0) ||
+    if (dim < 1 || dim > PROTO_MAX_DIM || !(alpha >= 0) ||
         (model != BANDIT_LINUCB_DISJOINT && model != BANDIT_LINUCB_SHARED))
         return NULL;
     linucb_t *l = calloc(1, sizeof *l);

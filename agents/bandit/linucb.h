@@ -23,7 +23,7 @@
 typedef struct linucb linucb_t;
 
 /* A LinUCB over no slots yet; dim = width of user features and item
- * embeddings (1..BANDIT_MAX_DIM), alpha >= 0. Caller owns the result;
+ * embeddings (1..PROTO_MAX_DIM), alpha >= 0. Caller owns the result;
  * NULL on a bad argument or out of memory. */
 linucb_t *linucb_new(bandit_linucb_model_t model, uint32_t dim, double alpha);
 

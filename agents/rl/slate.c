@@ -2,13 +2,10 @@
  * (slate.h). */
 #include "agents/rl/slate.h"
 
-#include <assert.h>
 #include <math.h>
 #include <string.h>
 
 #include <cblas.h>
-
-#define SLATE_MAX_K 256
 
 void slate_scores(const proto_items_t *items, const float *query, float *scores)
 {
@@ -41,17 +38,16 @@ static void s_insert(const float *scores, int *rows, uint32_t *len, uint32_t k, 
 int slate_top_k(const proto_items_t *items, const float *scores, int32_t topic, uint32_t k,
                 int32_t *slate)
 {
-    assert(k >= 1 && k <= SLATE_MAX_K);
-    if (items->n < k)
+    if (k < 1 || k > PROTO_MAX_SLATE || items->n < k)
         return -1;
-    int rows[SLATE_MAX_K];
+    int rows[PROTO_MAX_SLATE];
     uint32_t len = 0;
     if (topic >= 0)
         for (uint32_t i = 0; i < items->n; i++)
             if (items->topics[i] == topic)
                 s_insert(scores, rows, &len, k, (int)i);
     if (len < k) {
-        int rest[SLATE_MAX_K];
+        int rest[PROTO_MAX_SLATE];
         uint32_t rest_len = 0, need = k - len;
         for (uint32_t i = 0; i < items->n; i++)
             if (topic < 0 || items->topics[i] != topic)

@@ -23,7 +23,8 @@ void slate_scores(const proto_items_t *items, const float *query, float *scores)
  * the slate is filled up with the best of the others only when the topic
  * has fewer than k live items; topic < 0 ranks every item. Ties go to the
  * lower row (the lower id). scores: (items->n). Returns 0, or -1 when
- * there are fewer than k items (slate untouched). k <= 256. */
+ * there are fewer than k items or k is outside 1..PROTO_MAX_SLATE (slate
+ * untouched). */
 int slate_top_k(const proto_items_t *items, const float *scores, int32_t topic, uint32_t k,
                 int32_t *slate);
 

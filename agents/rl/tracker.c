@@ -164,7 +164,7 @@ void tracker_feedback(tracker_t *tr, uint32_t tick, uint32_t m, const int32_t *u
 int tracker_request(tracker_t *tr, uint32_t tick, int32_t user, const float *obs, const float *act,
                     tracker_emit_fn emit, void *ctx)
 {
-    if (user < 0 || user > TRACKER_MAX_USER)
+    if (user < 0 || user >= PROTO_MAX_USERS)
         return ERR_ERANGE;
     int err = s_grow(tr, (size_t)user);
     if (err)

@@ -41,11 +41,10 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "proto/protocol.h"
 
 /* Errors: 0 or a negative code of core/err.h: ERR_ENOMEM (allocation
- * failed), ERR_ERANGE (user id negative or above TRACKER_MAX_USER). */
-
-#define TRACKER_MAX_USER 16777215 /* largest user id tracked */
+ * failed), ERR_ERANGE (user id outside 0..PROTO_MAX_USERS-1). */
 
 typedef struct tracker tracker_t;
 

@@ -386,15 +386,10 @@ static int s_reserve_slates(agent_t *a, size_t rows)
 /* Keeps msg's contents (and zeroes msg): WELCOME outlives the next decode. */
 static void s_on_welcome(agent_t *a, proto_msg_t *msg)
 {
-    const proto_welcome_t *w = &msg->welcome;
-    if (w->slate_size == 0) {
-        s_quit(a, "WELCOME.slate_size is 0");
-        return;
-    }
     proto_msg_fini(&a->welcome);
     a->welcome = *msg;
     memset(msg, 0, sizeof *msg);
-    w = &a->welcome.welcome;
+    const proto_welcome_t *w = &a->welcome.welcome; /* the codec bounds its sizes (protocol.h) */
     a->dims =
         (proto_dims_t){.dim = w->dim, .slate_size = w->slate_size, .history_len = w->history_len};
     if (a->catalog.dim != w->dim) { /* new widths: start the view over */
@@ -492,6 +487,11 @@ static void s_handle(agent_t *a, size_t size)
     int rc = proto_decode(a->in, size, welcomed ? &a->dims : NULL, msg, err, sizeof err);
     if (rc == ERR_EVERSION) {
         s_send_error(a, rc, true, msg, "cannot talk to %s: %s", a->endpoint, err);
+        s_flush_on_close(a);
+        s_finish(a, 1, NULL);
+    } else if (rc && msg->type == PROTO_MSG_WELCOME) {
+        /* e.g. sizes beyond protocol.h's limits: no game this agent can play */
+        s_send_error(a, rc, true, msg, "refusing the WELCOME: %s", err);
         s_flush_on_close(a);
         s_finish(a, 1, NULL);
     } else if (rc) {

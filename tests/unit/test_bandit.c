@@ -186,7 +186,7 @@ static void test_names_and_parameters(void **state)
     assert_int_equal(bandit_params_check(BANDIT_EXP3, &p), ERR_EINVAL);
     bandit_params_default(&p);
     assert_null(bandit_new(BANDIT_UCB1, &p, 0, 1));
-    assert_null(bandit_new(BANDIT_UCB1, &p, BANDIT_MAX_DIM + 1, 1));
+    assert_null(bandit_new(BANDIT_UCB1, &p, PROTO_MAX_DIM + 1, 1));
 }
 
 /* Every algorithm, with arms arriving and retiring between ticks, answers

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "proto/codec.h"
 
 /* ---- a minimal msgpack writer for hand-built frames ---------------- */
@@ -1192,7 +1193,8 @@ static void test_version_and_unknown_type(void **state)
 
     assert_string_equal(proto_strerror(PROTO_EVERSION), "protocol major version mismatch");
     assert_string_equal(proto_strerror(1), "unknown error");
-    assert_string_equal(proto_strerror(-100), "unknown error");
+    assert_string_equal(proto_strerror(-99), "unknown error");
+    assert_string_equal(proto_strerror(PROTO_EFULL), err_str(ERR_EFULL)); /* one table */
     assert_null(proto_type_name(PROTO_MSG_TYPE_COUNT));
     assert_string_equal(proto_type_name(PROTO_MSG_EPISODE_END), "EPISODE_END");
 }
@@ -1479,6 +1481,9 @@ static void test_welcome_checks(void **state)
                             .n_agents = 2,
                             .agents = agents,
                             .mode = PROTO_MODE_MARKET,
+                            .slate_size = 1,
+                            .dim = 1,
+                            .n_topics = 1,
                             .observation_space = &s_obs,
                             .action_space = &s_act_space};
     proto_msg_t msg = {.type = PROTO_MSG_WELCOME, .welcome = good};
@@ -1539,6 +1544,89 @@ static void test_welcome_checks(void **state)
     assert_non_null(kind);
     memcpy(kind + 1, "Slath", 5);
     s_expect(&b, NULL, PROTO_EFIELD, "WELCOME.action_space.type: unknown value \"Slath\"", NULL);
+    proto_buffer_fini(&enc);
+}
+
+/* Adds one to the uint after key (a msgpack str) in b: the value's last
+ * byte, which none of the limits below ends in 0xff. */
+static void s_bump_uint_after(buf_t *b, const char *key)
+{
+    uint8_t needle[32];
+    size_t len = strlen(key);
+    needle[0] = (uint8_t)(0xa0 | len);
+    memcpy(needle + 1, key, len);
+    uint8_t *at = s_find_bytes(b->data, b->size, needle, len + 1);
+    assert_non_null(at);
+    uint8_t *v = at + len + 1;
+    size_t width = *v == 0xcc ? 2 : *v == 0xcd ? 3 : *v == 0xce ? 5 : 1;
+    assert_true(v[width - 1] != 0xff);
+    v[width - 1]++;
+}
+
+/* protocol.h's world limits: a WELCOME and an ACT at each limit encode
+ * and decode; one past it is refused both ways, naming the field. */
+static void test_world_limits(void **state)
+{
+    (void)state;
+    proto_buffer_t enc;
+    char err[PROTO_ERR_LEN];
+    proto_buffer_init(&enc);
+    const char *agents[] = {"a"};
+    const proto_welcome_t max = {.n_agents = 1,
+                                 .agents = agents,
+                                 .mode = PROTO_MODE_FEED,
+                                 .slate_size = PROTO_MAX_SLATE,
+                                 .dim = PROTO_MAX_DIM,
+                                 .n_topics = PROTO_MAX_TOPICS,
+                                 .history_len = PROTO_MAX_HISTORY,
+                                 .observation_space = &s_obs,
+                                 .action_space = &s_act_space,
+                                 .limits = {.max_batch = PROTO_MAX_BATCH}};
+    const char *keys[] = {"slate_size", "dim", "n_topics", "history_len", "max_batch"};
+    const char *messages[] = {
+        "WELCOME.slate_size: 257 is outside 1..256 (protocol.h)",
+        "WELCOME.dim: 1025 is outside 1..1024 (protocol.h)",
+        "WELCOME.n_topics: 10001 is outside 1..10000 (protocol.h)",
+        "WELCOME.history_len: 1001 is outside 0..1000 (protocol.h)",
+        "WELCOME.limits.max_batch: 10000001 is outside 0..10000000 (protocol.h)",
+    };
+    for (int i = 0; i < 5; i++) {
+        proto_msg_t msg = {.type = PROTO_MSG_WELCOME, .welcome = max};
+        assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), 0);
+        proto_msg_t got = {0};
+        assert_int_equal(proto_decode(enc.data, enc.size, NULL, &got, err, sizeof err), 0);
+        proto_msg_fini(&got);
+        buf_t b = {0};
+        b_put(&b, enc.data, enc.size);
+        s_bump_uint_after(&b, keys[i]);
+        s_expect(&b, NULL, PROTO_EFIELD, messages[i], NULL);
+
+        uint32_t *field[] = {&msg.welcome.slate_size, &msg.welcome.dim, &msg.welcome.n_topics,
+                             &msg.welcome.history_len, &msg.welcome.limits.max_batch};
+        (*field[i])++;
+        assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+        assert_string_equal(err, messages[i]);
+    }
+    /* a slate size of 0 is no game either */
+    proto_msg_t msg = {.type = PROTO_MSG_WELCOME, .welcome = max};
+    msg.welcome.slate_size = 0;
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "WELCOME.slate_size: 0 is outside 1..256 (protocol.h)");
+
+    /* ACT: one slate of PROTO_MAX_SLATE, then one wider (decoded without dims) */
+    static int32_t slates[PROTO_MAX_SLATE + 1];
+    const int32_t users[1] = {7};
+    msg = (proto_msg_t){
+        .type = PROTO_MSG_ACT,
+        .act = {.n = 1, .slate_size = PROTO_MAX_SLATE, .user_ids = users, .slates = slates}};
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), 0);
+    proto_msg_t got = {0};
+    assert_int_equal(proto_decode(enc.data, enc.size, NULL, &got, err, sizeof err), 0);
+    assert_int_equal(got.act.slate_size, PROTO_MAX_SLATE);
+    proto_msg_fini(&got);
+    msg.act.slate_size = PROTO_MAX_SLATE + 1;
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "ACT.slate_size: 257 is outside 0..256 (protocol.h)");
     proto_buffer_fini(&enc);
 }
 
@@ -1682,6 +1770,7 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_strings_names_and_keys),
         cmocka_unit_test(test_welcome_checks),
+        cmocka_unit_test(test_world_limits),
         cmocka_unit_test(test_nonfinite),
         cmocka_unit_test(test_encode_errors),
     };

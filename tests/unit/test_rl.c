@@ -350,8 +350,7 @@ static void test_tracker_chains_a_users_requests(void **state)
     assert_int_equal(s.n, 3);
 
     assert_int_equal(tracker_request(tr, 0, -1, &o0, &a0, s_sink, &s), ERR_ERANGE);
-    assert_int_equal(tracker_request(tr, 0, TRACKER_MAX_USER + 1, &o0, &a0, s_sink, &s),
-                     ERR_ERANGE);
+    assert_int_equal(tracker_request(tr, 0, PROTO_MAX_USERS, &o0, &a0, s_sink, &s), ERR_ERANGE);
     tracker_destroy(&tr);
     assert_null(tr);
     tracker_destroy(&tr);

@@ -419,7 +419,7 @@ static void test_range_errors_name_where_the_key_was_set(void **state)
     char text[256], message[256];
     snprintf(text, sizeof text, "[world]\nn_users = 50\nslate_size = 0\n%s", s_agent);
     snprintf(message, sizeof message, "x.ini:3: [world] slate_size: 0 is out of range [1, %d]",
-             WORLD_MAX_SLATE);
+             PROTO_MAX_SLATE);
     s_expect_error(text, NULL, 0, ERR_ERANGE, message);
 
     snprintf(text, sizeof text, "[world]\nn_items = 3\n%s", s_agent);

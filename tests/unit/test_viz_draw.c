@@ -394,18 +394,18 @@ static void test_many_agents(void **state)
     s_fixture_t *f = *state;
     viz_model_t m;
     viz_model_init(&m);
-    static char storage[VIZ_MAX_AGENTS][16];
-    const char *names[VIZ_MAX_AGENTS];
-    int32_t requests[VIZ_MAX_AGENTS], clicks[VIZ_MAX_AGENTS] = {0};
-    double reward[VIZ_MAX_AGENTS], regret[VIZ_MAX_AGENTS] = {0};
-    for (int a = 0; a < VIZ_MAX_AGENTS; a++) {
+    static char storage[PROTO_MAX_AGENTS][16];
+    const char *names[PROTO_MAX_AGENTS];
+    int32_t requests[PROTO_MAX_AGENTS], clicks[PROTO_MAX_AGENTS] = {0};
+    double reward[PROTO_MAX_AGENTS], regret[PROTO_MAX_AGENTS] = {0};
+    for (int a = 0; a < PROTO_MAX_AGENTS; a++) {
         snprintf(storage[a], sizeof storage[a], "agent%02d", a);
         names[a] = storage[a];
         requests[a] = 1;
         reward[a] = a;
     }
-    proto_telemetry_tick_t tick = {.requests = VIZ_MAX_AGENTS,
-                                   .n_agents = VIZ_MAX_AGENTS,
+    proto_telemetry_tick_t tick = {.requests = PROTO_MAX_AGENTS,
+                                   .n_agents = PROTO_MAX_AGENTS,
                                    .agents = names,
                                    .agent_requests = requests,
                                    .agent_clicks = clicks,
@@ -423,7 +423,7 @@ static void test_many_agents(void **state)
     int fit = 0;
     while (viz_layout_legend_row(&l, fit, &row))
         fit++;
-    assert_true(fit > 2 && fit < VIZ_MAX_AGENTS);
+    assert_true(fit > 2 && fit < PROTO_MAX_AGENTS);
     s_check_legend(s, &l, 0);
     viz_layout_legend_row(&l, fit - 1, &row);
     assert_true(s_ink(s, row, viz_colour(VIZ_COLOUR_PANEL), viz_colour(VIZ_COLOUR_PANEL)) > 100);

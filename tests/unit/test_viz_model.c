@@ -321,19 +321,19 @@ static void test_memory_bound(void **state)
      * older half */
     viz_model_t m;
     viz_model_init(&m);
-    static const char *names[VIZ_MAX_AGENTS];
-    static char storage[VIZ_MAX_AGENTS][8];
-    int32_t requests[VIZ_MAX_AGENTS], clicks[VIZ_MAX_AGENTS] = {0};
-    double reward[VIZ_MAX_AGENTS], regret[VIZ_MAX_AGENTS] = {0};
-    for (int a = 0; a < VIZ_MAX_AGENTS; a++) {
+    static const char *names[PROTO_MAX_AGENTS];
+    static char storage[PROTO_MAX_AGENTS][8];
+    int32_t requests[PROTO_MAX_AGENTS], clicks[PROTO_MAX_AGENTS] = {0};
+    double reward[PROTO_MAX_AGENTS], regret[PROTO_MAX_AGENTS] = {0};
+    for (int a = 0; a < PROTO_MAX_AGENTS; a++) {
         snprintf(storage[a], sizeof storage[a], "a%d", a);
         names[a] = storage[a];
         requests[a] = 1;
         reward[a] = a;
     }
-    size_t limit = VIZ_MAX_VALUES / VIZ_MAX_AGENTS;
-    proto_telemetry_tick_t t = {.requests = VIZ_MAX_AGENTS,
-                                .n_agents = VIZ_MAX_AGENTS,
+    size_t limit = VIZ_MAX_VALUES / PROTO_MAX_AGENTS;
+    proto_telemetry_tick_t t = {.requests = PROTO_MAX_AGENTS,
+                                .n_agents = PROTO_MAX_AGENTS,
                                 .agents = names,
                                 .agent_requests = requests,
                                 .agent_clicks = clicks,
@@ -510,7 +510,7 @@ static void test_rundir_errors(void **state)
     s_expect_error(f, "exposure.csv", "episode,item,topic,exposures\n0,0,3,1\n",
                    "exposure.csv:2: expected an integer in [0, 2], got '3'");
     s_expect_error(f, "exposure.csv", "episode,item,topic,exposures\n0,99999999,0,1\n",
-                   "exposure.csv:2: expected an integer in [0, 16777215]");
+                   "exposure.csv:2: expected an integer in [0, 19999999]");
     s_expect_error(f, "scenario.ini", "[run]\nticks = many\n", "scenario.ini");
     viz_model_t m;
     viz_model_init(&m);
