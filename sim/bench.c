@@ -9,6 +9,7 @@
 #include "proto/codec.h"
 #include "sim/policy.h"
 #include "sim/session.h"
+#include "sim/tick.h"
 #include "proto/transport.h"
 #include "sim/world.h"
 
@@ -67,14 +68,10 @@ static int s_bench_world(int ticks, int oracle)
     double policy_time = 0.0, start = s_now();
     for (int t = 0; t < ticks; t++) {
         world_tick_stats_t st;
-        world_begin_tick(w);
-        for (int a = 0; a < 2; a++) {
-            double t0 = s_now();
-            policy_act(p[a], w, world_requests(w, a), slates);
-            policy_time += s_now() - t0;
-            world_set_slates(w, a, slates);
-        }
-        world_end_tick(w, &st);
+        tick_times_t times;
+        if (tick_play(w, p, slates, NULL, &st, &times) != 0)
+            goto done;
+        policy_time += times.policies_s;
         interactions += st.requests;
     }
     double elapsed = s_now() - start;
@@ -149,25 +146,21 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
         goto cleanup_logs;
     }
     server_t *server = session_server(session);
+    policy_t *no_policies[2] = {NULL, NULL};
     server_begin_episode(server);
     long interactions = 0;
     double total = 0.0;
     for (int t = 0; t < ticks + 10; t++) {
         world_tick_stats_t st;
+        tick_times_t tt;
         double t0 = s_now();
-        world_begin_tick(w);
-        double t1 = s_now();
-        if (server_collect(server) != 0)
+        if (tick_play(w, no_policies, NULL, server, &st, &tt) != 0)
             goto cleanup;
-        double t2 = s_now();
-        if (world_end_tick(w, &st) != 0)
-            goto cleanup;
-        server_end_tick(server, &st);
         double dt = s_now() - t0;
         if (t < 10)
             continue; /* warm-up */
         times[t - 10] = dt;
-        exchange[t - 10] = t2 - t1;
+        exchange[t - 10] = tt.exchange_s;
         total += dt;
         interactions += st.requests;
     }

@@ -5,6 +5,7 @@
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
+#include "sim/tick.h"
 #include "sim/viewer.h"
 #include "sim/world.h"
 
@@ -291,35 +292,6 @@ static void s_on_signal(int sig)
     server_interrupt();
 }
 
-/* One tick: every agent's slates, then the world resolves. */
-static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t *slates,
-                  server_t *server, world_tick_stats_t *st)
-{
-    world_begin_tick(w);
-    for (int a = 0; a < sc->n_agents; a++) {
-        if (!policies[a])
-            continue;
-        policy_act(policies[a], w, world_requests(w, a), slates);
-        if (world_set_slates(w, a, slates) != 0)
-            return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
-    }
-    if (server) {
-        int rc = server_collect(server);
-        if (rc == SERVER_EINTR)
-            return RUN_EINTR;
-        if (rc != 0) {
-            fprintf(stderr, "recarena: the server failed at tick %d (error %d)\n", world_tick(w),
-                    rc);
-            return RUN_EIO;
-        }
-    }
-    if (world_end_tick(w, st) != 0)
-        return RUN_EWORLD;
-    if (server)
-        server_end_tick(server, st);
-    return 0;
-}
-
 int run_scenario(const scenario_t *sc, const run_options_t *opt)
 {
     int rc = 0;
@@ -408,7 +380,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             server_begin_episode(server);
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
-            rc = s_tick(sc, w, policies, slates, server, &st);
+            rc = tick_play(w, policies, slates, server, &st, NULL);
             if (rc == 0 && s_stop_signal)
                 rc = RUN_EINTR;
             if (rc == 0)
