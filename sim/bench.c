@@ -56,11 +56,10 @@ static int s_bench_world(int ticks, int oracle)
     world_config_t cfg;
     s_standard_config(&cfg, ticks, oracle);
     world_t *w = world_new(&cfg, 1);
-    int32_t *slates = malloc((size_t)cfg.n_users * cfg.slate_size * sizeof *slates);
     policy_t *p[2] = {policy_new(POLICY_RANDOM, 1, 0, cfg.slate_size),
                       policy_new(POLICY_RANDOM, 1, 1, cfg.slate_size)};
     int rc = 1;
-    if (!w || !slates || !p[0] || !p[1]) {
+    if (!w || !p[0] || !p[1]) {
         fprintf(stderr, "recarena bench: out of memory\n");
         goto done;
     }
@@ -69,7 +68,7 @@ static int s_bench_world(int ticks, int oracle)
     for (int t = 0; t < ticks; t++) {
         world_tick_stats_t st;
         tick_times_t times;
-        if (tick_play(w, p, slates, NULL, &st, &times) != 0)
+        if (tick_play(w, p, NULL, &st, &times) != 0)
             goto done;
         policy_time += times.policies_s;
         interactions += st.requests;
@@ -83,7 +82,6 @@ static int s_bench_world(int ticks, int oracle)
 done:
     policy_destroy(&p[0]);
     policy_destroy(&p[1]);
-    free(slates);
     world_destroy(&w);
     return rc;
 }
@@ -154,7 +152,7 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
         world_tick_stats_t st;
         tick_times_t tt;
         double t0 = s_now();
-        if (tick_play(w, no_policies, NULL, server, &st, &tt) != 0)
+        if (tick_play(w, no_policies, server, &st, &tt) != 0)
             goto cleanup;
         double dt = s_now() - t0;
         if (t < 10)

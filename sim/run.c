@@ -314,7 +314,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
 
     world_t *w = world_new(&sc->world, sc->seed);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
-    int32_t *slates = NULL;
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
@@ -329,7 +328,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         rc = RUN_EWORLD;
         goto done;
     }
-    slates = malloc((size_t)sc->world.n_users * sc->world.slate_size * sizeof *slates);
     bool policies_ok = true;
     for (int a = 0; a < sc->n_agents; a++) {
         if (sc->agents[a].command[0])
@@ -339,7 +337,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
         policies_ok = policies_ok && policies[a];
     }
-    if (!slates || !policies_ok) {
+    if (!policies_ok) {
         fprintf(stderr, "recarena: out of memory\n");
         rc = RUN_EWORLD;
         goto done;
@@ -380,7 +378,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             server_begin_episode(server);
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
-            rc = tick_play(w, policies, slates, server, &st, NULL);
+            rc = tick_play(w, policies, server, &st, NULL);
             if (rc == 0 && s_stop_signal)
                 rc = RUN_EINTR;
             if (rc == 0)
@@ -435,7 +433,6 @@ done:
         s_remove_run_dir(out.dir);
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
-    free(slates);
     world_destroy(&w);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

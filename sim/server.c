@@ -10,6 +10,7 @@
 #include "sim/telemetry.h"
 #include "proto/transport.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -33,7 +34,6 @@ typedef struct s_slot {
     size_t identity_len;
     uint64_t seq;          /* our next seq to this agent */
     uint64_t step_seq;     /* seq of the STEP awaiting an ACT */
-    int32_t *slates;       /* (n_users, k): the slates being assembled */
     double episode_reward; /* for EPISODE_END */
     long episode_requests, episode_clicks;
     server_agent_stats_t stats;
@@ -358,25 +358,18 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
     }
     int k = s->k;
     long invalid = 0;
-    for (int j = 0; j < r->n; j++) {
-        int32_t *dst = &slot->slates[(size_t)j * k];
-        int rc = why ? WORLD_EITEM : world_check_slate(s->w, &act->slates[(size_t)j * k]);
-        if (rc == 0) {
-            memcpy(dst, &act->slates[(size_t)j * k], (size_t)k * sizeof *dst);
+    for (int j = 0; j < r->n && !why; j++) {
+        int rc = world_set_slate(s->w, agent, j, &act->slates[(size_t)j * k]);
+        if (rc == 0)
             continue;
-        }
-        if (!why && invalid == 0) {
+        if (invalid == 0) {
             snprintf(detail, sizeof detail, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
                      rc == WORLD_EDUP ? "repeats an item"
                                       : "holds an id that is out of range or retired");
         }
         invalid++;
-        if (!s->fallback_ready) {
-            policy_popular_slate(s->w, s->fallback);
-            s->fallback_ready = true;
-        }
-        memcpy(dst, s->fallback, (size_t)k * sizeof *dst);
     }
+    s_fallback_all(s, agent); /* the rows refused, or all when why */
     slot->answered = true;
     if (why || invalid) {
         slot->stats.invalid_acts++;
@@ -529,10 +522,6 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->remote = sc->agents[a].command[0] != '\0';
-        if (slot->remote) {
-            slot->slates = calloc((size_t)cfg->n_users * s->k, sizeof *slot->slates);
-            ok = ok && slot->slates;
-        }
         pcg32_t rng;
         pcg32_stream(&rng, sc->seed, SIM_STREAM_AGENT, (uint32_t)a);
         s->agent_seeds[a] = pcg32_next64(&rng);
@@ -589,8 +578,6 @@ void server_destroy(server_t **self_p, const char *reason)
         zmq_close(s->pub);
     if (s->ctx)
         zmq_ctx_term(s->ctx);
-    for (int a = 0; a < s->n_agents; a++)
-        free(s->slots[a].slates);
     free(s->fallback);
     free(s->in);
     proto_buffer_fini(&s->out);
@@ -681,20 +668,25 @@ static int s_send_step(server_t *s, int agent)
     return rc;
 }
 
-/* Fills all of agent's slates with the fallback; returns how many. */
+/* Gives every request of agent that has no slate yet the fallback slate;
+ * returns how many. */
 static long s_fallback_all(server_t *s, int agent)
 {
     const world_requests_t *r = world_requests(s->w, agent);
-    if (r->n == 0)
-        return 0;
-    if (!s->fallback_ready) {
-        policy_popular_slate(s->w, s->fallback);
-        s->fallback_ready = true;
+    long filled = 0;
+    for (int j = 0; j < r->n; j++) {
+        if (world_has_slate(s->w, agent, j))
+            continue;
+        if (!s->fallback_ready) {
+            policy_popular_slate(s->w, s->fallback);
+            s->fallback_ready = true;
+        }
+        int rc = world_set_slate(s->w, agent, j, s->fallback);
+        assert(rc == 0); /* the popularity slate is live and distinct */
+        (void)rc;
+        filled++;
     }
-    for (int j = 0; j < r->n; j++)
-        memcpy(&s->slots[agent].slates[(size_t)j * s->k], s->fallback,
-               (size_t)s->k * sizeof(int32_t));
-    return r->n;
+    return filled;
 }
 
 int server_collect(server_t *s)
@@ -741,9 +733,6 @@ int server_collect(server_t *s)
             /* absent, unresponsive, or reconnected after this tick's STEP */
             slot->stats.fallback_missed += s_fallback_all(s, a);
         }
-        int set = world_set_slates(s->w, a, slot->slates);
-        if (set != 0)
-            return SERVER_EINVAL; /* validated above: a bug */
     }
     return 0;
 }

@@ -13,8 +13,8 @@ static double s_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int tick_play(world_t *w, policy_t *const *policies, int32_t *slates, server_t *server,
-              world_tick_stats_t *st, tick_times_t *times)
+int tick_play(world_t *w, policy_t *const *policies, server_t *server, world_tick_stats_t *st,
+              tick_times_t *times)
 {
     int n_agents = world_config(w)->n_agents;
     world_begin_tick(w);
@@ -22,8 +22,7 @@ int tick_play(world_t *w, policy_t *const *policies, int32_t *slates, server_t *
     for (int a = 0; a < n_agents; a++) {
         if (!policies[a])
             continue;
-        policy_act(policies[a], w, world_requests(w, a), slates);
-        if (world_set_slates(w, a, slates) != 0)
+        if (policy_act(policies[a], w, a) != 0)
             return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
     }
     double t1 = times ? s_now() : 0.0;

@@ -22,7 +22,7 @@ typedef struct tick_times {
  * policies and server are borrowed. times may be NULL; when given, its
  * fields are set (clock reads happen only then). Returns 0 or the first
  * failure's negative code. */
-int tick_play(world_t *w, policy_t *const *policies, int32_t *slates, server_t *server,
-              world_tick_stats_t *st, tick_times_t *times);
+int tick_play(world_t *w, policy_t *const *policies, server_t *server, world_tick_stats_t *st,
+              tick_times_t *times);
 
 #endif

@@ -28,7 +28,8 @@ typedef struct s_agent_buf {
     int32_t *history;      /* (n_users, history_len) */
     int32_t *request_slot; /* (n_users): index of each request in the tick's global list */
     int32_t *slates;       /* (n_users, k) */
-    bool slates_set;
+    uint8_t *has_slate;    /* (n_users): request j's slate is set */
+    int n_slates;          /* requests whose slate is set */
     world_requests_t view;
     /* feedback of the last resolved tick */
     int32_t *fb_user_ids; /* (n_users) */
@@ -259,6 +260,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
         b->history = s_alloc(users * hist, sizeof *b->history, &ok);
         b->request_slot = s_alloc(users, sizeof *b->request_slot, &ok);
         b->slates = s_alloc(users * k, sizeof *b->slates, &ok);
+        b->has_slate = s_alloc(users, 1, &ok);
         b->fb_user_ids = s_alloc(users, sizeof *b->fb_user_ids, &ok);
         b->fb_clicked = s_alloc(users, sizeof *b->fb_clicked, &ok);
         b->fb_reward = s_alloc(users, sizeof *b->fb_reward, &ok);
@@ -313,6 +315,7 @@ void world_destroy(world_t **self_p)
         free(b->history);
         free(b->request_slot);
         free(b->slates);
+        free(b->has_slate);
         free(b->fb_user_ids);
         free(b->fb_clicked);
         free(b->fb_reward);
@@ -382,7 +385,7 @@ int world_reset(world_t *w, uint32_t episode)
     for (int a = 0; a < cfg->n_agents; a++) {
         s_agent_buf_t *b = &w->agents[a];
         b->n = 0;
-        b->slates_set = false;
+        b->n_slates = 0;
         b->fb_view = (world_feedback_t){.user_ids = b->fb_user_ids,
                                         .clicked = b->fb_clicked,
                                         .reward = b->fb_reward,
@@ -541,6 +544,7 @@ static void s_fill_request(world_t *w, s_agent_buf_t *b, int32_t u, int slot)
     size_t dim = (size_t)w->dim, hist = (size_t)w->cfg.history_len;
     b->user_ids[j] = u;
     b->request_slot[j] = slot;
+    b->has_slate[j] = 0;
     const float *x = &w->interest[(size_t)u * dim], *off = &w->feature_offset[(size_t)u * dim];
     for (size_t i = 0; i < dim; i++)
         b->features[(size_t)j * dim + i] = x[i] + off[i];
@@ -574,7 +578,7 @@ int world_begin_tick(world_t *w)
     w->n_requests = 0;
     for (int a = 0; a < cfg->n_agents; a++) {
         w->agents[a].n = 0;
-        w->agents[a].slates_set = false;
+        w->agents[a].n_slates = 0;
     }
     for (int32_t u = 0; u < cfg->n_users; u++) {
         if (!w->active[u])
@@ -604,7 +608,9 @@ const world_requests_t *world_requests(const world_t *w, int agent)
     return &w->agents[agent].view;
 }
 
-int world_check_slate(const world_t *w, const int32_t *slate)
+/* 0, WORLD_EITEM or WORLD_EDUP for one slate of k ids: the one check of
+ * a slate, whoever proposes it. */
+static int s_check_slate(const world_t *w, const int32_t *slate)
 {
     for (int p = 0; p < w->k; p++) {
         int32_t id = slate[p];
@@ -617,21 +623,28 @@ int world_check_slate(const world_t *w, const int32_t *slate)
     return 0;
 }
 
-int world_set_slates(world_t *w, int agent, const int32_t *slates)
+int world_set_slate(world_t *w, int agent, int row, const int32_t *items)
 {
     if (!w->in_tick)
         return WORLD_ESTATE;
-    if (agent < 0 || agent >= w->cfg.n_agents)
+    if (agent < 0 || agent >= w->cfg.n_agents || row < 0 || row >= w->agents[agent].n)
         return WORLD_EINVAL;
+    int rc = s_check_slate(w, items);
+    if (rc != 0)
+        return rc;
     s_agent_buf_t *b = &w->agents[agent];
-    for (int j = 0; j < b->n; j++) {
-        int rc = world_check_slate(w, &slates[(size_t)j * w->k]);
-        if (rc != 0)
-            return rc;
+    memcpy(&b->slates[(size_t)row * w->k], items, (size_t)w->k * sizeof *items);
+    if (!b->has_slate[row]) {
+        b->has_slate[row] = 1;
+        b->n_slates++;
     }
-    memcpy(b->slates, slates, (size_t)b->n * w->k * sizeof *slates);
-    b->slates_set = true;
     return 0;
+}
+
+bool world_has_slate(const world_t *w, int agent, int row)
+{
+    return w->in_tick && agent >= 0 && agent < w->cfg.n_agents && row >= 0 &&
+           row < w->agents[agent].n && w->agents[agent].has_slate[row];
 }
 
 const int32_t *world_slates(const world_t *w, int agent)
@@ -801,7 +814,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
     const world_config_t *cfg = &w->cfg;
     int n_agents = cfg->n_agents, k = w->k;
     for (int a = 0; a < n_agents; a++)
-        if (w->agents[a].n > 0 && !w->agents[a].slates_set)
+        if (w->agents[a].n_slates < w->agents[a].n)
             return WORLD_EMISSED;
     bool market = cfg->mode == WORLD_MODE_MARKET;
 

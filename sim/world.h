@@ -7,7 +7,7 @@
  *         world_begin_tick(w);               arrivals, births, retirements
  *         for each agent a:
  *             r = world_requests(w, a);      the users a must serve now
- *             world_set_slates(w, a, ...);   one slate of k items per user
+ *             world_set_slate(w, a, j, ...); one slate of k items per request j
  *         world_end_tick(w, &stats);         choices, rewards, dynamics
  *         world_feedback(w, a) ...           what each agent learns
  *     }
@@ -157,13 +157,17 @@ typedef struct world_requests {
 
 const world_requests_t *world_requests(const world_t *w, int agent);
 
-/* Checks one slate of k ids against the live catalog (0, WORLD_EITEM or
- * WORLD_EDUP); the server uses it to validate an agent's action. */
-int world_check_slate(const world_t *w, const int32_t *slate);
+/* Sets the slate of agent's request number row this tick (items: k ids,
+ * copied), after checking it against the live catalog: every id issued
+ * and live (WORLD_EITEM otherwise), none twice (WORLD_EDUP). This is the
+ * one check a slate gets, whether an in-process policy or an agent's ACT
+ * proposed it. Setting a row again replaces it. Also WORLD_ESTATE outside
+ * a tick, WORLD_EINVAL for an agent or row out of range; on any error
+ * nothing is stored. */
+int world_set_slate(world_t *w, int agent, int row, const int32_t *items);
 
-/* Sets agent's slates, (n, slate_size) in request order; copied. Checked
- * as world_check_slate; on error nothing is stored. */
-int world_set_slates(world_t *w, int agent, const int32_t *slates);
+/* True if agent's request number row has a slate this tick. */
+bool world_has_slate(const world_t *w, int agent, int row);
 
 /* The slates agent set this tick, (n, slate_size) in request order
  * (borrowed, valid until the next world_begin_tick). */
@@ -191,7 +195,7 @@ typedef struct world_tick_stats {
 
 /* Resolves the tick: builds each page (feed: seeded team-draft
  * interleaving), draws the user's choice, applies the dynamics and
- * rewards. Every agent with requests must have set its slates
+ * rewards. Every request of every agent must have its slate
  * (WORLD_EMISSED otherwise, nothing changed). */
 int world_end_tick(world_t *w, world_tick_stats_t *stats);
 
