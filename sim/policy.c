@@ -109,7 +109,7 @@ int policy_act(policy_t *p, world_t *w, int agent)
 {
     const world_requests_t *requests = world_requests(w, agent);
     if (!requests)
-        return WORLD_EINVAL;
+        return ERR_EINVAL;
     if (p->kind == POLICY_POPULARITY && requests->n > 0)
         policy_popular_slate(w, p->slate);
     int n_live;

@@ -364,7 +364,7 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
             continue;
         if (invalid == 0) {
             snprintf(detail, sizeof detail, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
-                     rc == WORLD_EDUP ? "repeats an item"
+                     rc == ERR_EDUP ? "repeats an item"
                                       : "holds an id that is out of range or retired");
         }
         invalid++;

@@ -103,28 +103,6 @@ struct world {
     double active_sum;
 };
 
-const char *world_strerror(int err)
-{
-    switch (err) {
-    case 0:
-        return "success";
-    case WORLD_ENOMEM:
-        return "out of memory";
-    case WORLD_EINVAL:
-        return "invalid argument";
-    case WORLD_ESTATE:
-        return "call out of order";
-    case WORLD_EITEM:
-        return "slate holds an item id that is out of range or retired";
-    case WORLD_EDUP:
-        return "slate holds the same item twice";
-    case WORLD_EMISSED:
-        return "an agent with requests set no slates";
-    default:
-        return "unknown error";
-    }
-}
-
 /* ---- small numeric helpers ------------------------------------------- */
 
 /* Four partial sums let the compiler use vector lanes without
@@ -554,7 +532,7 @@ static void s_fill_request(world_t *w, s_agent_buf_t *b, int32_t u, int slot)
 int world_begin_tick(world_t *w)
 {
     if (w->in_tick || w->tick >= w->cfg.ticks)
-        return WORLD_ESTATE;
+        return ERR_ESTATE;
     const world_config_t *cfg = &w->cfg;
     if (w->tick > 0)
         s_catalog_tick(w, w->tick);
@@ -608,17 +586,17 @@ const world_requests_t *world_requests(const world_t *w, int agent)
     return &w->agents[agent].view;
 }
 
-/* 0, WORLD_EITEM or WORLD_EDUP for one slate of k ids: the one check of
+/* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of
  * a slate, whoever proposes it. */
 static int s_check_slate(const world_t *w, const int32_t *slate)
 {
     for (int p = 0; p < w->k; p++) {
         int32_t id = slate[p];
         if (id < 0 || id >= w->n_item_ids || !w->items[id].alive)
-            return WORLD_EITEM;
+            return ERR_EITEM;
         for (int q = 0; q < p; q++)
             if (slate[q] == id)
-                return WORLD_EDUP;
+                return ERR_EDUP;
     }
     return 0;
 }
@@ -626,9 +604,9 @@ static int s_check_slate(const world_t *w, const int32_t *slate)
 int world_set_slate(world_t *w, int agent, int row, const int32_t *items)
 {
     if (!w->in_tick)
-        return WORLD_ESTATE;
+        return ERR_ESTATE;
     if (agent < 0 || agent >= w->cfg.n_agents || row < 0 || row >= w->agents[agent].n)
-        return WORLD_EINVAL;
+        return ERR_EINVAL;
     int rc = s_check_slate(w, items);
     if (rc != 0)
         return rc;
@@ -799,7 +777,7 @@ static int s_consume(world_t *w, int32_t u, int32_t id, double *utility)
         int cap = c->cap ? 2 * c->cap : 8;
         int32_t *ids = realloc(c->ids, (size_t)cap * sizeof *ids);
         if (!ids)
-            return WORLD_ENOMEM;
+            return ERR_ENOMEM;
         c->ids = ids;
         c->cap = cap;
     }
@@ -810,12 +788,12 @@ static int s_consume(world_t *w, int32_t u, int32_t id, double *utility)
 int world_end_tick(world_t *w, world_tick_stats_t *stats)
 {
     if (!w->in_tick)
-        return WORLD_ESTATE;
+        return ERR_ESTATE;
     const world_config_t *cfg = &w->cfg;
     int n_agents = cfg->n_agents, k = w->k;
     for (int a = 0; a < n_agents; a++)
         if (w->agents[a].n_slates < w->agents[a].n)
-            return WORLD_EMISSED;
+            return ERR_EMISSED;
     bool market = cfg->mode == WORLD_MODE_MARKET;
 
     world_tick_stats_t st = {.tick = w->tick,
@@ -880,7 +858,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
             int32_t id = w->page[clicked];
             credited = w->page_agent[clicked];
             if (s_consume(w, u, id, &utility) != 0)
-                return WORLD_ENOMEM;
+                return ERR_ENOMEM;
             w->clicks[id]++;
             st.clicks++;
             st.agent_clicks[credited]++;
@@ -995,7 +973,7 @@ static int s_jaccard(const world_t *w, double *out)
     if (!items || !offsets) {
         free(items);
         free(offsets);
-        return WORLD_ENOMEM;
+        return ERR_ENOMEM;
     }
     size_t at = 0;
     for (size_t u = 0; u < users; u++) {

@@ -20,6 +20,8 @@
 #ifndef RECARENA_WORLD_H
 #define RECARENA_WORLD_H
 
+#include "core/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,15 +30,8 @@
 #define WORLD_MAX_SLATE    256      /* items per slate */
 #define WORLD_MAX_ITEM_IDS 20000000 /* item ids one episode may issue */
 
-/* Errors: 0 or one of these (negative). */
-#define WORLD_ENOMEM  (-1) /* allocation failed */
-#define WORLD_EINVAL  (-2) /* bad argument or configuration */
-#define WORLD_ESTATE  (-3) /* call out of order (e.g. slates before begin_tick) */
-#define WORLD_EITEM   (-4) /* slate holds an id that is out of range or retired */
-#define WORLD_EDUP    (-5) /* slate holds the same item twice */
-#define WORLD_EMISSED (-6) /* an agent with requests gave no slates */
-
-const char *world_strerror(int err);
+/* Errors: 0 or a negative ERR_* code of core/err.h; the ones the world
+ * returns are named per function below. */
 
 typedef enum world_mode {
     WORLD_MODE_MARKET = 0, /* each arriving user picks one platform */
@@ -98,7 +93,7 @@ typedef struct world_config {
 
 void world_config_default(world_config_t *cfg);
 
-/* Checks ranges and consistency. Returns 0, or WORLD_EINVAL and writes a
+/* Checks ranges and consistency. Returns 0, or ERR_EINVAL and writes a
  * message naming the key (e.g. "world.slate_size: ...") into err. */
 int world_config_check(const world_config_t *cfg, char *err, size_t err_len);
 
@@ -159,10 +154,10 @@ const world_requests_t *world_requests(const world_t *w, int agent);
 
 /* Sets the slate of agent's request number row this tick (items: k ids,
  * copied), after checking it against the live catalog: every id issued
- * and live (WORLD_EITEM otherwise), none twice (WORLD_EDUP). This is the
+ * and live (ERR_EITEM otherwise), none twice (ERR_EDUP). This is the
  * one check a slate gets, whether an in-process policy or an agent's ACT
- * proposed it. Setting a row again replaces it. Also WORLD_ESTATE outside
- * a tick, WORLD_EINVAL for an agent or row out of range; on any error
+ * proposed it. Setting a row again replaces it. Also ERR_ESTATE outside
+ * a tick, ERR_EINVAL for an agent or row out of range; on any error
  * nothing is stored. */
 int world_set_slate(world_t *w, int agent, int row, const int32_t *items);
 
@@ -196,7 +191,7 @@ typedef struct world_tick_stats {
 /* Resolves the tick: builds each page (feed: seeded team-draft
  * interleaving), draws the user's choice, applies the dynamics and
  * rewards. Every request of every agent must have its slate
- * (WORLD_EMISSED otherwise, nothing changed). */
+ * (ERR_EMISSED otherwise, nothing changed). */
 int world_end_tick(world_t *w, world_tick_stats_t *stats);
 
 /* What agent learns about its requests of the tick just resolved

@@ -57,7 +57,7 @@ static int s_fail(char *err, size_t err_len, const char *fmt, ...)
         vsnprintf(err, err_len, fmt, ap);
         va_end(ap);
     }
-    return WORLD_EINVAL;
+    return ERR_EINVAL;
 }
 
 #define CHECK_INT(field, key, lo, hi)                                                              \

@@ -229,22 +229,22 @@ static void test_bad_slates_are_refused(void **state)
     s_tiny_config(&cfg);
     world_t *w = s_tiny_world(&cfg);
     world_tick_stats_t st;
-    assert_int_equal(world_end_tick(w, &st), WORLD_ESTATE);
+    assert_int_equal(world_end_tick(w, &st), ERR_ESTATE);
     world_begin_tick(w);
-    assert_int_equal(world_begin_tick(w), WORLD_ESTATE); /* already in a tick */
+    assert_int_equal(world_begin_tick(w), ERR_ESTATE); /* already in a tick */
     const int32_t dup[2] = {1, 1}, out[2] = {0, 3}, neg[2] = {-1, 0};
-    assert_int_equal(world_set_slate(w, 0, 0, dup), WORLD_EDUP);
-    assert_int_equal(world_set_slate(w, 0, 0, out), WORLD_EITEM);
-    assert_int_equal(world_set_slate(w, 0, 0, neg), WORLD_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, dup), ERR_EDUP);
+    assert_int_equal(world_set_slate(w, 0, 0, out), ERR_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, neg), ERR_EITEM);
     assert_false(world_has_slate(w, 0, 0)); /* nothing stored */
     const int32_t good[2] = {0, 1};
-    assert_int_equal(world_set_slate(w, 0, 1, good), WORLD_EINVAL); /* one request: row 0 only */
-    assert_int_equal(world_set_slate(w, 1, 0, good), WORLD_EINVAL); /* one agent */
-    assert_int_equal(world_end_tick(w, &st), WORLD_EMISSED);
+    assert_int_equal(world_set_slate(w, 0, 1, good), ERR_EINVAL); /* one request: row 0 only */
+    assert_int_equal(world_set_slate(w, 1, 0, good), ERR_EINVAL); /* one agent */
+    assert_int_equal(world_end_tick(w, &st), ERR_EMISSED);
     assert_int_equal(world_set_slate(w, 0, 0, good), 0);
     assert_true(world_has_slate(w, 0, 0));
     assert_int_equal(world_end_tick(w, &st), 0);
-    assert_int_equal(world_set_slate(w, 0, 0, good), WORLD_ESTATE); /* between ticks */
+    assert_int_equal(world_set_slate(w, 0, 0, good), ERR_ESTATE); /* between ticks */
     world_destroy(&w);
 }
 
@@ -491,15 +491,15 @@ static void test_config_check_names_the_key(void **state)
     assert_int_equal(world_config_check(&cfg, err, sizeof err), 0);
     cfg.slate_size = 600;
     cfg.n_items = 500;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_string_equal(err, "world.slate_size: 600 is out of range [1, 256]");
     cfg.slate_size = 20;
     cfg.n_items = 10;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_true(strncmp(err, "world.slate_size: 20 exceeds world.n_items (10)", 47) == 0);
     world_config_default(&cfg);
     cfg.choice_temperature = NAN;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_true(strncmp(err, "world.choice_temperature:", 25) == 0);
     assert_null(world_new(&cfg, 1));
 }
