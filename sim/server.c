@@ -4,6 +4,7 @@
 
 #include "proto/codec.h"
 #include "core/pcg32.h"
+#include "sim/server_act.h"
 #include "sim/streams.h"
 #include "sim/policy.h"
 #include "proto/protocol.h"
@@ -319,9 +320,7 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
 {
     s_slot_t *slot = &s->slots[agent];
     const proto_act_t *act = &msg->act;
-    const world_requests_t *r = world_requests(s->w, agent);
     const char *name = s->sc->agents[agent].name;
-    bool current = act->episode == world_episode(s->w) && act->tick == (uint32_t)world_tick(s->w);
     bool late = act->episode < world_episode(s->w) ||
                 (act->episode == world_episode(s->w) && act->tick < (uint32_t)world_tick(s->w));
     if (!slot->responsive) {
@@ -342,44 +341,18 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
                      act->tick);
         return false;
     }
-    const char *why = NULL;
-    char detail[256];
-    if (!current) {
-        snprintf(detail, sizeof detail,
-                 "ACT names episode %" PRIu32 " tick %" PRIu32 ", the STEP was episode %" PRIu32
-                 " tick %d",
-                 act->episode, act->tick, world_episode(s->w), world_tick(s->w));
-        why = detail;
-    } else if (act->n != (uint32_t)r->n) {
-        snprintf(detail, sizeof detail, "ACT has %" PRIu32 " slates for %d requests", act->n, r->n);
-        why = detail;
-    } else if (r->n > 0 && memcmp(act->user_ids, r->user_ids, (size_t)r->n * sizeof(int32_t))) {
-        why = "ACT.user_ids do not echo the STEP's requests in order";
-    }
-    int k = s->k;
-    long invalid = 0;
-    for (int j = 0; j < r->n && !why; j++) {
-        int rc = world_set_slate(s->w, agent, j, &act->slates[(size_t)j * k]);
-        if (rc == 0)
-            continue;
-        if (invalid == 0) {
-            snprintf(detail, sizeof detail, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
-                     rc == ERR_EDUP ? "repeats an item"
-                                      : "holds an id that is out of range or retired");
-        }
-        invalid++;
-    }
-    s_fallback_all(s, agent); /* the rows refused, or all when why */
+    server_act_verdict_t verdict;
+    server_act_accept(s->w, agent, act, &verdict);
+    s_fallback_all(s, agent); /* the slates refused */
     slot->answered = true;
-    if (why || invalid) {
+    if (verdict.rc != 0) {
         slot->stats.invalid_acts++;
-        slot->stats.fallback_invalid += why ? r->n : invalid;
+        slot->stats.fallback_invalid += verdict.refused;
         s_send_error(s, agent, PROTO_EACTION, msg,
-                     "invalid ACT for tick %d: %s; %ld slate(s) replaced by the fallback",
-                     world_tick(s->w), why ? why : detail, why ? (long)r->n : invalid);
+                     "invalid ACT for tick %d: %s; %d slate(s) replaced by the fallback",
+                     world_tick(s->w), verdict.why, verdict.refused);
         if (slot->stats.invalid_acts == 1)
-            s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used", name,
-                  why ? why : detail);
+            s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used", name, verdict.why);
     }
     slot->awaiting = false;
     return true;
