@@ -5,6 +5,7 @@
 #include "proto/codec.h"
 #include "core/pcg32.h"
 #include "sim/server_act.h"
+#include "sim/server_msg.h"
 #include "sim/streams.h"
 #include "sim/policy.h"
 #include "proto/protocol.h"
@@ -48,7 +49,8 @@ struct server {
     s_slot_t slots[SCENARIO_MAX_AGENTS];
     int n_agents, k;
     bool in_episode;
-    proto_buffer_t out;
+    proto_buffer_t out; /* the frame being sent */
+    server_msg_t msg;   /* the world-to-message builders and their buffers */
     uint8_t *in;
     size_t in_cap;
     int32_t *fallback; /* (k) popularity slate of this tick */
@@ -79,31 +81,37 @@ static void s_log(const server_t *s, const char *fmt, ...)
 
 /* ---- sending ---------------------------------------------------------- */
 
-/* Encodes msg (seq from the slot) and sends it; a peer found gone marks
- * the slot disconnected. Returns 0 or -1. */
-static int s_send(server_t *s, int agent, proto_msg_t *msg)
+/* Sends the frame in buf to agent; a peer found gone marks the slot
+ * disconnected. Returns 0 or ERR_EIO. */
+static int s_send_frame(server_t *s, int agent, const proto_buffer_t *buf)
 {
     s_slot_t *slot = &s->slots[agent];
+    if (transport_send_to(s->router, slot->identity, slot->identity_len, buf->data, buf->size) == 0)
+        return 0;
+    if (slot->connected) {
+        slot->connected = false;
+        slot->stats.disconnects++;
+        s_log(s,
+              "agent %s is gone (%s); its requests get fallback slates until it "
+              "reconnects",
+              s->sc->agents[agent].name, zmq_strerror(errno));
+    }
+    return ERR_EIO;
+}
+
+/* Encodes msg (seq from the slot) and sends it. Returns 0, the encoder's
+ * code, or ERR_EIO (the peer is gone). */
+static int s_send(server_t *s, int agent, proto_msg_t *msg)
+{
     char err[PROTO_ERR_LEN];
-    msg->seq = slot->seq++;
-    if (proto_encode(msg, &s->out, err, sizeof err) != 0) {
+    msg->seq = s->slots[agent].seq++;
+    int rc = proto_encode(msg, &s->out, err, sizeof err);
+    if (rc != 0) {
         s_log(s, "cannot encode %s for agent %s: %s", proto_type_name(msg->type),
               s->sc->agents[agent].name, err);
-        return -1;
+        return rc;
     }
-    if (transport_send_to(s->router, slot->identity, slot->identity_len, s->out.data,
-                          s->out.size) != 0) {
-        if (slot->connected) {
-            slot->connected = false;
-            slot->stats.disconnects++;
-            s_log(s,
-                  "agent %s is gone (%s); its requests get fallback slates until it "
-                  "reconnects",
-                  s->sc->agents[agent].name, zmq_strerror(errno));
-        }
-        return -1;
-    }
-    return 0;
+    return s_send_frame(s, agent, &s->out);
 }
 
 /* An ERROR to a peer that has no slot (yet): seq 0. */
@@ -139,45 +147,15 @@ static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t
     s_send(s, agent, &msg);
 }
 
-/* Live items as proto items, in the caller's arrays of capacity n_live. */
-static proto_items_t s_items(const server_t *s, const int32_t *ids, int n, int32_t *topics,
-                             int32_t *providers, float *embeddings)
-{
-    int dim = world_config(s->w)->dim;
-    for (int i = 0; i < n; i++) {
-        const world_item_t *it = world_item(s->w, ids[i]);
-        topics[i] = it->topic;
-        providers[i] = it->provider;
-        memcpy(&embeddings[(size_t)i * dim], world_item_embedding(s->w, ids[i]),
-               (size_t)dim * sizeof *embeddings);
-    }
-    return (proto_items_t){.n = (uint32_t)n,
-                           .dim = (uint32_t)dim,
-                           .ids = ids,
-                           .topics = topics,
-                           .providers = providers,
-                           .embeddings = embeddings};
-}
-
-/* Sends items ids[0..n) with message builder: allocates the columns. */
 static int s_send_catalog(server_t *s, int agent)
 {
-    int n, dim = world_config(s->w)->dim;
-    const int32_t *live = world_live_items(s->w, &n);
-    int32_t *topics = malloc(((size_t)n + 1) * sizeof *topics);
-    int32_t *providers = malloc(((size_t)n + 1) * sizeof *providers);
-    float *emb = malloc(((size_t)n * dim + 1) * sizeof *emb);
-    int rc = -1;
-    if (topics && providers && emb) {
-        proto_msg_t msg = {.type = PROTO_MSG_CATALOG};
-        msg.catalog = (proto_catalog_t){.episode = world_episode(s->w),
-                                        .tick = (uint32_t)world_tick(s->w),
-                                        .items = s_items(s, live, n, topics, providers, emb)};
-        rc = s_send(s, agent, &msg);
+    proto_msg_t msg;
+    int rc = server_msg_catalog(&s->msg, &msg);
+    if (rc != 0) {
+        s_log(s, "cannot build a CATALOG for agent %s: %s", s->sc->agents[agent].name, err_str(rc));
+        return rc;
     }
-    free(topics);
-    free(providers);
-    free(emb);
+    rc = s_send(s, agent, &msg);
     if (rc == 0)
         s->slots[agent].need_resync = false;
     return rc;
@@ -185,57 +163,12 @@ static int s_send_catalog(server_t *s, int agent)
 
 static void s_send_welcome(server_t *s, int agent)
 {
-    const world_config_t *cfg = world_config(s->w);
     const char *names[SCENARIO_MAX_AGENTS];
     for (int a = 0; a < s->n_agents; a++)
         names[a] = s->sc->agents[a].name;
-    /* observation: Dict{user_ids, features, history} with a variable batch;
-     * action: Slate{n: item id bound, k} */
-    proto_space_t obs_parts[3] = {
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_INT32,
-         .low = 0,
-         .high = cfg->n_users - 1,
-         .ndim = 1,
-         .shape = {-1}},
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_FLOAT32,
-         .low = -INFINITY,
-         .high = INFINITY,
-         .ndim = 2,
-         .shape = {-1, cfg->dim}},
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_INT32,
-         .low = -1,
-         .high = world_item_capacity(s->w) - 1,
-         .ndim = 2,
-         .shape = {-1, cfg->history_len}},
-    };
-    const char *obs_names[3] = {"user_ids", "features", "history"};
-    proto_space_t obs = {
-        .kind = PROTO_SPACE_DICT, .n_spaces = 3, .names = obs_names, .spaces = obs_parts};
-    proto_space_t act = {.kind = PROTO_SPACE_SLATE,
-                         .n = (uint64_t)world_item_capacity(s->w),
-                         .k = (uint32_t)cfg->slate_size};
-    proto_msg_t msg = {.type = PROTO_MSG_WELCOME};
-    msg.welcome = (proto_welcome_t){
-        .agent_index = (uint32_t)agent,
-        .n_agents = (uint32_t)s->n_agents,
-        .agents = names,
-        .seed = s->agent_seeds[agent],
-        .mode = cfg->mode == WORLD_MODE_MARKET ? PROTO_MODE_MARKET : PROTO_MODE_FEED,
-        .slate_size = (uint32_t)cfg->slate_size,
-        .dim = (uint32_t)cfg->dim,
-        .n_topics = (uint32_t)cfg->n_topics,
-        .history_len = (uint32_t)cfg->history_len,
-        .ticks = (uint32_t)cfg->ticks,
-        .episodes = (uint32_t)s->sc->episodes,
-        .observation_space = &obs,
-        .action_space = &act,
-        .limits = {.deadline_ms = (uint32_t)s->sc->server.deadline_ms,
-                   .max_batch = (uint32_t)cfg->n_users,
-                   .max_message_bytes = PROTO_MAX_MESSAGE_BYTES},
-    };
+    proto_msg_t msg;
+    server_msg_welcome(&s->msg, agent, s->n_agents, names, s->agent_seeds[agent], s->sc->episodes,
+                       s->sc->server.deadline_ms, &msg);
     s_send(s, agent, &msg);
 }
 
@@ -490,6 +423,7 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
                              .slate_size = (uint32_t)cfg->slate_size,
                              .history_len = (uint32_t)cfg->history_len};
     proto_buffer_init(&s->out);
+    server_msg_init(&s->msg, w);
     s->fallback = calloc((size_t)s->k, sizeof *s->fallback);
     bool ok = s->fallback != NULL;
     for (int a = 0; a < s->n_agents; a++) {
@@ -553,6 +487,7 @@ void server_destroy(server_t **self_p, const char *reason)
         zmq_ctx_term(s->ctx);
     free(s->fallback);
     free(s->in);
+    server_msg_fini(&s->msg);
     proto_buffer_fini(&s->out);
     free(s);
     *self_p = NULL;
@@ -599,45 +534,10 @@ int server_begin_episode(server_t *s)
 
 static int s_send_step(server_t *s, int agent)
 {
-    s_slot_t *slot = &s->slots[agent];
-    const world_requests_t *r = world_requests(s->w, agent);
-    const world_feedback_t *fb = world_feedback(s->w, agent);
-    const world_config_t *cfg = world_config(s->w);
-    int n_born, n_retired;
-    const int32_t *born = world_born(s->w, &n_born);
-    const int32_t *retired = world_retired(s->w, &n_retired);
-    int32_t *topics = malloc(((size_t)n_born + 1) * sizeof *topics);
-    int32_t *providers = malloc(((size_t)n_born + 1) * sizeof *providers);
-    float *emb = malloc(((size_t)n_born * cfg->dim + 1) * sizeof *emb);
-    int rc = -1;
-    if (topics && providers && emb) {
-        proto_msg_t msg = {.type = PROTO_MSG_STEP};
-        msg.step = (proto_step_t){
-            .episode = world_episode(s->w),
-            .tick = (uint32_t)world_tick(s->w),
-            .deadline_ms = (uint32_t)s->sc->server.deadline_ms,
-            .feedback = {.n = (uint32_t)fb->n,
-                         .user_ids = fb->user_ids,
-                         .clicked = fb->clicked,
-                         .reward = fb->reward,
-                         .session_end = fb->session_end},
-            .tick_reward = world_tick(s->w) > 0 ? fb->tick_reward : 0.0,
-            .requests = {.n = (uint32_t)r->n,
-                         .dim = (uint32_t)cfg->dim,
-                         .history_len = (uint32_t)cfg->history_len,
-                         .user_ids = r->user_ids,
-                         .features = r->features,
-                         .history = r->history},
-            .born = s_items(s, born, n_born, topics, providers, emb),
-            .n_retired = (uint32_t)n_retired,
-            .retired = retired,
-        };
-        rc = s_send(s, agent, &msg);
-        slot->step_seq = msg.seq;
-    }
-    free(topics);
-    free(providers);
-    free(emb);
+    proto_msg_t msg;
+    server_msg_step(&s->msg, agent, s->sc->server.deadline_ms, &msg);
+    int rc = s_send(s, agent, &msg);
+    s->slots[agent].step_seq = msg.seq;
     return rc;
 }
 
@@ -668,6 +568,8 @@ int server_collect(server_t *s)
     /* first read what came since the last tick: late answers, PINGs and
      * HELLOs decide who gets a STEP now */
     int rc = s_serve_until(s, transport_now_ms(), false);
+    if (rc == 0)
+        rc = server_msg_begin_tick(&s->msg); /* the births, once for every STEP */
     if (rc != 0)
         return rc;
     for (int a = 0; a < s->n_agents; a++) {
@@ -710,41 +612,42 @@ int server_collect(server_t *s)
     return 0;
 }
 
+/* True if agent gets this tick's JOINT. */
+static bool s_gets_joint(const s_slot_t *slot)
+{
+    return slot->remote && slot->connected && slot->joint && slot->responsive;
+}
+
 int server_end_tick(server_t *s, const world_tick_stats_t *stats)
 {
     if (s->telemetry)
         telemetry_publish_tick(s->telemetry, stats);
-    proto_joint_agent_t parts[SCENARIO_MAX_AGENTS];
     bool any_joint = false;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->episode_reward += stats->agent_reward[a];
         slot->episode_requests += stats->agent_requests[a];
         slot->episode_clicks += stats->agent_clicks[a];
-        any_joint = any_joint || (slot->remote && slot->connected && slot->joint);
-        const world_requests_t *r = world_requests(s->w, a);
-        const world_feedback_t *fb = world_feedback(s->w, a);
-        parts[a] = (proto_joint_agent_t){.agent_index = (uint32_t)a,
-                                         .n = (uint32_t)r->n,
-                                         .dim = (uint32_t)s->dims.dim,
-                                         .slate_size = (uint32_t)s->k,
-                                         .user_ids = r->user_ids,
-                                         .features = r->features,
-                                         .slates = world_slates(s->w, a),
-                                         .clicked = fb->clicked,
-                                         .reward = stats->agent_reward[a]};
+        any_joint = any_joint || s_gets_joint(slot);
     }
     if (!any_joint)
         return 0;
-    proto_msg_t msg = {.type = PROTO_MSG_JOINT};
-    msg.joint = (proto_joint_t){.episode = world_episode(s->w),
-                                .tick = (uint32_t)stats->tick,
-                                .n_agents = (uint32_t)s->n_agents,
-                                .agents = parts};
-    for (int a = 0; a < s->n_agents; a++)
-        if (s->slots[a].remote && s->slots[a].connected && s->slots[a].joint &&
-            s->slots[a].responsive)
-            s_send(s, a, &msg);
+    /* one encoding for every recipient; each copy gets its own seq */
+    char err[PROTO_ERR_LEN];
+    int rc = server_msg_encode_joint(&s->msg, stats, err, sizeof err);
+    if (rc != 0) {
+        s_log(s, "cannot encode JOINT: %s", err);
+        return rc;
+    }
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        if (!s_gets_joint(slot))
+            continue;
+        rc = server_msg_with_seq(&s->msg.joint, slot->seq++, &s->out);
+        if (rc != 0)
+            return rc;
+        s_send_frame(s, a, &s->out);
+    }
     return 0;
 }
 
@@ -757,21 +660,9 @@ int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
         s_slot_t *slot = &s->slots[a];
         if (!slot->remote || !slot->connected)
             continue;
-        const world_feedback_t *fb = world_feedback(s->w, a);
-        proto_msg_t msg = {.type = PROTO_MSG_EPISODE_END};
-        msg.episode_end = (proto_episode_end_t){
-            .episode = world_episode(s->w),
-            .ticks = (uint32_t)world_tick(s->w),
-            .reward = slot->episode_reward,
-            .requests = (uint64_t)slot->episode_requests,
-            .clicks = (uint64_t)slot->episode_clicks,
-            .feedback = {.n = (uint32_t)fb->n,
-                         .user_ids = fb->user_ids,
-                         .clicked = fb->clicked,
-                         .reward = fb->reward,
-                         .session_end = fb->session_end},
-            .tick_reward = fb->tick_reward,
-        };
+        proto_msg_t msg;
+        server_msg_episode_end(&s->msg, a, slot->episode_reward, slot->episode_requests,
+                               slot->episode_clicks, &msg);
         s_send(s, a, &msg);
     }
     return 0;
