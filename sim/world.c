@@ -1,4 +1,6 @@
-/* The world: users, items, the choice model and the dynamics (world.h).
+/* The world (world.h): its lifecycle, the catalog, arrivals and requests,
+ * slates, episode metrics and hidden state; the choice model is in
+ * world_choice.c and resolving a tick in world_tick.c.
  * Formulas are documented, with their sources, in docs/world.md; the
  * comments here name the quantity, docs/world.md says why.
  *
@@ -6,10 +8,9 @@
  * happen per user per tick (arrivals) or per request (choices, feed
  * interleaving) are made whether or not they are needed, so that one
  * agent's slates never shift the random numbers another user sees. */
-#include "sim/world.h"
+#include "sim/world_private.h"
 
 #include "core/metrics.h"
-#include "core/pcg32.h"
 #include "sim/streams.h"
 
 #include <float.h>
@@ -18,122 +19,15 @@
 #include <string.h>
 
 #define JACCARD_MAX_PAIRS 2000000
-#define WORLD_DECAY_TABLE 64 /* satiation_decay^dt precomputed for dt below this */
-
-typedef struct s_agent_buf {
-    /* requests of the current tick */
-    int n;
-    int32_t *user_ids;     /* (n_users) */
-    float *features;       /* (n_users, dim) */
-    int32_t *history;      /* (n_users, history_len) */
-    int32_t *request_slot; /* (n_users): index of each request in the tick's global list */
-    int32_t *slates;       /* (n_users, k) */
-    uint8_t *has_slate;    /* (n_users): request j's slate is set */
-    int n_slates;          /* requests whose slate is set */
-    world_requests_t view;
-    /* feedback of the last resolved tick */
-    int32_t *fb_user_ids; /* (n_users) */
-    int32_t *fb_clicked;  /* (n_users) */
-    float *fb_reward;     /* (n_users) */
-    uint8_t *fb_session_end;
-    world_feedback_t fb_view;
-} s_agent_buf_t;
-
-typedef struct s_consumed {
-    int32_t *ids;
-    int n, cap;
-} s_consumed_t;
-
-struct world {
-    world_config_t cfg;
-    uint64_t seed;
-    uint32_t episode;
-    int tick;     /* ticks completed */
-    bool in_tick; /* between begin_tick and end_tick */
-    int k, dim;
-
-    /* items: capacity ids, the first n_item_ids issued */
-    int capacity;
-    int n_item_ids;
-    world_item_t *items;
-    float *emb;           /* (capacity, dim), unit rows */
-    world_item_t *items0; /* initial catalog, (n_items) */
-    float *emb0;
-    float *topic_centres; /* (n_topics, dim), unit rows */
-    int32_t *live;        /* ascending live ids */
-    int n_live;
-    int32_t *born, *retired;
-    int n_born, n_retired;
-    uint32_t *exposure, *clicks; /* (capacity) per episode */
-    uint32_t *page_stamp;        /* (capacity): membership marks for interleaving */
-    uint32_t stamp;
-
-    /* users */
-    float *interest, *interest0; /* (n_users, dim), unit rows */
-    float *feature_offset;       /* (n_users, dim): fixed public-feature noise */
-    float *satiation;            /* (n_users, n_topics) as of sat_tick */
-    int32_t *sat_tick;
-    int32_t *history; /* (n_users, history_len) newest first */
-    double *budget, *satisfaction;
-    float *reputation; /* (n_users, n_agents) */
-    uint8_t *active, *ended;
-    int32_t *platform;
-    s_consumed_t *consumed;
-
-    /* streams of the episode */
-    pcg32_t rng_arrivals, rng_choices, rng_births, rng_interleave;
-
-    /* this tick */
-    int n_requests;
-    int32_t *req_users; /* (n_users) global request list, ascending user ids */
-    int active_at_start, returns_this_tick;
-    s_agent_buf_t agents[WORLD_MAX_AGENTS];
-    float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
-    float *exam;                        /* (k) examination weights */
-    double *probs;                      /* (k) scratch */
-    int32_t *page;                      /* (k) */
-    int32_t *page_agent;                /* (k): contributing agent per position */
-    int32_t *page_src;                  /* (k): position in the contributing agent's slate */
-    uint32_t *topic_stamp;
-    uint32_t *gini_scratch;
-
-    /* episode accumulators */
-    world_episode_metrics_t acc;
-    double ild_sum;
-    double active_sum;
-};
 
 /* ---- small numeric helpers ------------------------------------------- */
-
-/* Four partial sums let the compiler use vector lanes without
- * reassociating (the order is fixed, so results stay bit-exact). */
-static float s_dot(const float *a, const float *b, int n)
-{
-    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++)
-            part[l] += a[i + l] * b[i + l];
-    float sum = (part[0] + part[1]) + (part[2] + part[3]);
-    for (; i < n; i++)
-        sum += a[i] * b[i];
-    return sum;
-}
-
-static void s_normalize(float *v, int n)
-{
-    float norm = sqrtf(s_dot(v, v, n));
-    if (norm > 0.0f)
-        for (int i = 0; i < n; i++)
-            v[i] /= norm;
-}
 
 /* out = normalize(centre + N(0, spread^2) per coordinate) */
 static void s_noisy_unit(float *out, const float *centre, double spread, int dim, pcg32_t *rng)
 {
     for (int i = 0; i < dim; i++)
         out[i] = (centre ? centre[i] : 0.0f) + (float)(spread * pcg32_normal(rng));
-    s_normalize(out, dim);
+    world_normalize(out, dim);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -232,7 +126,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     w->page_src = s_alloc(k, sizeof *w->page_src, &ok);
     w->topic_stamp = s_alloc(topics, sizeof *w->topic_stamp, &ok);
     for (int a = 0; a < cfg->n_agents && ok; a++) {
-        s_agent_buf_t *b = &w->agents[a];
+        world_agent_buf_t *b = &w->agents[a];
         b->user_ids = s_alloc(users, sizeof *b->user_ids, &ok);
         b->features = s_alloc(users * dim, sizeof *b->features, &ok);
         b->history = s_alloc(users * hist, sizeof *b->history, &ok);
@@ -287,7 +181,7 @@ void world_destroy(world_t **self_p)
         return;
     world_t *w = *self_p;
     for (int a = 0; a < WORLD_MAX_AGENTS; a++) {
-        s_agent_buf_t *b = &w->agents[a];
+        world_agent_buf_t *b = &w->agents[a];
         free(b->user_ids);
         free(b->features);
         free(b->history);
@@ -361,7 +255,7 @@ int world_reset(world_t *w, uint32_t episode)
 
     w->n_requests = 0;
     for (int a = 0; a < cfg->n_agents; a++) {
-        s_agent_buf_t *b = &w->agents[a];
+        world_agent_buf_t *b = &w->agents[a];
         b->n = 0;
         b->n_slates = 0;
         b->fb_view = (world_feedback_t){.user_ids = b->fb_user_ids,
@@ -459,26 +353,6 @@ static void s_catalog_tick(world_t *w, int32_t t)
 
 /* ---- users and requests --------------------------------------------- */
 
-/* Satiation of user u brought up to tick t (decay per elapsed tick). */
-static float s_satiation_factor(const world_t *w, int32_t u, int32_t t)
-{
-    int32_t dt = t - w->sat_tick[u];
-    if (dt < WORLD_DECAY_TABLE)
-        return w->decay_pow[dt];
-    return (float)pow(w->cfg.satiation_decay, dt);
-}
-
-static void s_touch_satiation(world_t *w, int32_t u)
-{
-    float f = s_satiation_factor(w, u, w->tick);
-    if (f != 1.0f) {
-        float *sat = &w->satiation[(size_t)u * w->cfg.n_topics];
-        for (int i = 0; i < w->cfg.n_topics; i++)
-            sat[i] *= f;
-    }
-    w->sat_tick[u] = w->tick;
-}
-
 /* Market: softmax over the user's reputations (hard-max with random
  * tie-break at temperature 0), sampled by inverse CDF with u. */
 static int32_t s_pick_platform(const world_t *w, int32_t user, double u)
@@ -516,7 +390,7 @@ static double s_return_probability(const world_t *w, int32_t u)
     return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
 }
 
-static void s_fill_request(world_t *w, s_agent_buf_t *b, int32_t u, int slot)
+static void s_fill_request(world_t *w, world_agent_buf_t *b, int32_t u, int slot)
 {
     int j = b->n++;
     size_t dim = (size_t)w->dim, hist = (size_t)w->cfg.history_len;
@@ -571,7 +445,7 @@ int world_begin_tick(world_t *w)
     }
     w->active_at_start = w->n_requests;
     for (int a = 0; a < cfg->n_agents; a++) {
-        s_agent_buf_t *b = &w->agents[a];
+        world_agent_buf_t *b = &w->agents[a];
         b->view = (world_requests_t){
             .n = b->n, .user_ids = b->user_ids, .features = b->features, .history = b->history};
     }
@@ -610,7 +484,7 @@ int world_set_slate(world_t *w, int agent, int row, const int32_t *items)
     int rc = s_check_slate(w, items);
     if (rc != 0)
         return rc;
-    s_agent_buf_t *b = &w->agents[agent];
+    world_agent_buf_t *b = &w->agents[agent];
     memcpy(&b->slates[(size_t)row * w->k], items, (size_t)w->k * sizeof *items);
     if (!b->has_slate[row]) {
         b->has_slate[row] = 1;
@@ -630,327 +504,6 @@ const int32_t *world_slates(const world_t *w, int agent)
     if (agent < 0 || agent >= w->cfg.n_agents)
         return NULL;
     return w->agents[agent].slates;
-}
-
-/* ---- the choice model ------------------------------------------------ */
-
-/* Click probabilities (probs: (k)) of page for user u with satiation
- * scaled by sat_factor; returns P(no click). Position-weighted multinomial
- * logit: v_p = exam_p exp(s_p / T), v_0 = exp(s_0 / T),
- * P(p) = v_p / (v_0 + sum v). */
-static double s_probs(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
-                      double *probs)
-{
-    const world_config_t *cfg = &w->cfg;
-    const float *x = &w->interest[(size_t)u * w->dim];
-    const float *sat = &w->satiation[(size_t)u * cfg->n_topics];
-    double best = cfg->no_click_score;
-    for (int p = 0; p < w->k; p++) {
-        const world_item_t *it = &w->items[page[p]];
-        double s = s_dot(x, &w->emb[(size_t)page[p] * w->dim], w->dim) +
-                   cfg->quality_weight * it->quality - sat_factor * sat[it->topic];
-        probs[p] = s;
-        best = s > best ? s : best;
-    }
-    double inv_t = 1.0 / cfg->choice_temperature;
-    double v0 = exp((cfg->no_click_score - best) * inv_t), total = v0;
-    for (int p = 0; p < w->k; p++) {
-        probs[p] = w->exam[p] * exp((probs[p] - best) * inv_t);
-        total += probs[p];
-    }
-    for (int p = 0; p < w->k; p++)
-        probs[p] /= total;
-    return v0 / total;
-}
-
-double world_choice_probs(const world_t *w, int32_t user, const int32_t *page, double *probs)
-{
-    return s_probs(w, user, s_satiation_factor(w, user, w->tick), page, probs);
-}
-
-double world_oracle(const world_t *w, int32_t user, int32_t *best)
-{
-    const world_config_t *cfg = &w->cfg;
-    int k = w->k;
-    float factor = s_satiation_factor(w, user, w->tick);
-    const float *x = &w->interest[(size_t)user * w->dim];
-    const float *sat = &w->satiation[(size_t)user * cfg->n_topics];
-    /* top-k live items by score, kept sorted descending */
-    int32_t top[WORLD_MAX_SLATE];
-    double top_score[WORLD_MAX_SLATE];
-    int filled = 0;
-    for (int i = 0; i < w->n_live; i++) {
-        int32_t id = w->live[i];
-        const world_item_t *it = &w->items[id];
-        double s = s_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
-                   cfg->quality_weight * it->quality - factor * sat[it->topic];
-        if (filled == k && s <= top_score[k - 1])
-            continue;
-        int p = filled < k ? filled++ : k - 1;
-        while (p > 0 && top_score[p - 1] < s) {
-            top_score[p] = top_score[p - 1];
-            top[p] = top[p - 1];
-            p--;
-        }
-        top_score[p] = s;
-        top[p] = id;
-    }
-    /* examination weights fall with position, so sorted scores maximise
-     * sum exam_p v_p, and P(click) = A / (v_0 + A) rises with it */
-    double hi = top_score[0] > cfg->no_click_score ? top_score[0] : cfg->no_click_score;
-    double inv_t = 1.0 / cfg->choice_temperature;
-    double attraction = 0.0;
-    for (int p = 0; p < k; p++)
-        attraction += w->exam[p] * exp((top_score[p] - hi) * inv_t);
-    double v0 = exp((cfg->no_click_score - hi) * inv_t);
-    if (best)
-        memcpy(best, top, (size_t)k * sizeof *best);
-    return attraction / (v0 + attraction);
-}
-
-/* ---- resolving a tick ------------------------------------------------ */
-
-/* Team-draft interleaving (Radlinski, Kurup and Joachims 2008) extended to
- * n teams: rounds in a fresh random agent order; in turn each agent adds
- * its highest-ranked item not yet on the page, until the page holds k. */
-static void s_interleave(world_t *w, int slot, pcg32_t *rng)
-{
-    int n = w->cfg.n_agents, k = w->k;
-    int next[WORLD_MAX_AGENTS] = {0}, order[WORLD_MAX_AGENTS];
-    if (++w->stamp == 0) { /* wrapped: clear the marks */
-        memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
-        w->stamp = 1;
-    }
-    int filled = 0;
-    while (filled < k) {
-        for (int a = 0; a < n; a++)
-            order[a] = a;
-        for (int i = n - 1; i > 0; i--) {
-            int j = (int)pcg32_bounded(rng, (uint32_t)i + 1);
-            int tmp = order[i];
-            order[i] = order[j];
-            order[j] = tmp;
-        }
-        for (int o = 0; o < n && filled < k; o++) {
-            int a = order[o];
-            const int32_t *slate = &w->agents[a].slates[(size_t)slot * k];
-            while (next[a] < k && w->page_stamp[slate[next[a]]] == w->stamp)
-                next[a]++;
-            if (next[a] == k)
-                continue;
-            int32_t id = slate[next[a]];
-            w->page[filled] = id;
-            w->page_agent[filled] = a;
-            w->page_src[filled] = next[a];
-            w->page_stamp[id] = w->stamp;
-            next[a]++;
-            filled++;
-        }
-    }
-}
-
-/* The consequences of consuming item id: interest drift, satiation,
- * history, consumed set. Returns the item's utility to the user. */
-static int s_consume(world_t *w, int32_t u, int32_t id, double *utility)
-{
-    const world_config_t *cfg = &w->cfg;
-    size_t dim = (size_t)w->dim, hist = (size_t)cfg->history_len;
-    float *x = &w->interest[(size_t)u * dim];
-    const float *e = &w->emb[(size_t)id * dim];
-    const world_item_t *it = &w->items[id];
-    *utility = s_dot(x, e, w->dim) + it->quality;
-
-    float eta = (float)cfg->interest_drift;
-    if (eta > 0.0f) {
-        for (size_t i = 0; i < dim; i++)
-            x[i] += eta * (e[i] - x[i]);
-        s_normalize(x, w->dim);
-    }
-    w->satiation[(size_t)u * cfg->n_topics + it->topic] += (float)cfg->satiation_gain;
-    if (hist > 0) {
-        int32_t *h = &w->history[(size_t)u * hist];
-        memmove(h + 1, h, (hist - 1) * sizeof *h);
-        h[0] = id;
-    }
-    s_consumed_t *c = &w->consumed[u];
-    if (c->n == c->cap) {
-        int cap = c->cap ? 2 * c->cap : 8;
-        int32_t *ids = realloc(c->ids, (size_t)cap * sizeof *ids);
-        if (!ids)
-            return ERR_ENOMEM;
-        c->ids = ids;
-        c->cap = cap;
-    }
-    c->ids[c->n++] = id;
-    return 0;
-}
-
-int world_end_tick(world_t *w, world_tick_stats_t *stats)
-{
-    if (!w->in_tick)
-        return ERR_ESTATE;
-    const world_config_t *cfg = &w->cfg;
-    int n_agents = cfg->n_agents, k = w->k;
-    for (int a = 0; a < n_agents; a++)
-        if (w->agents[a].n_slates < w->agents[a].n)
-            return ERR_EMISSED;
-    bool market = cfg->mode == WORLD_MODE_MARKET;
-
-    world_tick_stats_t st = {.tick = w->tick,
-                             .active_users = w->active_at_start,
-                             .requests = w->n_requests,
-                             .returns = w->returns_this_tick,
-                             .items_live = w->n_live};
-    int next_index[WORLD_MAX_AGENTS] = {0};
-    double counterfactual[WORLD_MAX_SLATE];
-    uint32_t topic_mark = (uint32_t)w->tick + 1;
-    int topics_clicked = 0;
-    for (int a = 0; a < n_agents; a++)
-        w->agents[a].fb_view.n = w->agents[a].n;
-
-    for (int slot = 0; slot < w->n_requests; slot++) {
-        int32_t u = w->req_users[slot];
-        uint64_t interleave_seed = pcg32_next64(&w->rng_interleave);
-        double u_choice = pcg32_uniform(&w->rng_choices);
-        int owner = market ? w->platform[u] : -1;
-        int j = market ? next_index[owner]++ : slot; /* index in each agent's list */
-        if (market) {
-            memcpy(w->page, &w->agents[owner].slates[(size_t)j * k], (size_t)k * sizeof *w->page);
-            for (int p = 0; p < k; p++) {
-                w->page_agent[p] = owner;
-                w->page_src[p] = p;
-            }
-        } else {
-            pcg32_t rng;
-            pcg32_seed(&rng, interleave_seed, 0);
-            s_interleave(w, slot, &rng);
-        }
-
-        s_touch_satiation(w, u);
-        double p_none = s_probs(w, u, 1.0f, w->page, w->probs);
-        int clicked = -1;
-        double cum = 0.0;
-        for (int p = 0; p < k; p++) {
-            cum += w->probs[p];
-            if (u_choice < cum) {
-                clicked = p;
-                break;
-            }
-        }
-        if (cfg->oracle) {
-            double best = world_oracle(w, u, NULL);
-            if (market) {
-                st.agent_regret[owner] += best - (1.0 - p_none);
-            } else {
-                for (int a = 0; a < n_agents; a++) {
-                    const int32_t *own = &w->agents[a].slates[(size_t)slot * k];
-                    st.agent_regret[a] += best - (1.0 - s_probs(w, u, 1.0f, own, counterfactual));
-                }
-            }
-        }
-        for (int p = 0; p < k; p++)
-            w->exposure[w->page[p]]++;
-        st.ild += metrics_intra_list_diversity(w->emb, w->page, (size_t)k, (size_t)w->dim);
-
-        int credited = -1;
-        double utility = 0.0;
-        if (clicked >= 0) {
-            int32_t id = w->page[clicked];
-            credited = w->page_agent[clicked];
-            if (s_consume(w, u, id, &utility) != 0)
-                return ERR_ENOMEM;
-            w->clicks[id]++;
-            st.clicks++;
-            st.agent_clicks[credited]++;
-            st.welfare += utility;
-            int32_t topic = w->items[id].topic;
-            if (w->topic_stamp[topic] != topic_mark) {
-                w->topic_stamp[topic] = topic_mark;
-                topics_clicked++;
-            }
-            w->budget[u] += cfg->budget_gain * utility - cfg->consume_cost;
-        } else {
-            w->budget[u] -= cfg->noclick_cost;
-        }
-        double outcome = clicked >= 0 ? utility : 0.0;
-        w->satisfaction[u] += cfg->satisfaction_rate * (outcome - w->satisfaction[u]);
-        if (market) {
-            float *rep = &w->reputation[(size_t)u * n_agents + owner];
-            *rep += (float)(cfg->reputation_rate * (outcome - *rep));
-        }
-        bool session_end = w->budget[u] <= 0.0;
-        if (session_end) {
-            w->active[u] = 0;
-            w->ended[u] = 1;
-            st.session_ends++;
-        }
-
-        for (int a = market ? owner : 0; a < (market ? owner + 1 : n_agents); a++) {
-            s_agent_buf_t *b = &w->agents[a];
-            bool mine = credited == a;
-            b->fb_user_ids[j] = u;
-            b->fb_clicked[j] = mine ? w->page_src[clicked] : -1;
-            b->fb_reward[j] = mine ? 1.0f : 0.0f;
-            b->fb_session_end[j] = session_end;
-        }
-    }
-
-    for (int a = 0; a < n_agents; a++)
-        st.agent_requests[a] = w->agents[a].n;
-    double mean_own = 0.0;
-    for (int a = 0; a < n_agents; a++)
-        mean_own += st.agent_clicks[a];
-    mean_own /= n_agents;
-    st.topics_consumed_share = (double)topics_clicked / cfg->n_topics;
-    for (int a = 0; a < n_agents; a++) {
-        st.agent_reward[a] = (1.0 - cfg->reward_sharing) * st.agent_clicks[a] +
-                             cfg->reward_sharing * mean_own +
-                             cfg->diversity_bonus * st.topics_consumed_share;
-        w->agents[a].fb_view.tick_reward = st.agent_reward[a];
-    }
-
-    world_episode_metrics_t *acc = &w->acc;
-    acc->ticks++;
-    acc->requests += st.requests;
-    acc->clicks += st.clicks;
-    acc->session_ends += st.session_ends;
-    acc->welfare += st.welfare;
-    w->ild_sum += st.ild;
-    w->active_sum += st.active_users;
-    for (int a = 0; a < n_agents; a++) {
-        acc->agent_requests[a] += st.agent_requests[a];
-        acc->agent_clicks[a] += st.agent_clicks[a];
-        acc->agent_reward[a] += st.agent_reward[a];
-        acc->agent_regret[a] += st.agent_regret[a];
-    }
-    st.ild = st.requests ? st.ild / st.requests : 0.0;
-    size_t n_ids = (size_t)w->n_item_ids;
-    st.gini = metrics_gini(w->exposure, n_ids, w->gini_scratch);
-    st.coverage = metrics_coverage(w->exposure, n_ids);
-    st.entropy = metrics_entropy(w->exposure, n_ids);
-
-    w->tick++;
-    w->in_tick = false;
-    if (stats)
-        *stats = st;
-    return 0;
-}
-
-const world_feedback_t *world_feedback(const world_t *w, int agent)
-{
-    if (agent < 0 || agent >= w->cfg.n_agents)
-        return NULL;
-    return &w->agents[agent].fb_view;
-}
-
-const uint32_t *world_exposure(const world_t *w)
-{
-    return w->exposure;
-}
-
-const uint32_t *world_clicks(const world_t *w)
-{
-    return w->clicks;
 }
 
 /* ---- episode metrics ------------------------------------------------- */
@@ -978,7 +531,7 @@ static int s_jaccard(const world_t *w, double *out)
     size_t at = 0;
     for (size_t u = 0; u < users; u++) {
         offsets[u] = at;
-        const s_consumed_t *c = &w->consumed[u];
+        const world_consumed_t *c = &w->consumed[u];
         if (c->n == 0)
             continue;
         int32_t *set = &items[at];
