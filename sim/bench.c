@@ -7,12 +7,14 @@
 #include "sim/bench.h"
 
 #include "proto/codec.h"
+#include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/session.h"
 #include "sim/tick.h"
 #include "proto/transport.h"
 #include "sim/world.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -208,12 +210,9 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
     rc = 0;
 cleanup:
     session_close(&session, "benchmark complete");
-cleanup_logs : {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", log_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "recarena bench: could not remove %s\n", log_dir);
-}
+cleanup_logs:
+    if (folder_remove(log_dir) != 0)
+        fprintf(stderr, "recarena bench: could not remove %s: %s\n", log_dir, strerror(errno));
 done:
     free(times);
     free(exchange);
@@ -302,10 +301,7 @@ static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
     if (router)
         zmq_close(router);
     zmq_ctx_term(ctx);
-    char path[128];
-    snprintf(path, sizeof path, "%s/pp", dir);
-    unlink(path);
-    rmdir(dir);
+    folder_remove(dir);
     return median;
 }
 

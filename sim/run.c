@@ -2,6 +2,7 @@
 #include "sim/run.h"
 
 #include "core/metrics.h"
+#include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
@@ -32,26 +33,6 @@ static FILE *s_open_in(const char *dir, const char *name)
     if (!f)
         fprintf(stderr, "recarena: cannot write %s: %s\n", path, strerror(errno));
     return f;
-}
-
-/* Removes a run folder: its files (a run folder holds no subfolders),
- * then the folder. Only called on our own partial folder or on a folder
- * that s_is_run_dir recognised. */
-static void s_remove_run_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[1400];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
 }
 
 static bool s_is_run_dir(const char *dir)
@@ -416,7 +397,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     server = NULL;
     if (rc == 0) {
         if (s_is_run_dir(final_dir))
-            s_remove_run_dir(final_dir);
+            folder_remove(final_dir);
         if (rename(out.dir, final_dir) != 0) {
             fprintf(stderr, "recarena: cannot rename %s to %s: %s\n", out.dir, final_dir,
                     strerror(errno));
@@ -430,7 +411,7 @@ done:
     session_close(&session, "run aborted");
     s_close_outputs(&out);
     if (rc != 0 && out.dir[0])
-        s_remove_run_dir(out.dir);
+        folder_remove(out.dir);
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
     world_destroy(&w);

@@ -1,6 +1,7 @@
 /* Server plus agent processes (session.h). */
 #include "sim/session.h"
 
+#include "sim/folder.h"
 #include "sim/launcher.h"
 #include "proto/transport.h"
 
@@ -24,14 +25,8 @@ void session_close(session_t **self_p, const char *reason)
     session_t *s = *self_p;
     server_destroy(&s->server, reason);
     launcher_destroy(&s->launcher, 2000);
-    if (s->ipc_dir[0]) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/control", s->ipc_dir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/telemetry", s->ipc_dir);
-        unlink(path);
-        rmdir(s->ipc_dir);
-    }
+    if (s->ipc_dir[0])
+        folder_remove(s->ipc_dir);
     free(s);
     *self_p = NULL;
 }
