@@ -26,7 +26,7 @@ int policy_kind_parse(const char *name, policy_kind_t *kind)
             return 0;
         }
     }
-    return -1;
+    return ERR_EINVAL;
 }
 
 const char *policy_kind_name(policy_kind_t kind)

@@ -14,7 +14,7 @@ typedef enum policy_kind {
     POLICY_POPULARITY = 1, /* the k live items with most clicks this episode */
 } policy_kind_t;
 
-/* Parses "random" or "popularity"; 0, or -1 for an unknown name. */
+/* Parses "random" or "popularity"; 0, or ERR_EINVAL for an unknown name. */
 int policy_kind_parse(const char *name, policy_kind_t *kind);
 const char *policy_kind_name(policy_kind_t kind);
 

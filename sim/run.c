@@ -222,10 +222,10 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
     o->exposure = s_open_in(o->dir, "exposure.csv");
     FILE *ini = s_open_in(o->dir, "scenario.ini");
     FILE *seed = s_open_in(o->dir, "seed.txt");
-    int rc = (o->ticks && o->agents && o->summary && o->exposure && ini && seed) ? 0 : RUN_EIO;
+    int rc = (o->ticks && o->agents && o->summary && o->exposure && ini && seed) ? 0 : ERR_EIO;
     if (rc == 0) {
         if (scenario_write(sc, ini) != 0)
-            rc = RUN_EIO;
+            rc = ERR_EIO;
         fprintf(seed, "%" PRIu64 "\n", sc->seed);
         fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
                           "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
@@ -237,9 +237,9 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
                 sc->name, sc->seed);
     }
     if (ini && fclose(ini) != 0)
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     if (seed && fclose(seed) != 0)
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     return rc;
 }
 
@@ -249,7 +249,7 @@ static int s_close_outputs(s_outputs_t *o)
     FILE *files[] = {o->ticks, o->agents, o->summary, o->exposure};
     for (size_t i = 0; i < 4; i++)
         if (files[i] && (ferror(files[i]) || fclose(files[i]) != 0))
-            rc = RUN_EIO;
+            rc = ERR_EIO;
     o->ticks = o->agents = o->summary = o->exposure = NULL;
     return rc;
 }
@@ -290,7 +290,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 "recarena: %s exists and is not a run folder (no summary.json); "
                 "refusing to write into it\n",
                 final_dir);
-        return RUN_EIO;
+        return ERR_EIO;
     }
 
     world_t *w = world_new(&sc->world, sc->seed);
@@ -306,7 +306,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (!w) {
         fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
                 sc->world.n_users, sc->world.n_items);
-        rc = RUN_EWORLD;
+        rc = ERR_ENOMEM;
         goto done;
     }
     bool policies_ok = true;
@@ -320,7 +320,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     }
     if (!policies_ok) {
         fprintf(stderr, "recarena: out of memory\n");
-        rc = RUN_EWORLD;
+        rc = ERR_ENOMEM;
         goto done;
     }
 
@@ -328,7 +328,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (s_make_parents(out.dir) != 0 || mkdir(out.dir, 0777) != 0) {
         fprintf(stderr, "recarena: cannot create %s: %s\n", out.dir, strerror(errno));
         out.dir[0] = '\0';
-        rc = RUN_EIO;
+        rc = ERR_EIO;
         goto done;
     }
     rc = s_open_outputs(&out, sc);
@@ -337,10 +337,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                                 .telemetry_endpoint = opt->telemetry_endpoint,
                                 .log_dir = out.dir};
         rc = session_open(&session, sc, w, &so);
-        rc = rc == SESSION_EINTR ? RUN_EINTR
-                                 : (rc == SESSION_EAGENT ? RUN_EAGENT
-                                    : rc                 ? RUN_EIO
-                                                         : 0);
         server = session ? session_server(session) : NULL;
     }
     if (rc == 0 && opt->viewer)
@@ -356,12 +352,14 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (policies[a])
                 policy_reset(policies[a], (uint32_t)ep);
         if (server)
-            server_begin_episode(server);
+            server_begin_episode(server); /* not fatal, as server_end_episode */
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
             rc = tick_play(w, policies, server, &st, NULL);
             if (rc == 0 && s_stop_signal)
-                rc = RUN_EINTR;
+                rc = ERR_EINTR;
+            if (rc != 0 && rc != ERR_EINTR)
+                fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
             if (rc == 0)
                 s_write_tick(&out, sc, (uint32_t)ep, &st);
             done_ticks++;
@@ -369,9 +367,14 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 s_progress(done_ticks, total_ticks, ep, sc->episodes, t + 1, sc->world.ticks);
         }
         world_episode_metrics_t m;
-        if (rc == 0 && world_episode_metrics(w, &m) != 0)
-            rc = RUN_EWORLD;
         if (rc == 0) {
+            rc = world_episode_metrics(w, &m);
+            if (rc != 0)
+                fprintf(stderr, "\nrecarena: episode %d metrics failed: %s\n", ep, err_str(rc));
+        }
+        if (rc == 0) {
+            /* not fatal: an agent that missed its EPISODE_END was named on
+             * stderr and is resynced when it answers again */
             if (server)
                 server_end_episode(server, &m);
             s_json_episode(out.summary, sc, (uint32_t)ep, &m, server, ep + 1 == sc->episodes);
@@ -381,15 +384,13 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     }
     if (opt->progress)
         fputc('\n', stderr);
-    if (rc == RUN_EWORLD)
-        fprintf(stderr, "recarena: the world failed (out of memory)\n");
-    if (rc == RUN_EINTR)
+    if (rc == ERR_EINTR)
         fprintf(stderr, "recarena: interrupted; nothing written\n");
     if (rc == 0)
         fprintf(out.summary, "  ]\n}\n");
     if (s_close_outputs(&out) != 0 && rc == 0) {
         fprintf(stderr, "recarena: writing %s failed\n", out.dir);
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     }
     if (rc == 0 && !opt->quiet)
         s_print_table(sc, &totals, server);
@@ -401,7 +402,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         if (rename(out.dir, final_dir) != 0) {
             fprintf(stderr, "recarena: cannot rename %s to %s: %s\n", out.dir, final_dir,
                     strerror(errno));
-            rc = RUN_EIO;
+            rc = ERR_EIO;
         }
     }
     if (rc == 0 && !opt->quiet)

@@ -363,8 +363,9 @@ static void s_receive_one(server_t *s)
             slot->awaiting = false;
             break;
         case PROTO_MSG_ERROR:
-            s_log(s, "agent %s reports error %" PRId32 ": %s", s->sc->agents[agent].name,
-                  msg.error.code, msg.error.message ? msg.error.message : "");
+            s_log(s, "agent %s reports error %" PRId32 " (%s): %s", s->sc->agents[agent].name,
+                  msg.error.code, err_str(msg.error.code),
+                  msg.error.message ? msg.error.message : "");
             break;
         default:
             s_send_error(s, agent, PROTO_ESTATE, &msg, "%s is not something an agent sends",
@@ -381,7 +382,7 @@ static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
 {
     for (;;) {
         if (s_interrupted)
-            return SERVER_EINTR;
+            return ERR_EINTR;
         if (until_answered) {
             bool waiting = false;
             for (int a = 0; a < s->n_agents; a++)
@@ -394,7 +395,7 @@ static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
         zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
         int rc = zmq_poll(&item, 1, left > 0 ? (long)left : 0);
         if (rc < 0 && zmq_errno() != EINTR)
-            return SERVER_EIO;
+            return ERR_EIO;
         if (rc > 0)
             while (zmq_poll(&item, 1, 0) > 0)
                 s_receive_one(s);
@@ -519,17 +520,20 @@ int server_missing(const server_t *s, char *buf, size_t buf_len)
 
 int server_begin_episode(server_t *s)
 {
+    int rc = 0;
     s->in_episode = true;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->episode_reward = 0.0;
         slot->episode_requests = slot->episode_clicks = 0;
-        if (slot->remote && slot->connected && slot->responsive)
-            s_send_catalog(s, a);
-        else
+        if (slot->remote && slot->connected && slot->responsive) {
+            int sent = s_send_catalog(s, a);
+            rc = rc ? rc : sent;
+        } else {
             slot->need_resync = true;
+        }
     }
-    return 0;
+    return rc;
 }
 
 static int s_send_step(server_t *s, int agent)
@@ -643,16 +647,17 @@ int server_end_tick(server_t *s, const world_tick_stats_t *stats)
         s_slot_t *slot = &s->slots[a];
         if (!s_gets_joint(slot))
             continue;
-        rc = server_msg_with_seq(&s->msg.joint, slot->seq++, &s->out);
-        if (rc != 0)
-            return rc;
-        s_send_frame(s, a, &s->out);
+        int sent = server_msg_with_seq(&s->msg.joint, slot->seq++, &s->out);
+        if (sent == 0)
+            sent = s_send_frame(s, a, &s->out);
+        rc = rc ? rc : sent;
     }
-    return 0;
+    return rc;
 }
 
 int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
 {
+    int rc = 0;
     if (s->telemetry)
         telemetry_publish_episode(s->telemetry, metrics);
     s->in_episode = false;
@@ -663,9 +668,10 @@ int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
         proto_msg_t msg;
         server_msg_episode_end(&s->msg, a, slot->episode_reward, slot->episode_requests,
                                slot->episode_clicks, &msg);
-        s_send(s, a, &msg);
+        int sent = s_send(s, a, &msg);
+        rc = rc ? rc : sent;
     }
-    return 0;
+    return rc;
 }
 
 const server_agent_stats_t *server_agent_stats(const server_t *s, int agent)

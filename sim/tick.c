@@ -1,8 +1,6 @@
 /* One tick of a run (tick.h). */
 #include "sim/tick.h"
 
-#include "sim/run.h"
-
 #include <stdio.h>
 #include <time.h>
 
@@ -17,32 +15,27 @@ int tick_play(world_t *w, policy_t *const *policies, server_t *server, world_tic
               tick_times_t *times)
 {
     int n_agents = world_config(w)->n_agents;
-    world_begin_tick(w);
+    int rc = world_begin_tick(w);
+    if (rc != 0)
+        return rc;
     double t0 = times ? s_now() : 0.0;
-    for (int a = 0; a < n_agents; a++) {
-        if (!policies[a])
-            continue;
-        if (policy_act(policies[a], w, a) != 0)
-            return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
-    }
+    for (int a = 0; a < n_agents && rc == 0; a++)
+        if (policies[a])
+            rc = policy_act(policies[a], w, a); /* a refused slate would be a bug */
     double t1 = times ? s_now() : 0.0;
-    if (server) {
-        int rc = server_collect(server);
-        if (rc == SERVER_EINTR)
-            return RUN_EINTR;
-        if (rc != 0) {
-            fprintf(stderr, "recarena: the server failed at tick %d (error %d)\n", world_tick(w),
-                    rc);
-            return RUN_EIO;
-        }
-    }
+    if (rc == 0 && server)
+        rc = server_collect(server);
+    if (rc != 0)
+        return rc;
     if (times) {
-        double t2 = s_now();
         times->policies_s = t1 - t0;
-        times->exchange_s = t2 - t1;
+        times->exchange_s = s_now() - t1;
     }
-    if (world_end_tick(w, st) != 0)
-        return RUN_EWORLD;
+    rc = world_end_tick(w, st);
+    if (rc != 0)
+        return rc;
+    /* not fatal: an agent that missed its JOINT was named on stderr, and
+     * the run goes on without it as it would without the agent */
     if (server)
         server_end_tick(server, st);
     return 0;

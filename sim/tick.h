@@ -20,8 +20,10 @@ typedef struct tick_times {
  * agent is remote); server_collect for the remote agents (server may be
  * NULL when there are none); world_end_tick into st; server_end_tick.
  * policies and server are borrowed. times may be NULL; when given, its
- * fields are set (clock reads happen only then). Returns 0 or the first
- * failure's negative code. */
+ * fields are set (clock reads happen only then). Returns 0 or the code
+ * (core/err.h) of the first step that failed, unchanged: the world's,
+ * a policy's, or server_collect's (ERR_EINTR when interrupted). A JOINT
+ * that server_end_tick could not send does not fail the tick. */
 int tick_play(world_t *w, policy_t *const *policies, server_t *server, world_tick_stats_t *st,
               tick_times_t *times);
 

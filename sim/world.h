@@ -191,7 +191,9 @@ typedef struct world_tick_stats {
 /* Resolves the tick: builds each page (feed: seeded team-draft
  * interleaving), draws the user's choice, applies the dynamics and
  * rewards. Every request of every agent must have its slate
- * (ERR_EMISSED otherwise, nothing changed). */
+ * (ERR_EMISSED otherwise). The one allocation a tick may need is made
+ * before anything changes, so ERR_ENOMEM, like ERR_EMISSED and
+ * ERR_ESTATE (no tick begun), leaves the world as it was. */
 int world_end_tick(world_t *w, world_tick_stats_t *stats);
 
 /* What agent learns about its requests of the tick just resolved
