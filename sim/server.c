@@ -1,5 +1,7 @@
-/* The environment server (server.h): lockstep STEP/ACT over a ROUTER,
- * validation and fallbacks, reconnection, JOINT and EPISODE_END. */
+/* The environment server (server.h): the connection slots' state machine
+ * (HELLO, lockstep STEP/ACT over a ROUTER, deadlines, fallbacks,
+ * reconnection, BYE). The messages are built by server_msg.c and ACTs
+ * are judged by server_act.c. */
 #include "sim/server.h"
 
 #include "proto/codec.h"
@@ -15,7 +17,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
