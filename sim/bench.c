@@ -9,11 +9,14 @@
 #include "core/parse.h"
 
 #include "proto/codec.h"
+#include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/session.h"
+#include "sim/tick.h"
 #include "proto/transport.h"
 #include "sim/world.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -57,11 +60,10 @@ static int s_bench_world(int ticks, int oracle)
     world_config_t cfg;
     s_standard_config(&cfg, ticks, oracle);
     world_t *w = world_new(&cfg, 1);
-    int32_t *slates = malloc((size_t)cfg.n_users * cfg.slate_size * sizeof *slates);
     policy_t *p[2] = {policy_new(POLICY_RANDOM, 1, 0, cfg.slate_size),
                       policy_new(POLICY_RANDOM, 1, 1, cfg.slate_size)};
     int rc = 1;
-    if (!w || !slates || !p[0] || !p[1]) {
+    if (!w || !p[0] || !p[1]) {
         fprintf(stderr, "recarena bench: out of memory\n");
         goto done;
     }
@@ -69,14 +71,10 @@ static int s_bench_world(int ticks, int oracle)
     double policy_time = 0.0, start = s_now();
     for (int t = 0; t < ticks; t++) {
         world_tick_stats_t st;
-        world_begin_tick(w);
-        for (int a = 0; a < 2; a++) {
-            double t0 = s_now();
-            policy_act(p[a], w, world_requests(w, a), slates);
-            policy_time += s_now() - t0;
-            world_set_slates(w, a, slates);
-        }
-        world_end_tick(w, &st);
+        tick_times_t times;
+        if (tick_play(w, p, NULL, &st, &times) != 0)
+            goto done;
+        policy_time += times.policies_s;
         interactions += st.requests;
     }
     double elapsed = s_now() - start;
@@ -88,7 +86,6 @@ static int s_bench_world(int ticks, int oracle)
 done:
     policy_destroy(&p[0]);
     policy_destroy(&p[1]);
-    free(slates);
     world_destroy(&w);
     return rc;
 }
@@ -151,25 +148,21 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
         goto cleanup_logs;
     }
     server_t *server = session_server(session);
+    policy_t *no_policies[2] = {NULL, NULL};
     server_begin_episode(server);
     long interactions = 0;
     double total = 0.0;
     for (int t = 0; t < ticks + 10; t++) {
         world_tick_stats_t st;
+        tick_times_t tt;
         double t0 = s_now();
-        world_begin_tick(w);
-        double t1 = s_now();
-        if (server_collect(server) != 0)
+        if (tick_play(w, no_policies, server, &st, &tt) != 0)
             goto cleanup;
-        double t2 = s_now();
-        if (world_end_tick(w, &st) != 0)
-            goto cleanup;
-        server_end_tick(server, &st);
         double dt = s_now() - t0;
         if (t < 10)
             continue; /* warm-up */
         times[t - 10] = dt;
-        exchange[t - 10] = t2 - t1;
+        exchange[t - 10] = tt.exchange_s;
         total += dt;
         interactions += st.requests;
     }
@@ -219,12 +212,9 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
     rc = 0;
 cleanup:
     session_close(&session, "benchmark complete");
-cleanup_logs : {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", log_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "recarena bench: could not remove %s\n", log_dir);
-}
+cleanup_logs:
+    if (folder_remove(log_dir) != 0)
+        fprintf(stderr, "recarena bench: could not remove %s: %s\n", log_dir, strerror(errno));
 done:
     free(times);
     free(exchange);
@@ -313,10 +303,7 @@ static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
     if (router)
         zmq_close(router);
     zmq_ctx_term(ctx);
-    char path[128];
-    snprintf(path, sizeof path, "%s/pp", dir);
-    unlink(path);
-    rmdir(dir);
+    folder_remove(dir);
     return median;
 }
 

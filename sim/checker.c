@@ -3,6 +3,7 @@
  * freshly started agent and judges its answers. */
 #include "sim/checker.h"
 
+#include "sim/folder.h"
 #include "proto/codec.h"
 #include "sim/launcher.h"
 #include "core/pcg32.h"
@@ -565,11 +566,7 @@ done:
     if (c->router)
         zmq_close(c->router);
     zmq_ctx_term(c->ctx);
-    char path[160];
-    snprintf(path, sizeof path, "%s/control", c->dir);
-    unlink(path);
-    unlink(c->log);
-    rmdir(c->dir);
+    folder_remove(c->dir);
     free(c);
     return failed;
 }

@@ -1,6 +1,8 @@
 /* Agent processes (launcher.h). */
 #include "sim/launcher.h"
 
+#include "core/err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -73,19 +75,19 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
     if (l->n == LAUNCHER_MAX_CHILDREN) {
         snprintf(err, err_len, "agent %s: more than %d agent processes", name,
                  LAUNCHER_MAX_CHILDREN);
-        return -1;
+        return ERR_ELIMIT;
     }
     int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (log_fd < 0) {
         snprintf(err, err_len, "agent %s: cannot open %s: %s", name, log_path, strerror(errno));
-        return -1;
+        return ERR_EIO;
     }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, err_len, "agent %s: cannot fork: %s", name, strerror(errno));
         close(log_fd);
-        return -1;
+        return ERR_EIO;
     }
     if (pid == 0) {
         /* child: own process group, so a terminal's Ctrl-C reaches the

@@ -21,7 +21,9 @@ launcher_t *launcher_new(void); /* NULL on no memory; caller owns */
 void launcher_destroy(launcher_t **self_p, int grace_ms);
 
 /* Starts `command` for agent name, connecting to endpoint, output to
- * log_path (appended). 0, or -1 with a message in err. */
+ * log_path (appended). 0, or with a message in err ERR_ELIMIT (more than
+ * LAUNCHER_MAX_CHILDREN) or ERR_EIO (the log cannot be opened, fork
+ * fails). */
 int launcher_spawn(launcher_t *l, const char *name, const char *command, const char *endpoint,
                    const char *log_path, char *err, size_t err_len);
 

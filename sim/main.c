@@ -220,7 +220,7 @@ static int s_cmd_run(int argc, char **argv, bool serve)
         return 2;
     }
     int rc = run_scenario(&sc, &opt);
-    return rc == 0 ? 0 : (rc == RUN_EINTR ? 130 : 1);
+    return rc == 0 ? 0 : (rc == ERR_EINTR ? 130 : 1);
 }
 
 static const char s_scenario_usage[] =

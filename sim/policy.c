@@ -13,6 +13,7 @@ struct policy {
     int agent;
     int k;
     pcg32_t rng;
+    int32_t slate[PROTO_MAX_SLATE]; /* (k) the slate being built */
 };
 
 static const char *const s_names[] = {"random", "popularity"};
@@ -25,7 +26,7 @@ int policy_kind_parse(const char *name, policy_kind_t *kind)
             return 0;
         }
     }
-    return -1;
+    return ERR_EINVAL;
 }
 
 const char *policy_kind_name(policy_kind_t kind)
@@ -35,6 +36,8 @@ const char *policy_kind_name(policy_kind_t kind)
 
 policy_t *policy_new(policy_kind_t kind, uint64_t seed, int agent, int slate_size)
 {
+    if (slate_size < 1 || slate_size > PROTO_MAX_SLATE)
+        return NULL;
     policy_t *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -102,19 +105,21 @@ void policy_popular_slate(const world_t *w, int32_t *slate)
     }
 }
 
-void policy_act(policy_t *p, const world_t *w, const world_requests_t *requests, int32_t *slates)
+int policy_act(policy_t *p, world_t *w, int agent)
 {
-    int k = p->k;
-    if (requests->n == 0)
-        return;
-    if (p->kind == POLICY_POPULARITY) {
-        policy_popular_slate(w, slates);
-        for (int j = 1; j < requests->n; j++)
-            memcpy(&slates[(size_t)j * k], slates, (size_t)k * sizeof *slates);
-        return;
-    }
+    const world_requests_t *requests = world_requests(w, agent);
+    if (!requests)
+        return ERR_EINVAL;
+    if (p->kind == POLICY_POPULARITY && requests->n > 0)
+        policy_popular_slate(w, p->slate);
     int n_live;
     const int32_t *live = world_live_items(w, &n_live);
-    for (int j = 0; j < requests->n; j++)
-        s_random_slate(p, live, n_live, &slates[(size_t)j * k]);
+    for (int j = 0; j < requests->n; j++) {
+        if (p->kind == POLICY_RANDOM)
+            s_random_slate(p, live, n_live, p->slate);
+        int rc = world_set_slate(w, agent, j, p->slate);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }

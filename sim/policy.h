@@ -14,7 +14,7 @@ typedef enum policy_kind {
     POLICY_POPULARITY = 1, /* the k live items with most clicks this episode */
 } policy_kind_t;
 
-/* Parses "random" or "popularity"; 0, or -1 for an unknown name. */
+/* Parses "random" or "popularity"; 0, or ERR_EINVAL for an unknown name. */
 int policy_kind_parse(const char *name, policy_kind_t *kind);
 const char *policy_kind_name(policy_kind_t kind);
 
@@ -29,11 +29,13 @@ void policy_destroy(policy_t **self_p);
 /* Reseeds the policy's stream for a new episode. */
 void policy_reset(policy_t *p, uint32_t episode);
 
-/* Fills slates (requests->n, k) for the requests of this tick, from the
- * world's live catalog. Popularity ranks by the world's catalog-wide
- * click counts of the episode (the public "trending" signal), ties by
- * lower id, and shows the same slate to every request of the tick. */
-void policy_act(policy_t *p, const world_t *w, const world_requests_t *requests, int32_t *slates);
+/* Sets the slate of each of agent's requests this tick in w
+ * (world_set_slate), from the world's live catalog. Popularity ranks by
+ * the world's catalog-wide click counts of the episode (the public
+ * "trending" signal), ties by lower id, and shows the same slate to every
+ * request of the tick. Returns 0, or the world's error for a slate it
+ * refused (a bug) or an agent out of range. */
+int policy_act(policy_t *p, world_t *w, int agent);
 
 /* One popularity slate for the world's current state: (k) ids. */
 void policy_popular_slate(const world_t *w, int32_t *slate);

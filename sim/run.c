@@ -2,9 +2,11 @@
 #include "sim/run.h"
 
 #include "core/metrics.h"
+#include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
+#include "sim/tick.h"
 #include "sim/viewer.h"
 #include "sim/world.h"
 
@@ -31,26 +33,6 @@ static FILE *s_open_in(const char *dir, const char *name)
     if (!f)
         fprintf(stderr, "recarena: cannot write %s: %s\n", path, strerror(errno));
     return f;
-}
-
-/* Removes a run folder: its files (a run folder holds no subfolders),
- * then the folder. Only called on our own partial folder or on a folder
- * that s_is_run_dir recognised. */
-static void s_remove_run_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[1400];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
 }
 
 static bool s_is_run_dir(const char *dir)
@@ -240,10 +222,10 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
     o->exposure = s_open_in(o->dir, "exposure.csv");
     FILE *ini = s_open_in(o->dir, "scenario.ini");
     FILE *seed = s_open_in(o->dir, "seed.txt");
-    int rc = (o->ticks && o->agents && o->summary && o->exposure && ini && seed) ? 0 : RUN_EIO;
+    int rc = (o->ticks && o->agents && o->summary && o->exposure && ini && seed) ? 0 : ERR_EIO;
     if (rc == 0) {
         if (scenario_write(sc, ini) != 0)
-            rc = RUN_EIO;
+            rc = ERR_EIO;
         fprintf(seed, "%" PRIu64 "\n", sc->seed);
         fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
                           "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
@@ -255,9 +237,9 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
                 sc->name, sc->seed);
     }
     if (ini && fclose(ini) != 0)
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     if (seed && fclose(seed) != 0)
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     return rc;
 }
 
@@ -267,7 +249,7 @@ static int s_close_outputs(s_outputs_t *o)
     FILE *files[] = {o->ticks, o->agents, o->summary, o->exposure};
     for (size_t i = 0; i < 4; i++)
         if (files[i] && (ferror(files[i]) || fclose(files[i]) != 0))
-            rc = RUN_EIO;
+            rc = ERR_EIO;
     o->ticks = o->agents = o->summary = o->exposure = NULL;
     return rc;
 }
@@ -291,35 +273,6 @@ static void s_on_signal(int sig)
     server_interrupt();
 }
 
-/* One tick: every agent's slates, then the world resolves. */
-static int s_tick(const scenario_t *sc, world_t *w, policy_t **policies, int32_t *slates,
-                  server_t *server, world_tick_stats_t *st)
-{
-    world_begin_tick(w);
-    for (int a = 0; a < sc->n_agents; a++) {
-        if (!policies[a])
-            continue;
-        policy_act(policies[a], w, world_requests(w, a), slates);
-        if (world_set_slates(w, a, slates) != 0)
-            return RUN_EWORLD; /* a built-in policy gave a bad slate: a bug */
-    }
-    if (server) {
-        int rc = server_collect(server);
-        if (rc == SERVER_EINTR)
-            return RUN_EINTR;
-        if (rc != 0) {
-            fprintf(stderr, "recarena: the server failed at tick %d (error %d)\n", world_tick(w),
-                    rc);
-            return RUN_EIO;
-        }
-    }
-    if (world_end_tick(w, st) != 0)
-        return RUN_EWORLD;
-    if (server)
-        server_end_tick(server, st);
-    return 0;
-}
-
 int run_scenario(const scenario_t *sc, const run_options_t *opt)
 {
     int rc = 0;
@@ -337,12 +290,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 "recarena: %s exists and is not a run folder (no summary.json); "
                 "refusing to write into it\n",
                 final_dir);
-        return RUN_EIO;
+        return ERR_EIO;
     }
 
     world_t *w = world_new(&sc->world, sc->seed);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
-    int32_t *slates = NULL;
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
@@ -354,10 +306,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (!w) {
         fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
                 sc->world.n_users, sc->world.n_items);
-        rc = RUN_EWORLD;
+        rc = ERR_ENOMEM;
         goto done;
     }
-    slates = malloc((size_t)sc->world.n_users * sc->world.slate_size * sizeof *slates);
     bool policies_ok = true;
     for (int a = 0; a < sc->n_agents; a++) {
         if (sc->agents[a].command[0])
@@ -367,9 +318,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
         policies_ok = policies_ok && policies[a];
     }
-    if (!slates || !policies_ok) {
+    if (!policies_ok) {
         fprintf(stderr, "recarena: out of memory\n");
-        rc = RUN_EWORLD;
+        rc = ERR_ENOMEM;
         goto done;
     }
 
@@ -377,7 +328,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (s_make_parents(out.dir) != 0 || mkdir(out.dir, 0777) != 0) {
         fprintf(stderr, "recarena: cannot create %s: %s\n", out.dir, strerror(errno));
         out.dir[0] = '\0';
-        rc = RUN_EIO;
+        rc = ERR_EIO;
         goto done;
     }
     rc = s_open_outputs(&out, sc);
@@ -386,10 +337,6 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                                 .telemetry_endpoint = opt->telemetry_endpoint,
                                 .log_dir = out.dir};
         rc = session_open(&session, sc, w, &so);
-        rc = rc == SESSION_EINTR ? RUN_EINTR
-                                 : (rc == SESSION_EAGENT ? RUN_EAGENT
-                                    : rc                 ? RUN_EIO
-                                                         : 0);
         server = session ? session_server(session) : NULL;
     }
     if (rc == 0 && opt->viewer)
@@ -405,12 +352,14 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (policies[a])
                 policy_reset(policies[a], (uint32_t)ep);
         if (server)
-            server_begin_episode(server);
+            server_begin_episode(server); /* not fatal, as server_end_episode */
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
-            rc = s_tick(sc, w, policies, slates, server, &st);
+            rc = tick_play(w, policies, server, &st, NULL);
             if (rc == 0 && s_stop_signal)
-                rc = RUN_EINTR;
+                rc = ERR_EINTR;
+            if (rc != 0 && rc != ERR_EINTR)
+                fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
             if (rc == 0)
                 s_write_tick(&out, sc, (uint32_t)ep, &st);
             done_ticks++;
@@ -418,9 +367,14 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 s_progress(done_ticks, total_ticks, ep, sc->episodes, t + 1, sc->world.ticks);
         }
         world_episode_metrics_t m;
-        if (rc == 0 && world_episode_metrics(w, &m) != 0)
-            rc = RUN_EWORLD;
         if (rc == 0) {
+            rc = world_episode_metrics(w, &m);
+            if (rc != 0)
+                fprintf(stderr, "\nrecarena: episode %d metrics failed: %s\n", ep, err_str(rc));
+        }
+        if (rc == 0) {
+            /* not fatal: an agent that missed its EPISODE_END was named on
+             * stderr and is resynced when it answers again */
             if (server)
                 server_end_episode(server, &m);
             s_json_episode(out.summary, sc, (uint32_t)ep, &m, server, ep + 1 == sc->episodes);
@@ -430,15 +384,13 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     }
     if (opt->progress)
         fputc('\n', stderr);
-    if (rc == RUN_EWORLD)
-        fprintf(stderr, "recarena: the world failed (out of memory)\n");
-    if (rc == RUN_EINTR)
+    if (rc == ERR_EINTR)
         fprintf(stderr, "recarena: interrupted; nothing written\n");
     if (rc == 0)
         fprintf(out.summary, "  ]\n}\n");
     if (s_close_outputs(&out) != 0 && rc == 0) {
         fprintf(stderr, "recarena: writing %s failed\n", out.dir);
-        rc = RUN_EIO;
+        rc = ERR_EIO;
     }
     if (rc == 0 && !opt->quiet)
         s_print_table(sc, &totals, server);
@@ -446,11 +398,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     server = NULL;
     if (rc == 0) {
         if (s_is_run_dir(final_dir))
-            s_remove_run_dir(final_dir);
+            folder_remove(final_dir);
         if (rename(out.dir, final_dir) != 0) {
             fprintf(stderr, "recarena: cannot rename %s to %s: %s\n", out.dir, final_dir,
                     strerror(errno));
-            rc = RUN_EIO;
+            rc = ERR_EIO;
         }
     }
     if (rc == 0 && !opt->quiet)
@@ -460,10 +412,9 @@ done:
     session_close(&session, "run aborted");
     s_close_outputs(&out);
     if (rc != 0 && out.dir[0])
-        s_remove_run_dir(out.dir);
+        folder_remove(out.dir);
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
-    free(slates);
     world_destroy(&w);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -4,15 +4,10 @@
 #ifndef RECARENA_RUN_H
 #define RECARENA_RUN_H
 
+#include "core/err.h"
 #include "sim/scenario.h"
 
 #include <stdbool.h>
-
-#define RUN_EINVAL (-1) /* bad scenario for a run (e.g. unsupported agent) */
-#define RUN_EIO    (-2) /* the run folder could not be written */
-#define RUN_EWORLD (-3) /* the world failed (out of memory) */
-#define RUN_EAGENT (-4) /* an agent process never said HELLO */
-#define RUN_EINTR  (-5) /* interrupted by SIGINT or SIGTERM */
 
 typedef struct run_options {
     const char *out_dir; /* run folder; NULL: runs/NAME-seedSEED */
@@ -35,7 +30,10 @@ typedef struct run_options {
  * cleanly: children are ended and reaped, nothing is written. The folder is written under a
  * temporary name and renamed when complete, so a failed run leaves no half-written folder; an
  * existing folder is replaced only if it is a run folder (summary.json).
- * Returns 0 or RUN_E..., with a message on stderr naming what failed. */
+ * Returns 0 or the negative ERR_* code of core/err.h of what failed
+ * (passed on unchanged from the module that failed: ERR_EIO for the run
+ * folder, ERR_ENOMEM, ERR_EAGENT, ERR_EINTR, ...), with a message on
+ * stderr naming what failed. */
 int run_scenario(const scenario_t *sc, const run_options_t *opt);
 
 #endif

@@ -1,18 +1,22 @@
-/* The environment server (server.h): lockstep STEP/ACT over a ROUTER,
- * validation and fallbacks, reconnection, JOINT and EPISODE_END. */
+/* The environment server (server.h): the connection slots' state machine
+ * (HELLO, lockstep STEP/ACT over a ROUTER, deadlines, fallbacks,
+ * reconnection, BYE). The messages are built by server_msg.c and ACTs
+ * are judged by server_act.c. */
 #include "sim/server.h"
 
 #include "proto/codec.h"
 #include "core/pcg32.h"
+#include "sim/server_act.h"
+#include "sim/server_msg.h"
 #include "sim/streams.h"
 #include "sim/policy.h"
 #include "proto/protocol.h"
 #include "sim/telemetry.h"
 #include "proto/transport.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,7 +37,6 @@ typedef struct s_slot {
     size_t identity_len;
     uint64_t seq;          /* our next seq to this agent */
     uint64_t step_seq;     /* seq of the STEP awaiting an ACT */
-    int32_t *slates;       /* (n_users, k): the slates being assembled */
     double episode_reward; /* for EPISODE_END */
     long episode_requests, episode_clicks;
     server_agent_stats_t stats;
@@ -47,7 +50,8 @@ struct server {
     s_slot_t slots[SCENARIO_MAX_AGENTS];
     int n_agents, k;
     bool in_episode;
-    proto_buffer_t out;
+    proto_buffer_t out; /* the frame being sent */
+    server_msg_t msg;   /* the world-to-message builders and their buffers */
     uint8_t *in;
     size_t in_cap;
     int32_t *fallback; /* (k) popularity slate of this tick */
@@ -78,31 +82,37 @@ static void s_log(const server_t *s, const char *fmt, ...)
 
 /* ---- sending ---------------------------------------------------------- */
 
-/* Encodes msg (seq from the slot) and sends it; a peer found gone marks
- * the slot disconnected. Returns 0 or -1. */
-static int s_send(server_t *s, int agent, proto_msg_t *msg)
+/* Sends the frame in buf to agent; a peer found gone marks the slot
+ * disconnected. Returns 0 or ERR_EIO. */
+static int s_send_frame(server_t *s, int agent, const proto_buffer_t *buf)
 {
     s_slot_t *slot = &s->slots[agent];
+    if (transport_send_to(s->router, slot->identity, slot->identity_len, buf->data, buf->size) == 0)
+        return 0;
+    if (slot->connected) {
+        slot->connected = false;
+        slot->stats.disconnects++;
+        s_log(s,
+              "agent %s is gone (%s); its requests get fallback slates until it "
+              "reconnects",
+              s->sc->agents[agent].name, zmq_strerror(errno));
+    }
+    return ERR_EIO;
+}
+
+/* Encodes msg (seq from the slot) and sends it. Returns 0, the encoder's
+ * code, or ERR_EIO (the peer is gone). */
+static int s_send(server_t *s, int agent, proto_msg_t *msg)
+{
     char err[PROTO_ERR_LEN];
-    msg->seq = slot->seq++;
-    if (proto_encode(msg, &s->out, err, sizeof err) != 0) {
+    msg->seq = s->slots[agent].seq++;
+    int rc = proto_encode(msg, &s->out, err, sizeof err);
+    if (rc != 0) {
         s_log(s, "cannot encode %s for agent %s: %s", proto_type_name(msg->type),
               s->sc->agents[agent].name, err);
-        return -1;
+        return rc;
     }
-    if (transport_send_to(s->router, slot->identity, slot->identity_len, s->out.data,
-                          s->out.size) != 0) {
-        if (slot->connected) {
-            slot->connected = false;
-            slot->stats.disconnects++;
-            s_log(s,
-                  "agent %s is gone (%s); its requests get fallback slates until it "
-                  "reconnects",
-                  s->sc->agents[agent].name, zmq_strerror(errno));
-        }
-        return -1;
-    }
-    return 0;
+    return s_send_frame(s, agent, &s->out);
 }
 
 /* An ERROR to a peer that has no slot (yet): seq 0. */
@@ -138,45 +148,15 @@ static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t
     s_send(s, agent, &msg);
 }
 
-/* Live items as proto items, in the caller's arrays of capacity n_live. */
-static proto_items_t s_items(const server_t *s, const int32_t *ids, int n, int32_t *topics,
-                             int32_t *providers, float *embeddings)
-{
-    int dim = world_config(s->w)->dim;
-    for (int i = 0; i < n; i++) {
-        const world_item_t *it = world_item(s->w, ids[i]);
-        topics[i] = it->topic;
-        providers[i] = it->provider;
-        memcpy(&embeddings[(size_t)i * dim], world_item_embedding(s->w, ids[i]),
-               (size_t)dim * sizeof *embeddings);
-    }
-    return (proto_items_t){.n = (uint32_t)n,
-                           .dim = (uint32_t)dim,
-                           .ids = ids,
-                           .topics = topics,
-                           .providers = providers,
-                           .embeddings = embeddings};
-}
-
-/* Sends items ids[0..n) with message builder: allocates the columns. */
 static int s_send_catalog(server_t *s, int agent)
 {
-    int n, dim = world_config(s->w)->dim;
-    const int32_t *live = world_live_items(s->w, &n);
-    int32_t *topics = malloc(((size_t)n + 1) * sizeof *topics);
-    int32_t *providers = malloc(((size_t)n + 1) * sizeof *providers);
-    float *emb = malloc(((size_t)n * dim + 1) * sizeof *emb);
-    int rc = -1;
-    if (topics && providers && emb) {
-        proto_msg_t msg = {.type = PROTO_MSG_CATALOG};
-        msg.catalog = (proto_catalog_t){.episode = world_episode(s->w),
-                                        .tick = (uint32_t)world_tick(s->w),
-                                        .items = s_items(s, live, n, topics, providers, emb)};
-        rc = s_send(s, agent, &msg);
+    proto_msg_t msg;
+    int rc = server_msg_catalog(&s->msg, &msg);
+    if (rc != 0) {
+        s_log(s, "cannot build a CATALOG for agent %s: %s", s->sc->agents[agent].name, err_str(rc));
+        return rc;
     }
-    free(topics);
-    free(providers);
-    free(emb);
+    rc = s_send(s, agent, &msg);
     if (rc == 0)
         s->slots[agent].need_resync = false;
     return rc;
@@ -184,57 +164,12 @@ static int s_send_catalog(server_t *s, int agent)
 
 static void s_send_welcome(server_t *s, int agent)
 {
-    const world_config_t *cfg = world_config(s->w);
     const char *names[SCENARIO_MAX_AGENTS];
     for (int a = 0; a < s->n_agents; a++)
         names[a] = s->sc->agents[a].name;
-    /* observation: Dict{user_ids, features, history} with a variable batch;
-     * action: Slate{n: item id bound, k} */
-    proto_space_t obs_parts[3] = {
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_INT32,
-         .low = 0,
-         .high = cfg->n_users - 1,
-         .ndim = 1,
-         .shape = {-1}},
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_FLOAT32,
-         .low = -INFINITY,
-         .high = INFINITY,
-         .ndim = 2,
-         .shape = {-1, cfg->dim}},
-        {.kind = PROTO_SPACE_BOX,
-         .dtype = PROTO_DTYPE_INT32,
-         .low = -1,
-         .high = world_item_capacity(s->w) - 1,
-         .ndim = 2,
-         .shape = {-1, cfg->history_len}},
-    };
-    const char *obs_names[3] = {"user_ids", "features", "history"};
-    proto_space_t obs = {
-        .kind = PROTO_SPACE_DICT, .n_spaces = 3, .names = obs_names, .spaces = obs_parts};
-    proto_space_t act = {.kind = PROTO_SPACE_SLATE,
-                         .n = (uint64_t)world_item_capacity(s->w),
-                         .k = (uint32_t)cfg->slate_size};
-    proto_msg_t msg = {.type = PROTO_MSG_WELCOME};
-    msg.welcome = (proto_welcome_t){
-        .agent_index = (uint32_t)agent,
-        .n_agents = (uint32_t)s->n_agents,
-        .agents = names,
-        .seed = s->agent_seeds[agent],
-        .mode = cfg->mode == WORLD_MODE_MARKET ? PROTO_MODE_MARKET : PROTO_MODE_FEED,
-        .slate_size = (uint32_t)cfg->slate_size,
-        .dim = (uint32_t)cfg->dim,
-        .n_topics = (uint32_t)cfg->n_topics,
-        .history_len = (uint32_t)cfg->history_len,
-        .ticks = (uint32_t)cfg->ticks,
-        .episodes = (uint32_t)s->sc->episodes,
-        .observation_space = &obs,
-        .action_space = &act,
-        .limits = {.deadline_ms = (uint32_t)s->sc->server.deadline_ms,
-                   .max_batch = (uint32_t)cfg->n_users,
-                   .max_message_bytes = PROTO_MAX_MESSAGE_BYTES},
-    };
+    proto_msg_t msg;
+    server_msg_welcome(&s->msg, agent, s->n_agents, names, s->agent_seeds[agent], s->sc->episodes,
+                       s->sc->server.deadline_ms, &msg);
     s_send(s, agent, &msg);
 }
 
@@ -319,9 +254,7 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
 {
     s_slot_t *slot = &s->slots[agent];
     const proto_act_t *act = &msg->act;
-    const world_requests_t *r = world_requests(s->w, agent);
     const char *name = s->sc->agents[agent].name;
-    bool current = act->episode == world_episode(s->w) && act->tick == (uint32_t)world_tick(s->w);
     bool late = act->episode < world_episode(s->w) ||
                 (act->episode == world_episode(s->w) && act->tick < (uint32_t)world_tick(s->w));
     if (!slot->responsive) {
@@ -342,51 +275,18 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
                      act->tick);
         return false;
     }
-    const char *why = NULL;
-    char detail[256];
-    if (!current) {
-        snprintf(detail, sizeof detail,
-                 "ACT names episode %" PRIu32 " tick %" PRIu32 ", the STEP was episode %" PRIu32
-                 " tick %d",
-                 act->episode, act->tick, world_episode(s->w), world_tick(s->w));
-        why = detail;
-    } else if (act->n != (uint32_t)r->n) {
-        snprintf(detail, sizeof detail, "ACT has %" PRIu32 " slates for %d requests", act->n, r->n);
-        why = detail;
-    } else if (r->n > 0 && memcmp(act->user_ids, r->user_ids, (size_t)r->n * sizeof(int32_t))) {
-        why = "ACT.user_ids do not echo the STEP's requests in order";
-    }
-    int k = s->k;
-    long invalid = 0;
-    for (int j = 0; j < r->n; j++) {
-        int32_t *dst = &slot->slates[(size_t)j * k];
-        int rc = why ? WORLD_EITEM : world_check_slate(s->w, &act->slates[(size_t)j * k]);
-        if (rc == 0) {
-            memcpy(dst, &act->slates[(size_t)j * k], (size_t)k * sizeof *dst);
-            continue;
-        }
-        if (!why && invalid == 0) {
-            snprintf(detail, sizeof detail, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
-                     rc == WORLD_EDUP ? "repeats an item"
-                                      : "holds an id that is out of range or retired");
-        }
-        invalid++;
-        if (!s->fallback_ready) {
-            policy_popular_slate(s->w, s->fallback);
-            s->fallback_ready = true;
-        }
-        memcpy(dst, s->fallback, (size_t)k * sizeof *dst);
-    }
+    server_act_verdict_t verdict;
+    server_act_accept(s->w, agent, act, &verdict);
+    s_fallback_all(s, agent); /* the slates refused */
     slot->answered = true;
-    if (why || invalid) {
+    if (verdict.rc != 0) {
         slot->stats.invalid_acts++;
-        slot->stats.fallback_invalid += why ? r->n : invalid;
+        slot->stats.fallback_invalid += verdict.refused;
         s_send_error(s, agent, PROTO_EACTION, msg,
-                     "invalid ACT for tick %d: %s; %ld slate(s) replaced by the fallback",
-                     world_tick(s->w), why ? why : detail, why ? (long)r->n : invalid);
+                     "invalid ACT for tick %d: %s; %d slate(s) replaced by the fallback",
+                     world_tick(s->w), verdict.why, verdict.refused);
         if (slot->stats.invalid_acts == 1)
-            s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used", name,
-                  why ? why : detail);
+            s_log(s, "agent %s sent an invalid ACT (%s); fallback slates used", name, verdict.why);
     }
     slot->awaiting = false;
     return true;
@@ -464,8 +364,9 @@ static void s_receive_one(server_t *s)
             slot->awaiting = false;
             break;
         case PROTO_MSG_ERROR:
-            s_log(s, "agent %s reports error %" PRId32 ": %s", s->sc->agents[agent].name,
-                  msg.error.code, msg.error.message ? msg.error.message : "");
+            s_log(s, "agent %s reports error %" PRId32 " (%s): %s", s->sc->agents[agent].name,
+                  msg.error.code, err_str(msg.error.code),
+                  msg.error.message ? msg.error.message : "");
             break;
         default:
             s_send_error(s, agent, PROTO_ESTATE, &msg, "%s is not something an agent sends",
@@ -482,7 +383,7 @@ static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
 {
     for (;;) {
         if (s_interrupted)
-            return SERVER_EINTR;
+            return ERR_EINTR;
         if (until_answered) {
             bool waiting = false;
             for (int a = 0; a < s->n_agents; a++)
@@ -495,7 +396,7 @@ static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
         zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
         int rc = zmq_poll(&item, 1, left > 0 ? (long)left : 0);
         if (rc < 0 && zmq_errno() != EINTR)
-            return SERVER_EIO;
+            return ERR_EIO;
         if (rc > 0)
             while (zmq_poll(&item, 1, 0) > 0)
                 s_receive_one(s);
@@ -524,15 +425,12 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
                              .slate_size = (uint32_t)cfg->slate_size,
                              .history_len = (uint32_t)cfg->history_len};
     proto_buffer_init(&s->out);
+    server_msg_init(&s->msg, w);
     s->fallback = calloc((size_t)s->k, sizeof *s->fallback);
     bool ok = s->fallback != NULL;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->remote = sc->agents[a].command[0] != '\0';
-        if (slot->remote) {
-            slot->slates = calloc((size_t)cfg->n_users * s->k, sizeof *slot->slates);
-            ok = ok && slot->slates;
-        }
         pcg32_t rng;
         pcg32_stream(&rng, sc->seed, SIM_STREAM_AGENT, (uint32_t)a);
         s->agent_seeds[a] = pcg32_next64(&rng);
@@ -589,10 +487,9 @@ void server_destroy(server_t **self_p, const char *reason)
         zmq_close(s->pub);
     if (s->ctx)
         zmq_ctx_term(s->ctx);
-    for (int a = 0; a < s->n_agents; a++)
-        free(s->slots[a].slates);
     free(s->fallback);
     free(s->in);
+    server_msg_fini(&s->msg);
     proto_buffer_fini(&s->out);
     free(s);
     *self_p = NULL;
@@ -624,77 +521,50 @@ int server_missing(const server_t *s, char *buf, size_t buf_len)
 
 int server_begin_episode(server_t *s)
 {
+    int rc = 0;
     s->in_episode = true;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->episode_reward = 0.0;
         slot->episode_requests = slot->episode_clicks = 0;
-        if (slot->remote && slot->connected && slot->responsive)
-            s_send_catalog(s, a);
-        else
+        if (slot->remote && slot->connected && slot->responsive) {
+            int sent = s_send_catalog(s, a);
+            rc = rc ? rc : sent;
+        } else {
             slot->need_resync = true;
+        }
     }
-    return 0;
+    return rc;
 }
 
 static int s_send_step(server_t *s, int agent)
 {
-    s_slot_t *slot = &s->slots[agent];
-    const world_requests_t *r = world_requests(s->w, agent);
-    const world_feedback_t *fb = world_feedback(s->w, agent);
-    const world_config_t *cfg = world_config(s->w);
-    int n_born, n_retired;
-    const int32_t *born = world_born(s->w, &n_born);
-    const int32_t *retired = world_retired(s->w, &n_retired);
-    int32_t *topics = malloc(((size_t)n_born + 1) * sizeof *topics);
-    int32_t *providers = malloc(((size_t)n_born + 1) * sizeof *providers);
-    float *emb = malloc(((size_t)n_born * cfg->dim + 1) * sizeof *emb);
-    int rc = -1;
-    if (topics && providers && emb) {
-        proto_msg_t msg = {.type = PROTO_MSG_STEP};
-        msg.step = (proto_step_t){
-            .episode = world_episode(s->w),
-            .tick = (uint32_t)world_tick(s->w),
-            .deadline_ms = (uint32_t)s->sc->server.deadline_ms,
-            .feedback = {.n = (uint32_t)fb->n,
-                         .user_ids = fb->user_ids,
-                         .clicked = fb->clicked,
-                         .reward = fb->reward,
-                         .session_end = fb->session_end},
-            .tick_reward = world_tick(s->w) > 0 ? fb->tick_reward : 0.0,
-            .requests = {.n = (uint32_t)r->n,
-                         .dim = (uint32_t)cfg->dim,
-                         .history_len = (uint32_t)cfg->history_len,
-                         .user_ids = r->user_ids,
-                         .features = r->features,
-                         .history = r->history},
-            .born = s_items(s, born, n_born, topics, providers, emb),
-            .n_retired = (uint32_t)n_retired,
-            .retired = retired,
-        };
-        rc = s_send(s, agent, &msg);
-        slot->step_seq = msg.seq;
-    }
-    free(topics);
-    free(providers);
-    free(emb);
+    proto_msg_t msg;
+    server_msg_step(&s->msg, agent, s->sc->server.deadline_ms, &msg);
+    int rc = s_send(s, agent, &msg);
+    s->slots[agent].step_seq = msg.seq;
     return rc;
 }
 
-/* Fills all of agent's slates with the fallback; returns how many. */
+/* Gives every request of agent that has no slate yet the fallback slate;
+ * returns how many. */
 static long s_fallback_all(server_t *s, int agent)
 {
     const world_requests_t *r = world_requests(s->w, agent);
-    if (r->n == 0)
-        return 0;
-    if (!s->fallback_ready) {
-        policy_popular_slate(s->w, s->fallback);
-        s->fallback_ready = true;
+    long filled = 0;
+    for (int j = 0; j < r->n; j++) {
+        if (world_has_slate(s->w, agent, j))
+            continue;
+        if (!s->fallback_ready) {
+            policy_popular_slate(s->w, s->fallback);
+            s->fallback_ready = true;
+        }
+        int rc = world_set_slate(s->w, agent, j, s->fallback);
+        assert(rc == 0); /* the popularity slate is live and distinct */
+        (void)rc;
+        filled++;
     }
-    for (int j = 0; j < r->n; j++)
-        memcpy(&s->slots[agent].slates[(size_t)j * s->k], s->fallback,
-               (size_t)s->k * sizeof(int32_t));
-    return r->n;
+    return filled;
 }
 
 int server_collect(server_t *s)
@@ -703,6 +573,8 @@ int server_collect(server_t *s)
     /* first read what came since the last tick: late answers, PINGs and
      * HELLOs decide who gets a STEP now */
     int rc = s_serve_until(s, transport_now_ms(), false);
+    if (rc == 0)
+        rc = server_msg_begin_tick(&s->msg); /* the births, once for every STEP */
     if (rc != 0)
         return rc;
     for (int a = 0; a < s->n_agents; a++) {
@@ -741,53 +613,52 @@ int server_collect(server_t *s)
             /* absent, unresponsive, or reconnected after this tick's STEP */
             slot->stats.fallback_missed += s_fallback_all(s, a);
         }
-        int set = world_set_slates(s->w, a, slot->slates);
-        if (set != 0)
-            return SERVER_EINVAL; /* validated above: a bug */
     }
     return 0;
+}
+
+/* True if agent gets this tick's JOINT. */
+static bool s_gets_joint(const s_slot_t *slot)
+{
+    return slot->remote && slot->connected && slot->joint && slot->responsive;
 }
 
 int server_end_tick(server_t *s, const world_tick_stats_t *stats)
 {
     if (s->telemetry)
         telemetry_publish_tick(s->telemetry, stats);
-    proto_joint_agent_t parts[SCENARIO_MAX_AGENTS];
     bool any_joint = false;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->episode_reward += stats->agent_reward[a];
         slot->episode_requests += stats->agent_requests[a];
         slot->episode_clicks += stats->agent_clicks[a];
-        any_joint = any_joint || (slot->remote && slot->connected && slot->joint);
-        const world_requests_t *r = world_requests(s->w, a);
-        const world_feedback_t *fb = world_feedback(s->w, a);
-        parts[a] = (proto_joint_agent_t){.agent_index = (uint32_t)a,
-                                         .n = (uint32_t)r->n,
-                                         .dim = (uint32_t)s->dims.dim,
-                                         .slate_size = (uint32_t)s->k,
-                                         .user_ids = r->user_ids,
-                                         .features = r->features,
-                                         .slates = world_slates(s->w, a),
-                                         .clicked = fb->clicked,
-                                         .reward = stats->agent_reward[a]};
+        any_joint = any_joint || s_gets_joint(slot);
     }
     if (!any_joint)
         return 0;
-    proto_msg_t msg = {.type = PROTO_MSG_JOINT};
-    msg.joint = (proto_joint_t){.episode = world_episode(s->w),
-                                .tick = (uint32_t)stats->tick,
-                                .n_agents = (uint32_t)s->n_agents,
-                                .agents = parts};
-    for (int a = 0; a < s->n_agents; a++)
-        if (s->slots[a].remote && s->slots[a].connected && s->slots[a].joint &&
-            s->slots[a].responsive)
-            s_send(s, a, &msg);
-    return 0;
+    /* one encoding for every recipient; each copy gets its own seq */
+    char err[PROTO_ERR_LEN];
+    int rc = server_msg_encode_joint(&s->msg, stats, err, sizeof err);
+    if (rc != 0) {
+        s_log(s, "cannot encode JOINT: %s", err);
+        return rc;
+    }
+    for (int a = 0; a < s->n_agents; a++) {
+        s_slot_t *slot = &s->slots[a];
+        if (!s_gets_joint(slot))
+            continue;
+        int sent = server_msg_with_seq(&s->msg.joint, slot->seq++, &s->out);
+        if (sent == 0)
+            sent = s_send_frame(s, a, &s->out);
+        rc = rc ? rc : sent;
+    }
+    return rc;
 }
 
 int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
 {
+    int rc = 0;
     if (s->telemetry)
         telemetry_publish_episode(s->telemetry, metrics);
     s->in_episode = false;
@@ -795,24 +666,13 @@ int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
         s_slot_t *slot = &s->slots[a];
         if (!slot->remote || !slot->connected)
             continue;
-        const world_feedback_t *fb = world_feedback(s->w, a);
-        proto_msg_t msg = {.type = PROTO_MSG_EPISODE_END};
-        msg.episode_end = (proto_episode_end_t){
-            .episode = world_episode(s->w),
-            .ticks = (uint32_t)world_tick(s->w),
-            .reward = slot->episode_reward,
-            .requests = (uint64_t)slot->episode_requests,
-            .clicks = (uint64_t)slot->episode_clicks,
-            .feedback = {.n = (uint32_t)fb->n,
-                         .user_ids = fb->user_ids,
-                         .clicked = fb->clicked,
-                         .reward = fb->reward,
-                         .session_end = fb->session_end},
-            .tick_reward = fb->tick_reward,
-        };
-        s_send(s, a, &msg);
+        proto_msg_t msg;
+        server_msg_episode_end(&s->msg, a, slot->episode_reward, slot->episode_requests,
+                               slot->episode_clicks, &msg);
+        int sent = s_send(s, a, &msg);
+        rc = rc ? rc : sent;
     }
-    return 0;
+    return rc;
 }
 
 const server_agent_stats_t *server_agent_stats(const server_t *s, int agent)

@@ -29,10 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SERVER_EINVAL (-1) /* bad options */
-#define SERVER_EIO    (-2) /* a socket could not be set up */
-#define SERVER_ENOMEM (-3)
-#define SERVER_EINTR  (-4) /* interrupted (server_interrupt) */
+/* Errors: 0 or a negative ERR_* code of core/err.h. */
 
 typedef struct server_options {
     const char *control_endpoint;   /* ROUTER binds here */
@@ -67,26 +64,39 @@ void server_destroy(server_t **self_p, const char *reason);
 bool server_is_remote(const server_t *s, int agent);
 
 /* Serves the sockets for up to timeout_ms (HELLOs, PINGs, ...). Returns
- * 0, or SERVER_EINTR after server_interrupt. */
+ * 0, ERR_EINTR after server_interrupt, or ERR_EIO when polling fails. */
 int server_service(server_t *s, int timeout_ms);
 
 /* Names of the remote agents that have not said HELLO, comma-separated,
  * into buf; returns how many. */
 int server_missing(const server_t *s, char *buf, size_t buf_len);
 
+/* CATALOG to every connected agent (the others are resynced when they
+ * come back). Returns 0, or the first send's failure: ERR_EIO for a peer
+ * found gone (its slot is marked so and it gets fallbacks), the encoder's
+ * or builder's code otherwise. Each is told on stderr; none stops the
+ * server, so the caller decides whether it ends the run. */
 int server_begin_episode(server_t *s);
 
 /* Sends this tick's STEP to each remote agent, waits for the ACTs until
  * the deadline (scenario server.deadline_ms), validates them and sets
- * every remote agent's slates in the world (fallbacks where needed). */
+ * every remote agent's slates in the world (fallbacks where needed). An
+ * agent that cannot be sent its STEP gets fallbacks. Returns 0, ERR_EINTR,
+ * ERR_EIO (polling failed) or ERR_ENOMEM: then the tick cannot go on. */
 int server_collect(server_t *s);
 
+/* Telemetry for the tick (never fails the run, telemetry.h), then JOINT
+ * to the agents that asked for it. Returns 0 or the first JOINT failure,
+ * as server_begin_episode. */
 int server_end_tick(server_t *s, const world_tick_stats_t *stats);
+
+/* Telemetry for the episode, then EPISODE_END to every connected agent.
+ * Returns as server_begin_episode. */
 int server_end_episode(server_t *s, const world_episode_metrics_t *metrics);
 
 const server_agent_stats_t *server_agent_stats(const server_t *s, int agent);
 
-/* Makes the next (or current) wait return SERVER_EINTR; async-signal-safe. */
+/* Makes the next (or current) wait return ERR_EINTR; async-signal-safe. */
 void server_interrupt(void);
 
 #endif

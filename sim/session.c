@@ -1,6 +1,7 @@
 /* Server plus agent processes (session.h). */
 #include "sim/session.h"
 
+#include "sim/folder.h"
 #include "sim/launcher.h"
 #include "proto/transport.h"
 
@@ -24,14 +25,8 @@ void session_close(session_t **self_p, const char *reason)
     session_t *s = *self_p;
     server_destroy(&s->server, reason);
     launcher_destroy(&s->launcher, 2000);
-    if (s->ipc_dir[0]) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/control", s->ipc_dir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/telemetry", s->ipc_dir);
-        unlink(path);
-        rmdir(s->ipc_dir);
-    }
+    if (s->ipc_dir[0])
+        folder_remove(s->ipc_dir);
     free(s);
     *self_p = NULL;
 }
@@ -76,16 +71,17 @@ static int s_spawn_all(session_t *s, const scenario_t *sc, const char *log_dir)
     char err[512];
     s->launcher = launcher_new();
     if (!s->launcher)
-        return SESSION_ENOMEM;
+        return ERR_ENOMEM;
     for (int a = 0; a < sc->n_agents; a++) {
         if (!server_is_remote(s->server, a))
             continue;
         char log[1400];
         snprintf(log, sizeof log, "%s/agent-%s.log", log_dir, sc->agents[a].name);
-        if (launcher_spawn(s->launcher, sc->agents[a].name, sc->agents[a].command, s->control, log,
-                           err, sizeof err) != 0) {
+        int rc = launcher_spawn(s->launcher, sc->agents[a].name, sc->agents[a].command, s->control,
+                                log, err, sizeof err);
+        if (rc != 0) {
             fprintf(stderr, "recarena: %s\n", err);
-            return SESSION_EIO;
+            return rc;
         }
     }
     return 0;
@@ -98,8 +94,9 @@ static int s_wait_for_agents(session_t *s, const scenario_t *sc, const session_o
     int64_t deadline = transport_now_ms() + sc->server.hello_timeout_ms;
     char missing[1024], note[256];
     while (server_missing(s->server, missing, sizeof missing) > 0) {
-        if (server_service(s->server, 50) != 0)
-            return SESSION_EINTR;
+        int rc = server_service(s->server, 50);
+        if (rc != 0)
+            return rc;
         bool exited = s->launcher && launcher_poll(s->launcher, note, sizeof note) > 0;
         bool late = !opt->serve_endpoint && transport_now_ms() > deadline;
         if (!exited && !late)
@@ -112,7 +109,7 @@ static int s_wait_for_agents(session_t *s, const scenario_t *sc, const session_o
         for (int a = 0; a < sc->n_agents; a++)
             if (server_is_remote(s->server, a))
                 s_print_log_tail(opt->log_dir, sc->agents[a].name);
-        return SESSION_EAGENT;
+        return ERR_EAGENT;
     }
     return 0;
 }
@@ -122,7 +119,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
     *out = NULL;
     session_t *s = calloc(1, sizeof *s);
     if (!s)
-        return SESSION_ENOMEM;
+        return ERR_ENOMEM;
     char err[512];
     server_options_t so = {.token = NULL, .quiet = opt->quiet};
     if (opt->serve_endpoint) {
@@ -134,7 +131,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
             fprintf(stderr, "recarena: cannot create a private directory: %s\n", strerror(errno));
             s->ipc_dir[0] = '\0';
             session_close(&s, NULL);
-            return SESSION_EIO;
+            return ERR_EIO;
         }
         snprintf(s->control, sizeof s->control, "ipc://%s/control", s->ipc_dir);
         snprintf(s->telemetry, sizeof s->telemetry, "ipc://%s/telemetry", s->ipc_dir);
@@ -145,7 +142,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
     if (!s->server) {
         fprintf(stderr, "recarena: %s\n", err);
         session_close(&s, NULL);
-        return SESSION_EIO;
+        return ERR_EIO;
     }
     int rc = 0;
     if (opt->serve_endpoint) {

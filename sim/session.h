@@ -11,10 +11,10 @@
 #include "sim/server.h"
 #include "sim/world.h"
 
-#define SESSION_EIO    (-1) /* a socket, directory or process could not be set up */
-#define SESSION_EAGENT (-2) /* an agent exited or never said HELLO (told on stderr) */
-#define SESSION_EINTR  (-3) /* interrupted while waiting */
-#define SESSION_ENOMEM (-4)
+/* Errors: 0 or a negative ERR_* code of core/err.h: ERR_EIO (a socket,
+ * directory or process could not be set up), ERR_EAGENT (an agent exited
+ * or never said HELLO, told on stderr), ERR_EINTR (interrupted while
+ * waiting), ERR_ENOMEM. */
 
 typedef struct session_options {
     /* serve mode: bind here and wait (without a time limit) for external
@@ -28,7 +28,8 @@ typedef struct session_options {
 typedef struct session session_t;
 
 /* Opens a session for sc on world w (borrowed, must outlive it). On
- * success *out owns it; on failure *out is NULL and stderr says why. */
+ * success *out owns it; on failure *out is NULL, stderr says why and the
+ * code (above) says what kind of failure it was. */
 int session_open(session_t **out, const scenario_t *sc, world_t *w, const session_options_t *opt);
 
 /* BYE with reason, processes ended and reaped, files removed; accepts

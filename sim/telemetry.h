@@ -38,8 +38,8 @@ void telemetry_destroy(telemetry_t **self_p);
 /* Publishes the tick that world_end_tick just resolved into stats (with
  * the exposure concentration of the episode so far), followed by an
  * EXPOSURE snapshot when the tick is due one (see above). Returns 0 (sent
- * or dropped) or the PROTO_E... code of a message that could not be
- * encoded (e.g. PROTO_ETOOBIG: a snapshot of a catalog over the frame
+ * or dropped) or the core/err.h code of a message that could not be
+ * encoded (e.g. ERR_ETOOBIG: a snapshot of a catalog over the frame
  * limit); the run goes on either way. */
 int telemetry_publish_tick(telemetry_t *t, const world_tick_stats_t *stats);
 

@@ -7,7 +7,7 @@
  *         world_begin_tick(w);               arrivals, births, retirements
  *         for each agent a:
  *             r = world_requests(w, a);      the users a must serve now
- *             world_set_slates(w, a, ...);   one slate of k items per user
+ *             world_set_slate(w, a, j, ...); one slate of k items per request j
  *         world_end_tick(w, &stats);         choices, rewards, dynamics
  *         world_feedback(w, a) ...           what each agent learns
  *     }
@@ -20,6 +20,7 @@
 #ifndef RECARENA_WORLD_H
 #define RECARENA_WORLD_H
 
+#include "core/err.h"
 #include "sim/scenario_keys.h"
 
 #include <stdbool.h>
@@ -30,15 +31,8 @@
 
 #define WORLD_MAX_AGENTS 16
 
-/* Errors: 0 or one of these (negative). */
-#define WORLD_ENOMEM  (-1) /* allocation failed */
-#define WORLD_EINVAL  (-2) /* bad argument or configuration */
-#define WORLD_ESTATE  (-3) /* call out of order (e.g. slates before begin_tick) */
-#define WORLD_EITEM   (-4) /* slate holds an id that is out of range or retired */
-#define WORLD_EDUP    (-5) /* slate holds the same item twice */
-#define WORLD_EMISSED (-6) /* an agent with requests gave no slates */
-
-const char *world_strerror(int err);
+/* Errors: 0 or a negative ERR_* code of core/err.h; the ones the world
+ * returns are named per function below. */
 
 typedef enum world_mode {
     WORLD_MODE_MARKET = 0, /* each arriving user picks one platform */
@@ -58,7 +52,7 @@ typedef struct world_config {
 void world_config_default(world_config_t *cfg);
 
 /* Checks every field's range (its row of SCENARIO_KEYS), then the rules
- * across keys (slate_size <= n_items, ...). Returns 0, or WORLD_EINVAL with
+ * across keys (slate_size <= n_items, ...). Returns 0, or ERR_EINVAL with
  * the key at fault in *key (a scenario_key_id_t; -1 for n_agents, which
  * is no key) and a message about it in err, without the key's name
  * ("0 is out of range [1, 256]"). key and err may be NULL. */
@@ -123,13 +117,17 @@ typedef struct world_requests {
 
 const world_requests_t *world_requests(const world_t *w, int agent);
 
-/* Checks one slate of k ids against the live catalog (0, WORLD_EITEM or
- * WORLD_EDUP); the server uses it to validate an agent's action. */
-int world_check_slate(const world_t *w, const int32_t *slate);
+/* Sets the slate of agent's request number row this tick (items: k ids,
+ * copied), after checking it against the live catalog: every id issued
+ * and live (ERR_EITEM otherwise), none twice (ERR_EDUP). This is the
+ * one check a slate gets, whether an in-process policy or an agent's ACT
+ * proposed it. Setting a row again replaces it. Also ERR_ESTATE outside
+ * a tick, ERR_EINVAL for an agent or row out of range; on any error
+ * nothing is stored. */
+int world_set_slate(world_t *w, int agent, int row, const int32_t *items);
 
-/* Sets agent's slates, (n, slate_size) in request order; copied. Checked
- * as world_check_slate; on error nothing is stored. */
-int world_set_slates(world_t *w, int agent, const int32_t *slates);
+/* True if agent's request number row has a slate this tick. */
+bool world_has_slate(const world_t *w, int agent, int row);
 
 /* The slates agent set this tick, (n, slate_size) in request order
  * (borrowed, valid until the next world_begin_tick). */
@@ -157,8 +155,10 @@ typedef struct world_tick_stats {
 
 /* Resolves the tick: builds each page (feed: seeded team-draft
  * interleaving), draws the user's choice, applies the dynamics and
- * rewards. Every agent with requests must have set its slates
- * (WORLD_EMISSED otherwise, nothing changed). */
+ * rewards. Every request of every agent must have its slate
+ * (ERR_EMISSED otherwise). The one allocation a tick may need is made
+ * before anything changes, so ERR_ENOMEM, like ERR_EMISSED and
+ * ERR_ESTATE (no tick begun), leaves the world as it was. */
 int world_end_tick(world_t *w, world_tick_stats_t *stats);
 
 /* What agent learns about its requests of the tick just resolved

@@ -26,7 +26,7 @@ static int s_fail(int *key, int bad_key, char *err, size_t err_len, const char *
         vsnprintf(err, err_len, fmt, ap);
         va_end(ap);
     }
-    return WORLD_EINVAL;
+    return ERR_EINVAL;
 }
 
 int world_config_validate(const world_config_t *cfg, int *key, char *err, size_t err_len)

@@ -124,7 +124,7 @@ static world_tick_stats_t s_tiny_tick(world_t *w, const int32_t *slate)
     assert_int_equal(world_begin_tick(w), 0);
     const world_requests_t *r = world_requests(w, 0);
     assert_int_equal(r->n, 1);
-    assert_int_equal(world_set_slates(w, 0, slate), 0);
+    assert_int_equal(world_set_slate(w, 0, 0, slate), 0);
     assert_int_equal(world_end_tick(w, &st), 0);
     return st;
 }
@@ -200,12 +200,10 @@ static void test_sessions_end_when_the_budget_runs_out(void **state)
     cfg.return_gain = 0.0;
     world_t *w = world_new(&cfg, 3);
     policy_t *p = policy_new(POLICY_RANDOM, 3, 0, cfg.slate_size);
-    int32_t slates[300 * 5];
     world_tick_stats_t st;
     /* every session lasts one page; nobody returns */
     world_begin_tick(w);
-    policy_act(p, w, world_requests(w, 0), slates);
-    world_set_slates(w, 0, slates);
+    assert_int_equal(policy_act(p, w, 0), 0);
     world_end_tick(w, &st);
     assert_int_equal(st.requests, 300);
     assert_int_equal(st.session_ends, 300);
@@ -231,14 +229,22 @@ static void test_bad_slates_are_refused(void **state)
     s_tiny_config(&cfg);
     world_t *w = s_tiny_world(&cfg);
     world_tick_stats_t st;
-    assert_int_equal(world_end_tick(w, &st), WORLD_ESTATE);
+    assert_int_equal(world_end_tick(w, &st), ERR_ESTATE);
     world_begin_tick(w);
+    assert_int_equal(world_begin_tick(w), ERR_ESTATE); /* already in a tick */
     const int32_t dup[2] = {1, 1}, out[2] = {0, 3}, neg[2] = {-1, 0};
-    assert_int_equal(world_set_slates(w, 0, dup), WORLD_EDUP);
-    assert_int_equal(world_set_slates(w, 0, out), WORLD_EITEM);
-    assert_int_equal(world_set_slates(w, 0, neg), WORLD_EITEM);
-    assert_int_equal(world_end_tick(w, &st), WORLD_EMISSED);
-    assert_int_equal(world_begin_tick(w), WORLD_ESTATE);
+    assert_int_equal(world_set_slate(w, 0, 0, dup), ERR_EDUP);
+    assert_int_equal(world_set_slate(w, 0, 0, out), ERR_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, neg), ERR_EITEM);
+    assert_false(world_has_slate(w, 0, 0)); /* nothing stored */
+    const int32_t good[2] = {0, 1};
+    assert_int_equal(world_set_slate(w, 0, 1, good), ERR_EINVAL); /* one request: row 0 only */
+    assert_int_equal(world_set_slate(w, 1, 0, good), ERR_EINVAL); /* one agent */
+    assert_int_equal(world_end_tick(w, &st), ERR_EMISSED);
+    assert_int_equal(world_set_slate(w, 0, 0, good), 0);
+    assert_true(world_has_slate(w, 0, 0));
+    assert_int_equal(world_end_tick(w, &st), 0);
+    assert_int_equal(world_set_slate(w, 0, 0, good), ERR_ESTATE); /* between ticks */
     world_destroy(&w);
 }
 
@@ -255,7 +261,6 @@ static void test_items_arrive_and_retire(void **state)
     cfg.ticks = 60;
     world_t *w = world_new(&cfg, 5);
     policy_t *p = policy_new(POLICY_RANDOM, 5, 0, cfg.slate_size);
-    int32_t slates[50 * 5];
     int retired_total = 0;
     for (int t = 0; t < cfg.ticks; t++) {
         world_tick_stats_t st;
@@ -270,8 +275,7 @@ static void test_items_arrive_and_retire(void **state)
         int n_live;
         world_live_items(w, &n_live);
         assert_true(n_live >= cfg.slate_size);
-        policy_act(p, w, world_requests(w, 0), slates);
-        assert_int_equal(world_set_slates(w, 0, slates), 0);
+        assert_int_equal(policy_act(p, w, 0), 0);
         world_end_tick(w, &st);
     }
     assert_int_equal(world_item_count(w), 20 + 2 * 59);
@@ -293,7 +297,6 @@ static double s_run(const world_config_t *cfg, uint64_t seed, const policy_kind_
     policy_t *p[WORLD_MAX_AGENTS];
     for (int a = 0; a < cfg->n_agents; a++)
         p[a] = policy_new(kinds[a], seed, a, cfg->slate_size);
-    static int32_t slates[4096 * 16];
     double sum = 0.0;
     for (int t = 0; t < cfg->ticks; t++) {
         world_tick_stats_t st;
@@ -302,8 +305,7 @@ static double s_run(const world_config_t *cfg, uint64_t seed, const policy_kind_
             const world_requests_t *r = world_requests(w, a);
             if (first_requests && a == 0)
                 first_requests[t] = r->n ? r->user_ids[0] * 7919 + r->n : -1;
-            policy_act(p[a], w, r, slates);
-            assert_int_equal(world_set_slates(w, a, slates), 0);
+            assert_int_equal(policy_act(p[a], w, a), 0);
         }
         assert_int_equal(world_end_tick(w, &st), 0);
         sum = sum * 1.000001 + st.clicks + 3 * st.welfare + 5 * st.agent_requests[0] + st.ild;
@@ -367,13 +369,11 @@ static void test_reward_sharing_and_diversity_bonus(void **state)
     cfg.diversity_bonus = 2.0;
     world_t *w = world_new(&cfg, 9);
     policy_t *p[2] = {policy_new(POLICY_RANDOM, 9, 0, 5), policy_new(POLICY_POPULARITY, 9, 1, 5)};
-    static int32_t slates[400 * 5];
     for (int t = 0; t < cfg.ticks; t++) {
         world_tick_stats_t st;
         world_begin_tick(w);
         for (int a = 0; a < 2; a++) {
-            policy_act(p[a], w, world_requests(w, a), slates);
-            world_set_slates(w, a, slates);
+            assert_int_equal(policy_act(p[a], w, a), 0);
         }
         world_end_tick(w, &st);
         double mean = (st.agent_clicks[0] + st.agent_clicks[1]) / 2.0;
@@ -428,8 +428,8 @@ static void test_feed_interleaves_and_credits(void **state)
     world_begin_tick(w);
     assert_int_equal(world_requests(w, 0)->n, 1);
     assert_int_equal(world_requests(w, 1)->n, 1);
-    world_set_slates(w, 0, a_slate);
-    world_set_slates(w, 1, b_slate);
+    world_set_slate(w, 0, 0, a_slate);
+    world_set_slate(w, 1, 0, b_slate);
     world_end_tick(w, &st);
     /* team draft over two rounds: each agent's top two items are shown */
     const uint32_t *exposure = world_exposure(w);
@@ -463,13 +463,11 @@ static void test_reset_restores_the_initial_world(void **state)
     float x0[16];
     memcpy(x0, world_user_interest(w, 3), sizeof x0);
     policy_t *p = policy_new(POLICY_POPULARITY, 2, 0, 5);
-    static int32_t slates[100 * 5];
     for (int t = 0; t < 20; t++) {
         world_tick_stats_t st;
         world_begin_tick(w);
         for (int a = 0; a < 2; a++) {
-            policy_act(p, w, world_requests(w, a), slates);
-            world_set_slates(w, a, slates);
+            assert_int_equal(policy_act(p, w, a), 0);
         }
         world_end_tick(w, &st);
     }
@@ -493,15 +491,15 @@ static void test_config_check_names_the_key(void **state)
     assert_int_equal(world_config_check(&cfg, err, sizeof err), 0);
     cfg.slate_size = 600;
     cfg.n_items = 500;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_string_equal(err, "world.slate_size: 600 is out of range [1, 256]");
     cfg.slate_size = 20;
     cfg.n_items = 10;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_true(strncmp(err, "world.slate_size: 20 exceeds world.n_items (10)", 47) == 0);
     world_config_default(&cfg);
     cfg.choice_temperature = NAN;
-    assert_int_equal(world_config_check(&cfg, err, sizeof err), WORLD_EINVAL);
+    assert_int_equal(world_config_check(&cfg, err, sizeof err), ERR_EINVAL);
     assert_true(strncmp(err, "world.choice_temperature:", 25) == 0);
     assert_null(world_new(&cfg, 1));
 }

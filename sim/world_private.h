@@ -1,0 +1,136 @@
+/* The world's private parts, shared by its three files and by nothing
+ * else: world.c (lifecycle, catalog, arrivals and requests, slates,
+ * episode metrics, hidden state), world_choice.c (the choice model,
+ * satiation, the oracle) and world_tick.c (resolving a tick). The public
+ * contract is sim/world.h. */
+#ifndef RECARENA_WORLD_PRIVATE_H
+#define RECARENA_WORLD_PRIVATE_H
+
+#include "core/pcg32.h"
+#include "sim/world.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WORLD_DECAY_TABLE 64 /* satiation_decay^dt precomputed for dt below this */
+
+typedef struct world_agent_buf {
+    /* requests of the current tick */
+    int n;
+    int32_t *user_ids;     /* (n_users) */
+    float *features;       /* (n_users, dim) */
+    int32_t *history;      /* (n_users, history_len) */
+    int32_t *request_slot; /* (n_users): index of each request in the tick's global list */
+    int32_t *slates;       /* (n_users, k) */
+    uint8_t *has_slate;    /* (n_users): request j's slate is set */
+    int n_slates;          /* requests whose slate is set */
+    world_requests_t view;
+    /* feedback of the last resolved tick */
+    int32_t *fb_user_ids; /* (n_users) */
+    int32_t *fb_clicked;  /* (n_users) */
+    float *fb_reward;     /* (n_users) */
+    uint8_t *fb_session_end;
+    world_feedback_t fb_view;
+} world_agent_buf_t;
+
+typedef struct world_consumed {
+    int32_t *ids;
+    int n, cap;
+} world_consumed_t;
+
+struct world {
+    world_config_t cfg;
+    uint64_t seed;
+    uint32_t episode;
+    int tick;     /* ticks completed */
+    bool in_tick; /* between begin_tick and end_tick */
+    int k, dim;
+
+    /* items: capacity ids, the first n_item_ids issued */
+    int capacity;
+    int n_item_ids;
+    world_item_t *items;
+    float *emb;           /* (capacity, dim), unit rows */
+    world_item_t *items0; /* initial catalog, (n_items) */
+    float *emb0;
+    float *topic_centres; /* (n_topics, dim), unit rows */
+    int32_t *live;        /* ascending live ids */
+    int n_live;
+    int32_t *born, *retired;
+    int n_born, n_retired;
+    uint32_t *exposure, *clicks; /* (capacity) per episode */
+    uint32_t *page_stamp;        /* (capacity): membership marks for interleaving */
+    uint32_t stamp;
+
+    /* users */
+    float *interest, *interest0; /* (n_users, dim), unit rows */
+    float *feature_offset;       /* (n_users, dim): fixed public-feature noise */
+    float *satiation;            /* (n_users, n_topics) as of sat_tick */
+    int32_t *sat_tick;
+    int32_t *history; /* (n_users, history_len) newest first */
+    double *budget, *satisfaction;
+    float *reputation; /* (n_users, n_agents) */
+    uint8_t *active, *ended;
+    int32_t *platform;
+    world_consumed_t *consumed;
+
+    /* streams of the episode */
+    pcg32_t rng_arrivals, rng_choices, rng_births, rng_interleave;
+
+    /* this tick */
+    int n_requests;
+    int32_t *req_users; /* (n_users) global request list, ascending user ids */
+    int active_at_start, returns_this_tick;
+    world_agent_buf_t agents[WORLD_MAX_AGENTS];
+    float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
+    float *exam;                        /* (k) examination weights */
+    double *probs;                      /* (k) scratch */
+    int32_t *page;                      /* (k) */
+    int32_t *page_agent;                /* (k): contributing agent per position */
+    int32_t *page_src;                  /* (k): position in the contributing agent's slate */
+    uint32_t *topic_stamp;
+    uint32_t *gini_scratch;
+
+    /* episode accumulators */
+    world_episode_metrics_t acc;
+    double ild_sum;
+    double active_sum;
+};
+
+/* Four partial sums let the compiler use vector lanes without
+ * reassociating (the order is fixed, so results stay bit-exact). */
+static inline float world_dot(const float *a, const float *b, int n)
+{
+    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++)
+            part[l] += a[i + l] * b[i + l];
+    float sum = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+static inline void world_normalize(float *v, int n)
+{
+    float norm = sqrtf(world_dot(v, v, n));
+    if (norm > 0.0f)
+        for (int i = 0; i < n; i++)
+            v[i] /= norm;
+}
+
+/* Satiation of user u at tick t relative to its last touch: the factor
+ * (satiation_decay^dt) its stored satiation is to be multiplied by. */
+float world_satiation_factor(const world_t *w, int32_t u, int32_t t);
+
+/* Brings user u's satiation up to the current tick. */
+void world_touch_satiation(world_t *w, int32_t u);
+
+/* Click probabilities (probs: (k)) of page for user u with satiation
+ * scaled by sat_factor; returns P(no click). Pure. */
+double world_page_probs(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
+                        double *probs);
+
+#endif
