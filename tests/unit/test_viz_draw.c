@@ -192,6 +192,20 @@ static int s_count(const SDL_Surface *s, SDL_Rect rect, SDL_Color c)
     return n;
 }
 
+/* The row of rect with the most pixels of colour c. */
+static int s_busiest_row(const SDL_Surface *s, SDL_Rect rect, SDL_Color c)
+{
+    int best = rect.y, most = -1;
+    for (int y = rect.y; y < rect.y + rect.h; y++) {
+        int n = s_count(s, (SDL_Rect){rect.x, y, rect.w, 1}, c);
+        if (n > most) {
+            most = n;
+            best = y;
+        }
+    }
+    return best;
+}
+
 /* Pixels inside rect that are neither the panel's background nor colour
  * except (text, mostly). */
 static int s_ink(const SDL_Surface *s, SDL_Rect rect, SDL_Color background, SDL_Color except)
@@ -227,7 +241,8 @@ static void s_check_panels(const SDL_Surface *s, const viz_layout_t *l, uint32_t
                            bool exposure)
 {
     for (uint32_t a = 0; a < n_agents; a++) {
-        SDL_Color full = viz_agent_colour(a), tint = viz_agent_tint(a);
+        SDL_Color full = viz_agent_colour(VIZ_THEME_LIGHT, a),
+                  tint = viz_agent_tint(VIZ_THEME_LIGHT, a);
         if (s_count(s, l->plot[VIZ_PANEL_REWARD], full) < 20)
             fail_msg("agent %u: no average reward curve in its colour", a);
         if (s_count(s, l->plot[VIZ_PANEL_REWARD], tint) < 5)
@@ -235,13 +250,18 @@ static void s_check_panels(const SDL_Surface *s, const viz_layout_t *l, uint32_t
         if (s_count(s, l->plot[VIZ_PANEL_SHARE], full) < 20)
             fail_msg("agent %u: no share curve in its colour", a);
     }
-    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_GINI)) >= 20);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_COVERAGE)) >= 20);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_GINI)) >= 20);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_COVERAGE)) >= 20);
     if (!exposure)
         return;
-    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ], viz_colour(VIZ_COLOUR_LORENZ)) >= 50);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ], viz_colour(VIZ_COLOUR_EQUALITY)) >= 50);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_TOPICS], viz_colour(VIZ_COLOUR_TOPIC)) >= 400);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_LORENZ)) >= 50);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_EQUALITY)) >= 50);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_TOPICS],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TOPIC)) >= 400);
 }
 
 /* Legend row a: the agent's swatch, and text beside it. */
@@ -249,10 +269,10 @@ static void s_check_legend(const SDL_Surface *s, const viz_layout_t *l, uint32_t
 {
     SDL_Rect row;
     assert_true(viz_layout_legend_row(l, (int)a, &row));
-    SDL_Color colour = viz_agent_colour(a);
+    SDL_Color colour = viz_agent_colour(VIZ_THEME_LIGHT, a);
     if (s_count(s, row, colour) < 100)
         fail_msg("legend row %u: no swatch in the agent's colour", a);
-    if (s_ink(s, row, viz_colour(VIZ_COLOUR_PANEL), colour) < 200)
+    if (s_ink(s, row, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL), colour) < 200)
         fail_msg("legend row %u: no text", a);
 }
 
@@ -267,32 +287,36 @@ static void test_recorded_sequence(void **state)
     assert_int_equal(m.n_points, S_EPISODES * S_TICKS);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, S_AGENTS, true);
     for (uint32_t a = 0; a < S_AGENTS; a++)
         s_check_legend(s, &l, a);
-    assert_true(s_ink(s, l.title, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                200);
-    assert_true(s_ink(s, l.footer, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                50);
-    /* the running shares are constant: each agent's thick line lies at
-     * the height of its share, within a pixel (it is 2 pixels thick) */
+    assert_true(s_ink(s, l.title, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 200);
+    assert_true(s_ink(s, l.footer, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 50);
+    /* the running shares are constant: each agent's thick line lies at a
+     * height above the axis in proportion to its share (0.2 : 0.3 : 0.5),
+     * within two pixels */
     const SDL_Rect *p = &l.plot[VIZ_PANEL_SHARE];
+    int height[S_AGENTS];
+    for (uint32_t a = 0; a < S_AGENTS; a++)
+        height[a] = p->y + p->h - 1 - s_busiest_row(s, *p, viz_agent_colour(VIZ_THEME_LIGHT, a));
     for (uint32_t a = 0; a < S_AGENTS; a++) {
-        int y = (int)lround(p->y + p->h - 1 - s_shares[a] * (p->h - 1));
-        SDL_Rect band = {p->x, y - 1, p->w, 3};
-        int on_line = s_count(s, band, viz_agent_colour(a));
-        if (on_line < p->w / 2)
-            fail_msg("agent %u: share line not at y %d (%d pixels there)", a, y, on_line);
+        double expected = s_shares[a] / s_shares[S_AGENTS - 1] * height[S_AGENTS - 1];
+        if (fabs(height[a] - expected) > 2)
+            fail_msg("agent %u: share line %d pixels up, expected %.1f", a, height[a], expected);
     }
     /* all episodes: a dashed line where episode 1 starts */
-    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_COLOUR_SEPARATOR)) > 10);
+    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)) > 10);
     SDL_FreeSurface(s);
 
     /* this episode only: no separator, the same curves */
     s = s_draw(f, 1280, 800, &m, false);
     s_check_panels(s, &l, S_AGENTS, true);
-    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_COLOUR_SEPARATOR)), 0);
+    assert_int_equal(
+        s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)), 0);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -304,12 +328,14 @@ static void test_empty_model(void **state)
     viz_model_init(&m);
     SDL_Surface *s = s_draw(f, 800, 500, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     /* the title says it waits; each chart says there is no data */
-    assert_true(s_ink(s, l.title, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                100);
+    assert_true(s_ink(s, l.title, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 100);
     for (int p = 0; p < VIZ_PANEL_COUNT; p++)
-        assert_true(s_count(s, l.plot[p], viz_colour(VIZ_COLOUR_SEPARATOR)) > 5);
+        if (l.shown[p])
+            assert_true(s_count(s, l.plot[p], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)) >
+                        5);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -328,11 +354,13 @@ static void test_one_tick(void **state)
     for (int all = 0; all < 2; all++) {
         SDL_Surface *s = s_draw(f, 1024, 640, &m, all);
         viz_layout_t l;
-        viz_draw_layout(f->draw, s->w, s->h, &l);
+        viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
         for (uint32_t a = 0; a < S_AGENTS; a++) {
             /* a lone point is a dot */
-            assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(a)) >= 3);
-            assert_true(s_count(s, l.plot[VIZ_PANEL_SHARE], viz_agent_colour(a)) >= 3);
+            assert_true(
+                s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, a)) >= 3);
+            assert_true(s_count(s, l.plot[VIZ_PANEL_SHARE], viz_agent_colour(VIZ_THEME_LIGHT, a)) >=
+                        3);
             s_check_legend(s, &l, a);
         }
         SDL_FreeSurface(s);
@@ -365,10 +393,11 @@ static void test_nan_values(void **state)
     }
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
-    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(0)) > 20);
-    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(1)), 0);
-    assert_true(s_count(s, l.plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_GINI)) > 20);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
+    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, 0)) > 20);
+    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, 1)), 0);
+    assert_true(
+        s_count(s, l.plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_GINI)) > 20);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -417,7 +446,7 @@ static void test_many_agents(void **state)
     }
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     /* the rows that fit, the last saying how many more there are */
     SDL_Rect row;
     int fit = 0;
@@ -426,7 +455,8 @@ static void test_many_agents(void **state)
     assert_true(fit > 2 && fit < VIZ_MAX_AGENTS);
     s_check_legend(s, &l, 0);
     viz_layout_legend_row(&l, fit - 1, &row);
-    assert_true(s_ink(s, row, viz_colour(VIZ_COLOUR_PANEL), viz_colour(VIZ_COLOUR_PANEL)) > 100);
+    assert_true(s_ink(s, row, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL)) > 100);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -475,7 +505,7 @@ static void test_run_folder(void **state)
                      0);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, 3, true);
     for (uint32_t a = 0; a < 3; a++)
         s_check_legend(s, &l, a);
@@ -521,7 +551,7 @@ static void test_live_subscriber(void **state)
     assert_int_equal(m.episodes_received, S_EPISODES);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, S_AGENTS, true);
     SDL_FreeSurface(s);
     /* garbage, then the first tick again with seq + 5: bad 1, lost 4 */
