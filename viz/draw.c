@@ -266,7 +266,7 @@ void viz_draw_layout(const viz_draw_t *d, int width, int height, viz_panel_set_t
     int title_h = normal + 8, y_label_h = small + 2,
         left = viz_chart_text_width(d->small, "-0.000") + small / 3 + 6,
         bottom = 2 * small + small / 3 + 4;
-    int labels = viz_chart_text_width(d->small, "coverage") + s_px(d, 8);
+    int labels = viz_chart_text_width(d->small, "thompson00") + s_px(d, 6);
     const viz_panel_t *panels = viz_panel_set_panels(set);
     for (int i = 0; i < VIZ_SET_PANELS; i++) {
         viz_panel_t p = panels[i];
