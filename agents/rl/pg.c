@@ -164,6 +164,7 @@ void pg_config_default(pg_config_t *cfg, int obs_dim, int dim, int k)
         .correction = PG_CORRECTION_TOPK,
         .cap = 10.0f,
         .buffer = 20000,
+        .n_topics = 0,
     };
 }
 
@@ -184,7 +185,8 @@ pg_t *pg_new(const pg_config_t *cfg, pcg32_t *rng)
     if (cfg->obs_dim < 1 || cfg->dim < 1 || cfg->k < 1 || cfg->k > PG_MAX_K || cfg->hidden < 1 ||
         cfg->batch < 1 || cfg->max_items < cfg->k || !(cfg->lr > 0.0f) ||
         !(cfg->critic_lr > 0.0f) || !(cfg->gamma >= 0.0f && cfg->gamma <= 1.0f) ||
-        !(cfg->temperature > 0.0f) || !(cfg->clip > 0.0f) || !(cfg->cap > 0.0f) || cfg->buffer < 1)
+        !(cfg->temperature > 0.0f) || !(cfg->clip > 0.0f) || !(cfg->cap > 0.0f) ||
+        cfg->buffer < 1 || cfg->n_topics < 0 || cfg->n_topics > cfg->obs_dim)
         return NULL;
     pg_t *pg = calloc(1, sizeof *pg);
     if (!pg)
@@ -251,12 +253,29 @@ nn_mlp_t *pg_critic(pg_t *pg)
     return pg->critic;
 }
 
-/* logits (items->n) = embeddings . q / T */
-static void s_logits(const pg_t *pg, const proto_items_t *items, const float *q, float *logits)
+/* logits (items->n) = embeddings . q / T, and -infinity for the items
+ * outside obs's topic under a topic restriction */
+static void s_logits(const pg_t *pg, const proto_items_t *items, const float *q, const float *obs,
+                     float *logits)
 {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)items->n, (int)items->dim,
-                1.0f / pg->cfg.temperature, items->embeddings, (int)items->dim, q, 1, 0.0f, logits,
-                1);
+    const pg_config_t *c = &pg->cfg;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)items->n, (int)items->dim, 1.0f / c->temperature,
+                items->embeddings, (int)items->dim, q, 1, 0.0f, logits, 1);
+    if (c->n_topics <= 0)
+        return;
+    const float *onehot = obs + c->obs_dim - c->n_topics;
+    int topic = 0;
+    for (int t = 1; t < c->n_topics; t++)
+        if (onehot[t] > onehot[topic])
+            topic = t;
+    int count = 0;
+    for (uint32_t i = 0; i < items->n; i++)
+        count += items->topics[i] == topic;
+    if (count < c->k)
+        return;
+    for (uint32_t i = 0; i < items->n; i++)
+        if (items->topics[i] != topic)
+            logits[i] = -INFINITY;
 }
 
 int pg_act(pg_t *pg, const float *obs, const proto_items_t *items, pcg32_t *rng, int32_t *ids,
@@ -266,7 +285,7 @@ int pg_act(pg_t *pg, const float *obs, const proto_items_t *items, pcg32_t *rng,
     if (n < k || n > pg->cfg.max_items || (int)items->dim != pg->cfg.dim)
         return -1;
     const float *q = nn_mlp_forward(pg->actor, obs, 1);
-    s_logits(pg, items, q, pg->logits);
+    s_logits(pg, items, q, obs, pg->logits);
     int rows[PG_MAX_K];
     pg_sample_slate(pg->logits, n, k, rng, pg->work, rows);
     pg_softmax(pg->logits, n, pg->work);
@@ -327,10 +346,11 @@ double pg_actor_loss(pg_t *pg, const float *rows, int n, const proto_items_t *it
     for (int r = 0; r < n; r++) {
         const float *row = rows + (size_t)r * pg->width;
         const float *ids = row + od, *beta = row + od + c->k;
+        s_logits(pg, items, q + (size_t)r * c->dim, row, pg->logits);
         int slate[PG_MAX_K], pos[PG_MAX_K], kk = 0;
         for (int j = 0; j < c->k; j++) {
             int at = slate_item_row(items, (int32_t)ids[j]);
-            if (at >= 0) {
+            if (at >= 0 && pg->logits[at] != -INFINITY) {
                 pos[kk] = j;
                 slate[kk++] = at;
             }
@@ -339,7 +359,6 @@ double pg_actor_loss(pg_t *pg, const float *rows, int n, const proto_items_t *it
         memset(dq, 0, c->dim * sizeof *dq);
         if (kk == 0)
             continue;
-        s_logits(pg, items, q + (size_t)r * c->dim, pg->logits);
         memset(pg->dlogit, 0, n_items * sizeof *pg->dlogit);
         float scale = -adv[r] / (float)n;
         if (!c->replay) {

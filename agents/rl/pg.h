@@ -28,7 +28,8 @@
  *
  * Items are a catalog view (proto_items_t), borrowed for each call; a
  * transition's slate items that have retired when it is learned from
- * are left out of its log-probability. */
+ * (or, with a topic restriction, are no longer candidates) are left out
+ * of its log-probability. */
 #ifndef RECARENA_PG_H
 #define RECARENA_PG_H
 
@@ -93,12 +94,15 @@ typedef struct pg_config {
     pg_correction_t correction; /* replay only */
     float cap;                  /* largest importance ratio, > 0 */
     size_t buffer;              /* replay capacity, transitions */
+    int n_topics; /* > 0: the observation ends with a one-hot topic (n_topics floats) and
+                   * only that topic's items are candidates (every item when the topic has
+                   * fewer than k live ones); 0: every item (default) */
 } pg_config_t;
 
 /* The documented defaults (docs/agents.md) for those sizes: hidden 64,
  * batch 32, max_items 4096, lr 1e-3, critic_lr 1e-3, gamma 0.9,
  * temperature 0.1, clip 10, on-policy, correction topk, cap 10, buffer
- * 20000. */
+ * 20000, no topic restriction. */
 void pg_config_default(pg_config_t *cfg, int obs_dim, int dim, int k);
 
 typedef struct pg pg_t;
