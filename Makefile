@@ -4,10 +4,12 @@
 #               sanitizer builds)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_TIME  ?= 60
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: demo test test-plain test-asan build build-asan deps bench clean format format-check
+.PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps bench clean format format-check
 
 demo: build
 	./$(BUILD)/sim/recarena run scenarios/default.ini
@@ -30,6 +32,21 @@ build-asan: deps
 	    -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON -DRECARENA_VIEWER=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+# libFuzzer targets (clang, ASan + UBSan): each runs FUZZ_TIME seconds.
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_TIME)
+
+fuzz-build: deps
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DRECARENA_WERROR=ON -DRECARENA_FUZZ=ON -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON \
+	    -DRECARENA_VIEWER=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_decode fuzz_scenario make_corpus
+
+# Rewrites the decoder's committed seed corpus with the current encoder.
+fuzz-corpus: fuzz-build
+	mkdir -p tests/fuzz/corpus/decode
+	./$(BUILD_FUZZ)/tests/fuzz/make_corpus tests/fuzz/corpus/decode
+
 deps:
 	@bash scripts/install-deps.sh
 
@@ -43,4 +60,4 @@ format-check: deps
 	@bash scripts/check-format.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
