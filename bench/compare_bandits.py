@@ -75,8 +75,8 @@ def run_one(args, ini, name, seed, tmp):
     return {
         "reward": sum(a["reward"] for a in agent) / n,
         "ctr": sum(a["clicks"] for a in agent) / max(requests, 1),
-        "regret": sum(a["regret"] for a in agent) / n,
-        "regret_per_request": sum(a["regret"] for a in agent) / max(requests, 1),
+        "regret": sum(a["regret"] or 0 for a in agent) / n,
+        "regret_per_request": sum(a["regret"] or 0 for a in agent) / max(requests, 1),
         "gini": sum(e["gini"] for e in eps) / n,
         "misses": sum(a.get("fallback_missed", 0) + a.get("fallback_invalid", 0) for a in agent),
     }

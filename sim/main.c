@@ -6,6 +6,7 @@
 #include "proto/codec.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/sweep.h"
 #include "sim/viewer.h"
 
 #include <errno.h>
@@ -30,6 +31,9 @@ static const char s_usage[] =
     "                      print the resolved scenario (INI, or one JSON object)\n"
     "  serve SCENARIO.ini --bind ENDPOINT\n"
     "                      the same, waiting for external agents to connect\n"
+    "  sweep SCENARIO.ini --seeds LIST [--grid S.K=V1,V2 ...]\n"
+    "                      a study: every grid cell x seed as a run folder, then\n"
+    "                      runs.csv and study.json with 95% confidence intervals\n"
     "  bench world|wire    print throughput figures (interactions per second)\n"
     "  check-agent [OPTIONS] -- COMMAND...\n"
     "                      run a battery of protocol cases against an agent command\n"
@@ -54,7 +58,8 @@ static const char s_run_usage[] =
     "summary table per agent and for the system, and writes a run folder:\n"
     "  ticks.csv      per-tick system figures (one row per episode and tick)\n"
     "  agents.csv     per-tick figures per agent\n"
-    "  summary.json   per-episode metrics, per agent and for the system\n"
+    "  summary.json   figures per episode, their means (per_episode) and run\n"
+    "                 totals (totals), per agent and for the system\n"
     "  scenario.ini   the resolved scenario (every key, defaults included)\n"
     "  seed.txt       the run seed\n"
     "  exposure.csv   exposure per item at each episode's end\n"
@@ -450,6 +455,8 @@ int main(int argc, char **argv)
         return s_cmd_scenario(argc - 2, argv + 2);
     if (strcmp(cmd, "check-agent") == 0)
         return s_cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_main(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "view") == 0 || strcmp(cmd, "plot") == 0)

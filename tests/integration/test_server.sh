@@ -27,10 +27,10 @@ check() { # check NAME COMMAND...
     fi
 }
 
-# field NAME KEY: a run's figure for agent NAME from summary.json (episode 0)
+# field RUN NAME KEY: a run total for agent NAME from RUN's summary.json
 field() {
     $py -c "import json,sys; d=json.load(open('$tmp/$1/summary.json')); \
-a=[x for x in d['episodes'][-1]['agents'] if x['name']=='$2'][0]; print(a['$3'])"
+a=[x for x in d['totals']['agents'] if x['name']=='$2'][0]; print(a['$3'])"
 }
 
 cat >"$tmp/base.ini" <<EOF
