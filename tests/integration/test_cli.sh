@@ -173,6 +173,8 @@ assert d['agents'] == [
 ], d['agents']
 "
 check "duel: the process agent ran" grep -q "^episode 0: requests" "$tmp/duel/agent-b.log"
+# more than 512 items (the default world retires none): the agent once overran its Gini scratch
+check "duel: the process agent ended cleanly" test -z "$(grep -v "^episode " "$tmp/duel/agent-b.log")"
 "$bin" scenario "$src/scenarios/feed.ini" --drop-agent random --json >"$tmp/drop.json"
 check "--drop-agent" /usr/bin/python3 -c "
 import json
