@@ -38,7 +38,7 @@ typedef struct state {
     uint8_t *prev_strategies; /* (prev_cap) */
 
     /* this episode: how often each item id was shown, requests, clicks */
-    uint32_t *exposure, *scratch; /* (exposure_cap) */
+    uint32_t *exposure, *scratch; /* (exposure_cap), scratch (2 * exposure_cap) */
     size_t exposure_cap;
     int32_t max_id; /* the largest item id of the episode so far */
     uint64_t requests, clicks;
@@ -114,7 +114,8 @@ static int s_reserve_exposure(state_t *s, int32_t id)
     uint32_t *exposure = realloc(s->exposure, cap * sizeof *exposure);
     if (exposure)
         s->exposure = exposure;
-    uint32_t *scratch = realloc(s->scratch, cap * sizeof *scratch);
+    /* metrics_gini sorts through a scratch of twice the counts */
+    uint32_t *scratch = realloc(s->scratch, 2 * cap * sizeof *scratch);
     if (scratch)
         s->scratch = scratch;
     if (!exposure || !scratch)

@@ -61,7 +61,7 @@ def run_one(args, ini, name, seed, tmp):
     out = os.path.join(tmp, f"{name}-{seed}")
     agent = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
     cmd = [args.recarena, "run", ini, "--seed", str(seed), "--quiet", "--no-progress",
-           "--out", out, "--set", f"agent.{agent}.command={args.agent} {args.configs[name]}"]
+           "--out", out, "--agent", f"{agent}={args.agent} {args.configs[name]}"]
     for s in args.set:
         cmd += ["--set", s]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

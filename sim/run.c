@@ -480,7 +480,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (rc == 0 && (any_remote || opt->viewer)) {
         session_options_t so = {.serve_endpoint = opt->serve_endpoint,
                                 .telemetry_endpoint = opt->telemetry_endpoint,
-                                .log_dir = out.dir};
+                                .log_dir = out.dir,
+                                .no_banner = opt->quiet};
         rc = session_open(&session, sc, w, &so);
         server = session ? session_server(session) : NULL;
     }

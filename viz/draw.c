@@ -402,17 +402,55 @@ SDL_Surface *viz_draw_surface(viz_draw_t *d, int width, int height, const viz_mo
     return s;
 }
 
+viz_image_type_t viz_image_type(const char *path)
+{
+    static const struct {
+        const char *ending;
+        viz_image_type_t type;
+    } endings[] = {{".png", VIZ_IMAGE_PNG}, {".jpg", VIZ_IMAGE_JPEG}, {".jpeg", VIZ_IMAGE_JPEG}};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++) {
+        size_t e = strlen(endings[i].ending);
+        if (n > e && SDL_strcasecmp(path + n - e, endings[i].ending) == 0)
+            return endings[i].type;
+    }
+    return VIZ_IMAGE_UNKNOWN;
+}
+
+int viz_image_save(SDL_Surface *s, const char *path, char *err, size_t err_len)
+{
+    int rc;
+    switch (viz_image_type(path)) {
+    case VIZ_IMAGE_PNG:
+        rc = IMG_SavePNG(s, path);
+        break;
+    case VIZ_IMAGE_JPEG:
+        rc = IMG_SaveJPG(s, path, VIZ_JPEG_QUALITY);
+        break;
+    default:
+        snprintf(err, err_len, "%s: unknown picture type (the name must end in %s)", path,
+                 VIZ_IMAGE_ENDINGS);
+        return VIZ_EINVAL;
+    }
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, IMG_GetError());
+        return VIZ_EIO;
+    }
+    return 0;
+}
+
 int viz_draw_png(viz_draw_t *d, int width, int height, const viz_model_t *m, const viz_view_t *v,
                  const char *path, char *err, size_t err_len)
 {
+    if (viz_image_type(path) == VIZ_IMAGE_UNKNOWN) {
+        snprintf(err, err_len, "%s: unknown picture type (the name must end in %s)", path,
+                 VIZ_IMAGE_ENDINGS);
+        return VIZ_EINVAL;
+    }
     SDL_Surface *s = viz_draw_surface(d, width, height, m, v, err, err_len);
     if (!s)
         return VIZ_ESDL;
-    int rc = 0;
-    if (IMG_SavePNG(s, path) != 0) {
-        snprintf(err, err_len, "cannot write %s: %s", path, IMG_GetError());
-        rc = VIZ_EIO;
-    }
+    int rc = viz_image_save(s, path, err, err_len);
     SDL_FreeSurface(s);
     return rc;
 }

@@ -165,8 +165,25 @@ int viz_draw_render(viz_draw_t *d, SDL_Renderer *r, const viz_model_t *m, const 
 SDL_Surface *viz_draw_surface(viz_draw_t *d, int width, int height, const viz_model_t *m,
                               const viz_view_t *v, char *err, size_t err_len);
 
-/* The picture, written to path as PNG. 0, or VIZ_ESDL / VIZ_EIO with a
- * message in err. */
+/* Picture files: the type comes from the name's ending (any case). */
+typedef enum viz_image_type {
+    VIZ_IMAGE_UNKNOWN,
+    VIZ_IMAGE_PNG,  /* .png */
+    VIZ_IMAGE_JPEG, /* .jpg, .jpeg (IMG_SaveJPG, quality VIZ_JPEG_QUALITY) */
+} viz_image_type_t;
+#define VIZ_IMAGE_ENDINGS "'.png', '.jpg' or '.jpeg'"
+#define VIZ_JPEG_QUALITY  90 /* 0..100: SDL_image's JPEG quality */
+
+/* The type that path's name asks for. */
+viz_image_type_t viz_image_type(const char *path);
+
+/* Writes s (borrowed) to path as its name asks (viz_image_type). 0, or
+ * VIZ_EINVAL (an unknown ending) / VIZ_EIO with a message in err. */
+int viz_image_save(SDL_Surface *s, const char *path, char *err, size_t err_len);
+
+/* The picture, written to path as PNG or JPEG by its name's ending
+ * (viz_image_save). 0, or VIZ_EINVAL (an unknown ending, checked before
+ * drawing) / VIZ_ESDL / VIZ_EIO with a message in err. */
 int viz_draw_png(viz_draw_t *d, int width, int height, const viz_model_t *m, const viz_view_t *v,
                  const char *path, char *err, size_t err_len);
 

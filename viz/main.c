@@ -40,7 +40,8 @@ static const char s_usage[] =
     "  --scenario FILE     the run's scenario: its name, mode and the agents'\n"
     "                      algorithms for the legend (a run folder's scenario.ini)\n"
     "  --plot RUN_DIR      draw a finished run folder instead\n"
-    "  --out FILE.png      (--plot, --headless) the PNG to write\n"
+    "  --out FILE.png      (--plot, --headless) the picture to write: PNG, or JPEG\n"
+    "                      for a name ending in .jpg or .jpeg\n"
     "  --episode N         (--plot) only episode N; default: all, back to back\n"
     "  --size WxH          window or picture size in pixels (default 1280x800)\n"
     "  --font FILE         a TrueType font (default " VIZ_DEFAULT_FONT ")\n"
@@ -191,6 +192,8 @@ static int s_parse(int argc, char **argv, s_options_t *o)
         problem = "--headless needs --frames N or --episodes N to know when to stop";
     else if (o->plot && o->headless)
         problem = "--headless is for --connect";
+    else if (o->out && viz_image_type(o->out) == VIZ_IMAGE_UNKNOWN)
+        problem = "--out: unknown picture type (the name must end in " VIZ_IMAGE_ENDINGS ")";
     if (problem) {
         fprintf(stderr, "recarena-view: %s\n\n%s", problem, s_usage);
         return -1;
@@ -255,12 +258,10 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
             (o->episodes && l->model.episodes_received >= (uint64_t)o->episodes))
             break;
     }
-    if (rc == 0 && IMG_SavePNG(surface, o->out) != 0) {
-        snprintf(err, err_len, "cannot write %s: %s", o->out, IMG_GetError());
-        rc = VIZ_EIO;
-    } else if (rc != 0) {
+    if (rc == 0)
+        rc = viz_image_save(surface, o->out, err, err_len);
+    else
         snprintf(err, err_len, "%s", viz_strerror(rc));
-    }
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(surface);
     if (rc == 0) {

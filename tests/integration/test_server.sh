@@ -58,7 +58,7 @@ run() { # run OUT [--set ...]: a quiet run of base.ini into $tmp/OUT
 }
 
 # two C SDK agents over several episodes, byte-identical on replay
-sdk=(--set "agent.w.command=$agent" --set "agent.c.command=$agent")
+sdk=(--set "agent.w.command=$agent" --agent "c=$agent")
 check "two SDK agents" run sdk1 "${sdk[@]}"
 check "SDK agent served" test "$(field sdk1 c requests)" -gt 0
 check "SDK agent never fell back" test "$(field sdk1 c fallback_missed)" -eq 0

@@ -664,6 +664,47 @@ static void test_png(void **state)
     viz_model_fini(&m);
 }
 
+/* A name ending in .jpg or .jpeg gets a JPEG (lossy: near the drawn
+ * picture, not equal), any other ending but .png is refused before drawing. */
+static void test_jpeg_and_unknown_types(void **state)
+{
+    s_fixture_t *f = *state;
+    assert_int_equal(viz_image_type("a.png"), VIZ_IMAGE_PNG);
+    assert_int_equal(viz_image_type("a.JPG"), VIZ_IMAGE_JPEG);
+    assert_int_equal(viz_image_type("dir.png/a.jpeg"), VIZ_IMAGE_JPEG);
+    assert_int_equal(viz_image_type("a.gif"), VIZ_IMAGE_UNKNOWN);
+    assert_int_equal(viz_image_type(".png"), VIZ_IMAGE_UNKNOWN);
+    assert_int_equal(viz_image_type("png"), VIZ_IMAGE_UNKNOWN);
+
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    char dir[] = "/tmp/recarena-viz-XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/picture.jpg", dir);
+    viz_view_t view = s_view(true);
+    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), 0);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    unsigned char magic[3] = {0};
+    assert_int_equal(fread(magic, 1, 3, in), 3);
+    fclose(in);
+    assert_memory_equal(magic, "\xff\xd8\xff", 3); /* a JPEG's SOI marker */
+    SDL_Surface *jpeg = IMG_Load(path);
+    assert_non_null(jpeg);
+    assert_int_equal(jpeg->w, 640);
+    assert_int_equal(jpeg->h, 400);
+    SDL_FreeSurface(jpeg);
+    unlink(path);
+
+    snprintf(path, sizeof path, "%s/picture.gif", dir);
+    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), VIZ_EINVAL);
+    assert_non_null(strstr(err, "unknown picture type"));
+    assert_int_equal(access(path, F_OK), -1);
+    rmdir(dir);
+    viz_model_fini(&m);
+}
+
 /* tests/data/run, a run folder recarena wrote, as `recarena plot` draws it. */
 static void test_run_folder(void **state)
 {
@@ -768,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_many_agents),
         cmocka_unit_test(test_png),
+        cmocka_unit_test(test_jpeg_and_unknown_types),
         cmocka_unit_test(test_run_folder),
         cmocka_unit_test(test_missing_font),
         cmocka_unit_test(test_live_subscriber),
