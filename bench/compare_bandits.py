@@ -41,6 +41,7 @@ CONFIGS = {
     "linucb": "--algo linucb",
     "exp3": "--algo exp3 --eta 0.005",
     "meta": "--algo meta",
+    "meta-linucb": "--algo meta-linucb",
 }
 
 
@@ -99,6 +100,8 @@ def main():
                    help='another configuration, e.g. "ucb1-c1=--algo ucb1" (repeatable)')
     p.add_argument("--set", action="append", default=[], help="scenario override, repeatable")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--per-seed", action="store_true",
+                   help="also print each configuration's reward per episode on every seed")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless every learner's mean reward beats random and popularity")
     args = p.parse_args()
@@ -154,6 +157,11 @@ def main():
               f"{rpr:10.4f} {gini:7.4f} +- {gini_sd:.4f} {wins:2d}/{len(rs)}")
         if any(r["misses"] for r in rs):
             print(f"  warning: {a} missed deadlines or sent invalid slates (fallbacks used)")
+
+    if args.per_seed:
+        print("reward/episode per seed " + " ".join(f"{s:>8}" for s in seeds))
+        for a in algos:
+            print(f"  {a:<21} " + " ".join(f"{r['reward']:8.0f}" for r in by_algo[a]))
 
     if not args.check:
         return 0
