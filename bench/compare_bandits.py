@@ -42,6 +42,8 @@ CONFIGS = {
     "exp3": "--algo exp3 --eta 0.005",
     "meta": "--algo meta",
     "meta-linucb": "--algo meta-linucb",
+    # another agent of the build: arguments that start with its name
+    "mf": "recarena-mf",
 }
 
 
@@ -61,8 +63,13 @@ def scenario_without_agents(path):
 def run_one(args, ini, name, seed, tmp):
     out = os.path.join(tmp, f"{name}-{seed}")
     agent = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+    words = args.configs[name].split(" ", 1)
+    if words[0].startswith("recarena-"):  # another agent process of the build
+        command = " ".join([os.path.join(os.path.dirname(args.agent), words[0])] + words[1:])
+    else:
+        command = f"{args.agent} {args.configs[name]}"
     cmd = [args.recarena, "run", ini, "--seed", str(seed), "--quiet", "--no-progress",
-           "--out", out, "--set", f"agent.{agent}.command={args.agent} {args.configs[name]}"]
+           "--out", out, "--set", f"agent.{agent}.command={command}"]
     for s in args.set:
         cmd += ["--set", s]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -79,6 +86,7 @@ def run_one(args, ini, name, seed, tmp):
         "regret": sum(a["regret"] for a in agent) / n,
         "regret_per_request": sum(a["regret"] for a in agent) / max(requests, 1),
         "gini": sum(e["gini"] for e in eps) / n,
+        "ild": sum(e["ild"] for e in eps) / n,
         "misses": sum(a.get("fallback_missed", 0) + a.get("fallback_invalid", 0) for a in agent),
     }
 
@@ -138,7 +146,9 @@ def main():
     extra = "".join(f" --set {s}" for s in args.set)
     print(f"{name}{extra}, each algorithm alone, seeds 1..{args.seeds}: mean +- sd over seeds")
     for a in algos:
-        print(f"  {a:<14} recarena-bandit {args.configs[a]}")
+        shown = args.configs[a] if args.configs[a].startswith("recarena-") else \
+            f"recarena-bandit {args.configs[a]}"
+        print(f"  {a:<14} {shown}")
     print(f"{'algorithm':<14} {'reward/ep':>17} {'CTR':>7} {'regret/ep':>17} {'regret/req':>10} "
           f"{'exposure Gini':>15} {'wins':>5}")
     means = {}
