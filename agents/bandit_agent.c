@@ -1,6 +1,7 @@
 /* recarena-bandit: one agent process for every bandit of agents/bandit
  * (random, popularity, epsilon-greedy fixed or decaying, UCB1, Thompson,
- * LinUCB, EXP3, meta, meta-linucb), chosen with --algo; the algorithms and their
+ * LinUCB, EXP3, meta, meta-linucb), chosen with --algo, with optional
+ * MMR or DPP re-ranking for diversity (--rerank); the algorithms and their
  * options are in docs/agents.md.
  *
  *     recarena-bandit --algo thompson --endpoint ipc:///tmp/x/control --name ts

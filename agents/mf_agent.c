@@ -159,9 +159,12 @@ static int s_learn(state_t *s, const proto_feedback_t *fb)
         s->prev_n = 0;
         return 0;
     }
+    for (uint32_t i = 0; i < fb->n; i++)
+        if (fb->user_ids[i] != s->prev_users[i]) {
+            s->prev_n = 0;
+            return 0;
+        }
     for (uint32_t i = 0; i < fb->n; i++) {
-        if (fb->user_ids[i] != s->prev_users[i])
-            break;
         int32_t pos = fb->clicked[i];
         if (pos < 0 || (uint32_t)pos >= s->k)
             continue;
