@@ -61,6 +61,8 @@ def main():
     for (m, v), name in zip(settings, args.configs):
         rs = [r for (jn, _), r in zip(jobs, results) if jn == name]
         cols = [cb.mean_sd([r[key] for r in rs]) for key in ("ctr", "reward", "ild", "gini")]
+        if any(r["misses"] for r in rs):
+            print(f"  warning: {name} missed deadlines or sent invalid slates (fallbacks used)")
         print(f"{m:<7} {v:5g} {cols[0][0]:7.4f} +- {cols[0][1]:.4f} {cols[1][0]:9.0f} +- {cols[1][1]:5.0f} "
               f"{cols[2][0]:7.4f} +- {cols[2][1]:.4f} {cols[3][0]:7.4f} +- {cols[3][1]:.4f}")
     return 0

@@ -15,7 +15,9 @@ struct rerank {
     double lambda;
     uint32_t max_n, dim;
     double *relevance; /* (max_n) */
-    double *sim;       /* (max_n, max_n) */
+    double *sim;       /* (max_n, max_n): rows filled on demand */
+    double *unit;      /* (max_n, dim): the candidates' unit embeddings */
+    uint8_t *ready;    /* (max_n): sim row computed */
     double *scratch;   /* (max_n + 1, max_n): DPP's Cholesky rows and gains */
 };
 
@@ -96,9 +98,42 @@ static uint32_t s_most_relevant_left(uint32_t n, const double *relevance, const 
     return best;
 }
 
-void rerank_mmr(uint32_t n, const double *relevance, const double *sim, double lambda, uint32_t k,
-                uint32_t *order)
+/* The similarity rows the greedy steps read: those of the picks only, so
+ * that a slate of k from n candidates needs k rows, not n. Either a
+ * complete matrix (full) or rows computed on demand from unit embeddings
+ * into lazy. */
+typedef struct sim_rows {
+    uint32_t n, dim;
+    const double *full; /* (n, n), or NULL */
+    double *lazy;       /* (n, n): row j valid once ready[j] */
+    const double *unit; /* (n, dim) */
+    uint8_t *ready;     /* (n) */
+} sim_rows_t;
+
+static const double *s_row(sim_rows_t *rows, uint32_t j)
 {
+    size_t n = rows->n;
+    if (rows->full)
+        return rows->full + j * n;
+    double *row = rows->lazy + j * n;
+    if (!rows->ready[j]) {
+        const double *u = rows->unit + (size_t)j * rows->dim;
+        for (uint32_t i = 0; i < n; i++) {
+            const double *v = rows->unit + (size_t)i * rows->dim;
+            double dot = 0;
+            for (uint32_t d = 0; d < rows->dim; d++)
+                dot += u[d] * v[d];
+            row[i] = i == j ? 1.0 : (1.0 + dot) / 2.0;
+        }
+        rows->ready[j] = 1;
+    }
+    return row;
+}
+
+static void s_mmr(uint32_t n, const double *relevance, sim_rows_t *rows, double lambda, uint32_t k,
+                  uint32_t *order)
+{
+    const double *picked_rows[RERANK_MAX_POOL];
     for (uint32_t m = 0; m < k; m++) {
         uint32_t best = UINT32_MAX;
         double best_value = -INFINITY;
@@ -107,7 +142,7 @@ void rerank_mmr(uint32_t n, const double *relevance, const double *sim, double l
                 continue;
             double redundancy = 0;
             for (uint32_t j = 0; j < m; j++) {
-                double s = sim[(size_t)i * n + order[j]];
+                double s = picked_rows[j][i];
                 redundancy = s > redundancy ? s : redundancy;
             }
             /* the first pick is the most relevant, whatever lambda */
@@ -119,11 +154,20 @@ void rerank_mmr(uint32_t n, const double *relevance, const double *sim, double l
             }
         }
         order[m] = best;
+        if (m + 1 < k)
+            picked_rows[m] = s_row(rows, best);
     }
 }
 
-void rerank_dpp(uint32_t n, const double *relevance, const double *sim, double theta, uint32_t k,
-                uint32_t *order, double *scratch)
+void rerank_mmr(uint32_t n, const double *relevance, const double *sim, double lambda, uint32_t k,
+                uint32_t *order)
+{
+    sim_rows_t rows = {.n = n, .full = sim};
+    s_mmr(n, relevance, &rows, lambda, k, order);
+}
+
+static void s_dpp(uint32_t n, const double *relevance, sim_rows_t *rows, double theta, uint32_t k,
+                  uint32_t *order, double *scratch)
 {
     if (theta >= 1.0) { /* a = infinity: relevance alone */
         for (uint32_t m = 0; m < k; m++)
@@ -134,7 +178,7 @@ void rerank_dpp(uint32_t n, const double *relevance, const double *sim, double t
     double *gain = scratch;  /* (n): d_i^2 */
     double *c = scratch + n; /* (k, n): row m holds e_i of the m-th pick */
     for (uint32_t i = 0; i < n; i++)
-        gain[i] = exp(2.0 * a * relevance[i]) * sim[(size_t)i * n + i]; /* L_ii */
+        gain[i] = exp(2.0 * a * relevance[i]); /* L_ii, with s_ii = 1 */
     for (uint32_t m = 0; m < k; m++) {
         uint32_t j = UINT32_MAX;
         for (uint32_t i = 0; i < n; i++)
@@ -150,19 +194,27 @@ void rerank_dpp(uint32_t n, const double *relevance, const double *sim, double t
             return;
         /* e_i = (L_ji - <c_j, c_i>) / d_j;  c_i gets e_i;  d_i^2 -= e_i^2 */
         double d_j = sqrt(gain[j]), q_j = exp(a * relevance[j]);
+        const double *sim_j = s_row(rows, j);
         double *e = c + (size_t)m * n;
         for (uint32_t i = 0; i < n; i++) {
             if (s_picked(order, m + 1, i)) {
                 e[i] = 0;
                 continue;
             }
-            double l_ji = q_j * sim[(size_t)j * n + i] * exp(a * relevance[i]), dot = 0;
+            double l_ji = q_j * sim_j[i] * exp(a * relevance[i]), dot = 0;
             for (uint32_t p = 0; p < m; p++)
                 dot += c[(size_t)p * n + j] * c[(size_t)p * n + i];
             e[i] = (l_ji - dot) / d_j;
             gain[i] -= e[i] * e[i];
         }
     }
+}
+
+void rerank_dpp(uint32_t n, const double *relevance, const double *sim, double theta, uint32_t k,
+                uint32_t *order, double *scratch)
+{
+    sim_rows_t rows = {.n = n, .full = sim};
+    s_dpp(n, relevance, &rows, theta, k, order, scratch);
 }
 
 rerank_t *rerank_new(rerank_method_t method, double lambda, uint32_t max_n, uint32_t dim)
@@ -177,7 +229,9 @@ rerank_t *rerank_new(rerank_method_t method, double lambda, uint32_t max_n, uint
     r->relevance = malloc(max_n * sizeof *r->relevance);
     r->sim = malloc((size_t)max_n * max_n * sizeof *r->sim);
     r->scratch = malloc((size_t)(max_n + 1) * max_n * sizeof *r->scratch);
-    if (!r->relevance || !r->sim || !r->scratch)
+    r->unit = malloc((size_t)max_n * dim * sizeof *r->unit);
+    r->ready = malloc(max_n);
+    if (!r->relevance || !r->sim || !r->scratch || !r->unit || !r->ready)
         rerank_destroy(&r);
     return r;
 }
@@ -190,6 +244,8 @@ void rerank_destroy(rerank_t **self_p)
     free(r->relevance);
     free(r->sim);
     free(r->scratch);
+    free(r->unit);
+    free(r->ready);
     free(r);
     *self_p = NULL;
 }
@@ -205,10 +261,20 @@ int rerank_slate(rerank_t *r, uint32_t n, const double *scores, const float *emb
             order[m] = s_most_relevant_left(n, r->relevance, order, m);
         return 0;
     }
-    rerank_similarity(n, r->dim, embeddings, r->sim);
+    for (uint32_t i = 0; i < n; i++) { /* unit embeddings; a zero one stays zero */
+        const float *e = embeddings + (size_t)i * r->dim;
+        double *u = r->unit + (size_t)i * r->dim, norm = 0;
+        for (uint32_t d = 0; d < r->dim; d++)
+            norm += (double)e[d] * e[d];
+        norm = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
+        for (uint32_t d = 0; d < r->dim; d++)
+            u[d] = e[d] * norm;
+    }
+    memset(r->ready, 0, n);
+    sim_rows_t rows = {.n = n, .dim = r->dim, .lazy = r->sim, .unit = r->unit, .ready = r->ready};
     if (r->method == RERANK_MMR)
-        rerank_mmr(n, r->relevance, r->sim, r->lambda, k, order);
+        s_mmr(n, r->relevance, &rows, r->lambda, k, order);
     else
-        rerank_dpp(n, r->relevance, r->sim, r->lambda, k, order, r->scratch);
+        s_dpp(n, r->relevance, &rows, r->lambda, k, order, r->scratch);
     return 0;
 }

@@ -10,7 +10,8 @@
  * Similarity is s_ij = (1 + cos(e_i, e_j)) / 2 in [0, 1] on the items'
  * public embeddings (Chen et al.'s kernel; s_ii = 1), a positive
  * semi-definite matrix, so that the DPP is well defined and opposite
- * embeddings count as the most diverse pair. Relevance is the bandit's
+ * embeddings count as the most diverse pair. Only the rows of the picks
+ * are computed (k of n), so a slate costs about k n dim multiply-adds. Relevance is the bandit's
  * index rescaled to [0, 1] over the candidates (rerank_normalize), so the
  * trade-off parameter means the same for every algorithm.
  *
@@ -58,8 +59,8 @@ void rerank_mmr(uint32_t n, const double *relevance, const double *sim, double l
  * theta / (1 - theta) sum relevance + log det S_Y. theta in [0, 1]: 1 =
  * the top k by relevance, 0 = the most diverse set. When every gain left
  * is below 1e-10 (the rest lie in the span of the picks) the remaining
- * slots take the most relevant candidates left. scratch: (k + 1) n
- * doubles. */
+ * slots take the most relevant candidates left. sim's diagonal is taken
+ * as 1. scratch: (k + 1) n doubles. */
 void rerank_dpp(uint32_t n, const double *relevance, const double *sim, double theta, uint32_t k,
                 uint32_t *order, double *scratch);
 
