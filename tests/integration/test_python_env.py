@@ -332,7 +332,7 @@ class Env(unittest.TestCase):
                 self.assertEqual(set(obs), set(env.possible_agents))
                 self.assertEqual(set(infos), set(obs))
                 self.assertEqual(env.agents, env.possible_agents)
-                episodes.append((env.seed_in_use, infos["a"]["episode"]))
+                episodes.append((env.seed_in_use, infos["a"]["episode_index"]))
                 for a in obs:
                     self.assertEqual(infos[a]["tick"], 0)
                     self.assertEqual(len(infos[a]["feedback"]["user_ids"]), 0)

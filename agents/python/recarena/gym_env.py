@@ -34,7 +34,7 @@ follow (ticks without requests for this agent are passed over).
                 request order
   terminated   after the episode's last tick (one scenario episode)
   info         "action_mask" (C,) int8, "candidate_ids" (C,) int32,
-                "user_id", "episode", "tick", "request" (index in the
+                "user_id", "episode_index", "tick", "request" (index in the
                 tick), and at a tick's end "request_rewards",
                 "request_clicked" (position, -1 none)
 
@@ -192,7 +192,7 @@ class RecommendEnv(gymnasium.Env):
         slates = slates_from_rows(self._rows, p.table)
         reward, req_rewards, req_clicked, done = p.play(slates)
         self._done = done
-        self._last = (f"episode {p.info.get('episode')} tick {p.info.get('tick')}: "
+        self._last = (f"episode {p.info.get('episode_index')} tick {p.info.get('tick')}: "
                       f"reward {reward:.3f} over {len(req_rewards)} requests")
         if not done:
             self._new_tick()
@@ -235,7 +235,7 @@ class RecommendEnv(gymnasium.Env):
         live = not self._done and self._i < len(p.obs["user_ids"])
         return {"action_mask": p.table.mask.copy(), "candidate_ids": p.table.ids.copy(),
                 "user_id": int(p.obs["user_ids"][self._i]) if live else -1,
-                "episode": int(p.info.get("episode", -1)), "tick": int(p.info.get("tick", -1)),
+                "episode_index": int(p.info.get("episode_index", -1)), "tick": int(p.info.get("tick", -1)),
                 "request": self._i if live else -1}
 
 

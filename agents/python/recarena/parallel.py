@@ -41,7 +41,9 @@ STEP of each. Per agent:
                  env.agents, and its observation has n = 0)
   truncation    always False
   info          plain data, copied each step (numbers, strings, numpy
-                 arrays, dicts and lists of them): "episode", "tick" (of
+                 arrays, dicts and lists of them): "episode_index" (not
+                 "episode": Gymnasium's and Stable-Baselines3's episode
+                 statistics use that key), "tick" (of
                  the observation), "feedback" (the previous tick's:
                  user_ids, clicked, reward, session_end, and matched to
                  what was shown: slates, clicked_item, features),
@@ -193,6 +195,11 @@ class ParallelEnv(_ParallelEnvBase):
                  deadline_ms=600000, endpoint=None, agents=None, token=None, joint=False,
                  timeout_s=300.0, keep_files=False, render_mode=None, padded=False,
                  max_batch=None, n_candidates=64):
+        self._init_args = (scenario, dict(
+            seed=seed, overrides=overrides, recarena_bin=recarena_bin, episodes=episodes,
+            deadline_ms=deadline_ms, endpoint=endpoint, agents=agents, token=token, joint=joint,
+            timeout_s=timeout_s, keep_files=keep_files, render_mode=render_mode, padded=padded,
+            max_batch=max_batch, n_candidates=n_candidates))
         if render_mode not in (None,) + tuple(self.metadata["render_modes"]):
             raise ValueError(f"render_mode {render_mode!r}: expected None or one of "
                              f"{self.metadata['render_modes']}")
@@ -255,6 +262,12 @@ class ParallelEnv(_ParallelEnvBase):
         except BaseException:
             self.close()
             raise
+
+    def __reduce__(self):
+        """Pickling gives the constructor's arguments: unpickled, it is a new
+        environment with the same configuration and its own server (what
+        SuperSuit's vector constructors do to copy an environment)."""
+        return (_rebuild, self._init_args)
 
     def __repr__(self):
         where = "external server" if self._external else self._scenario
@@ -352,7 +365,7 @@ class ParallelEnv(_ParallelEnvBase):
                 slot.step = None
                 observations[name] = self._observation(slot)
                 infos[name] = self._info(slot, None)
-                infos[name].update(episode=int(event.episode), tick=int(event.ticks),
+                infos[name].update(episode_index=int(event.episode), tick=int(event.ticks),
                                    feedback=slot.shown.match(event.feedback).as_dict(),
                                    episode_end=event.as_dict())
             else:
@@ -516,6 +529,13 @@ class ParallelEnv(_ParallelEnvBase):
             _stop(proc)
         self._procs = []
 
+    def _check_others(self):
+        """Raises when an agent this environment started has failed before the run's end."""
+        for (name, command), proc in zip(self._others, self._procs):
+            if proc.poll() not in (None, 0) and not self._run_complete:
+                raise RuntimeError(f"agent {name!r} ({command}) exited with status "
+                                   f"{proc.returncode}:\n{self._server_log_tail()}")
+
     def _server_log_tail(self):
         try:
             with open(self._log_path, "rb") as f:
@@ -605,6 +625,7 @@ class ParallelEnv(_ParallelEnvBase):
                 slot.conn.error(e.code, e.message)
                 continue
             if msg is None:
+                self._check_others()
                 continue
             body = msg.body
             if msg.type == rc.ERROR:
@@ -686,7 +707,7 @@ class ParallelEnv(_ParallelEnvBase):
         info = {"errors": list(slot.errors), "resync": bool(slot.resync),
                 "catalog": slot.catalog.as_dict() if slot.catalog is not None else {}}
         if step is not None:
-            info.update(episode=int(step.episode), tick=int(step.tick),
+            info.update(episode_index=int(step.episode), tick=int(step.tick),
                         feedback=slot.shown.match(step.feedback).as_dict(),
                         born=step.born.as_dict(), retired=step.retired.copy())
         if self._padded:
@@ -700,6 +721,10 @@ class ParallelEnv(_ParallelEnvBase):
             info["joint"] = slot.joint.as_dict() if slot.joint is not None else None
         slot.errors, slot.resync, slot.joint = [], False, None
         return info
+
+
+def _rebuild(scenario, kwargs):
+    return ParallelEnv(scenario, **kwargs)
 
 
 def _id_mask(slot):
