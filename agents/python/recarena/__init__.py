@@ -23,8 +23,11 @@ __version__ = "1.0.0"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 #: the build folder's binary, for a checkout: REPO/build/sim/recarena
 BUILD_BINARY = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "build", "sim", "recarena"))
-#: the package's small scenario (gymnasium.make with no scenario)
-DEFAULT_SCENARIO = os.path.join(_HERE, "data", "small.ini")
+#: the scenarios shipped in the package (agents/python/recarena/data):
+#: "small" (one learner against popularity: gymnasium.make's default) and
+#: "duel" (two learners and popularity, for the PettingZoo env)
+SCENARIOS = {name: os.path.join(_HERE, "data", name + ".ini") for name in ("small", "duel")}
+DEFAULT_SCENARIO = SCENARIOS["small"]
 
 
 def find_binary(explicit=None):
