@@ -7,7 +7,7 @@ prints figures.
 
   vector      RecommendVectorEnv: one step = one tick, all its requests
               in one batch; requests/s over a crowded market (one learner
-              alone, 20,000 users, 200 items, k 5, dim 16), random rows
+              alone, 20,000 users, 200 items, k 5, dim 16, no oracle), random rows
               (the action space's sample(), repaired into valid slates)
   single      RecommendEnv: one step = one request, same world, steps/s
   parallel    ParallelEnv (PettingZoo) on scenarios/processes.ini (the
@@ -43,6 +43,7 @@ n_items = 200
 dim = 16
 slate_size = 5
 initial_active = 0.2
+oracle = false
 [agent.learner]
 command = /bin/false   ; played by the environment
 """
