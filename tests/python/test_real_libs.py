@@ -9,6 +9,7 @@ the PettingZoo env. Run with the project's venv (scripts/python-venv.sh):
 CTest: python_libs (exit 77, skipped, when the venv is missing)."""
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import unittest
@@ -52,7 +53,7 @@ command = /bin/false   ; played by the environment
 [agent.pop]
 policy = popularity
 [agent.b]
-command = {python} {agents}/random_agent.py   ; a process when the env plays only a
+command = {python} {agent}   ; a process when the env plays only a
 """
 
 
@@ -61,8 +62,11 @@ def setUpModule():
     TMP = tempfile.TemporaryDirectory(prefix="recarena-libs-")
     PATH = os.path.join(TMP.name, "two.ini")
     with open(PATH, "w") as f:
-        f.write(SCENARIO.format(python=sys.executable,
-                                agents=os.path.join(HERE, "..", "..", "agents", "python")))
+        # a copy of the random agent, so that test_python.sh's check for stray
+        # agents/python agents never sees this test's, when both run at once
+        agent = os.path.join(TMP.name, "player_b.py")   # not random.py: that is a stdlib name
+        shutil.copy(os.path.join(HERE, "..", "..", "agents", "python", "random_agent.py"), agent)
+        f.write(SCENARIO.format(python=sys.executable, agent=agent))
 
 
 def tearDownModule():

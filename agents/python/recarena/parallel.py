@@ -501,9 +501,9 @@ class ParallelEnv(_ParallelEnvBase):
                 env = dict(os.environ, RECARENA_ENDPOINT=endpoint, RECARENA_AGENT_NAME=name)
                 if self._token:
                     env["RECARENA_TOKEN"] = self._token
-                self._procs.append(subprocess.Popen(
+                self._procs.append(subprocess.Popen(   # its own process group: _stop ends it all
                     ["/bin/sh", "-c", command], stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, env=env, preexec_fn=preexec))
+                    stderr=subprocess.STDOUT, env=env, preexec_fn=_agent_preexec))
         self._seed = seed
         self._fresh = True
         self._run_complete = False
@@ -526,7 +526,7 @@ class ParallelEnv(_ParallelEnvBase):
                 proc.wait(2 if self._run_complete else 0.01)
             except subprocess.TimeoutExpired:
                 pass
-            _stop(proc)
+            _stop(proc, group=True)
         self._procs = []
 
     def _check_others(self):
@@ -736,14 +736,30 @@ def _id_mask(slot):
     return mask
 
 
-def _stop(proc):
-    """Ends a child process: SIGTERM, then SIGKILL after 5 s."""
-    if proc.poll() is None:
-        proc.terminate()
+def _agent_preexec():
+    """In an agent process: a process group of its own (the shell and the
+    agent it starts), SIGTERM when the environment's process dies."""
+    os.setpgid(0, 0)
+    _set_parent_death_signal()
+
+
+def _stop(proc, group=False):
+    """Ends a child process (group: its whole process group): SIGTERM, then
+    SIGKILL after 5 s."""
+    def send(sig):
+        try:
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+    if proc.poll() is None or group:
+        send(signal.SIGTERM)
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            send(signal.SIGKILL)
             proc.wait()
 
 
