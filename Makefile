@@ -1,7 +1,7 @@
 # The two commands of the README, and what they are made of.
 #   make demo   install what is missing, build, run the default scenario
-#   make test   install what is missing, build, run every test (plain and
-#               sanitizer builds)
+#   make test   install what is missing (Debian packages, the Python venv),
+#               build, run every test (plain and sanitizer builds)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
@@ -9,17 +9,18 @@ FUZZ_TIME  ?= 60
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps bench clean format format-check
+.PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps venv bench clean \
+        format format-check
 
 demo: build
 	./$(BUILD)/sim/recarena run scenarios/default.ini
 
 test: format-check test-plain test-asan
 
-test-plain: build
+test-plain: build venv
 	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
 
@@ -49,6 +50,10 @@ fuzz-corpus: fuzz-build
 
 deps:
 	@bash scripts/install-deps.sh
+
+# the Python venv with the pinned RL libraries the Python tests use
+venv: deps
+	@bash scripts/python-venv.sh $(BUILD)/venv
 
 bench: build
 	./$(BUILD)/sim/recarena bench world
