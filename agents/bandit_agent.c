@@ -27,6 +27,7 @@
 typedef struct state {
     bandit_algo_t algo;
     bandit_params_t params;
+    bool learn_clicks; /* --learn-from clicks: the own click, not the server's reward */
     bandit_t *bandit;
     uint32_t k, dim;
 
@@ -50,6 +51,15 @@ static int s_on_option(void *user, const char *name, const char *value)
     bandit_params_t *p = &s->params;
     if (strcmp(name, "algo") == 0)
         return bandit_algo_parse(value, &s->algo);
+    if (strcmp(name, "learn-from") == 0) {
+        if (strcmp(value, "reward") == 0)
+            s->learn_clicks = false;
+        else if (strcmp(value, "clicks") == 0)
+            s->learn_clicks = true;
+        else
+            return ERR_ESYNTAX;
+        return 0;
+    }
     if (strcmp(name, "epsilon") == 0)
         return parse_double(value, 0, 1, &p->epsilon);
     if (strcmp(name, "epsilon-c") == 0)
@@ -142,8 +152,10 @@ static void s_learn(state_t *s, const proto_feedback_t *fb)
         int32_t clicked =
             fb->clicked[i] >= 0 && (uint32_t)fb->clicked[i] < s->k ? fb->clicked[i] : -1;
         s->clicks += clicked >= 0;
-        bandit_update(s->bandit, s->prev_features + (size_t)i * s->dim,
-                      s->prev_slates + (size_t)i * s->k, s->k, clicked, s->prev_strategies[i]);
+        double reward = s->learn_clicks ? (clicked >= 0) : (double)fb->reward[i];
+        bandit_update_reward(s->bandit, s->prev_features + (size_t)i * s->dim,
+                             s->prev_slates + (size_t)i * s->k, s->k, clicked, reward,
+                             s->prev_strategies[i]);
     }
     s->prev_n = 0;
 }
@@ -264,7 +276,10 @@ int main(int argc, char **argv)
             "                       as published (default 0)\n"
             "  --bases LIST         meta: base strategies, comma-separated, not exp3\n"
             "                       (default egreedy-decay,thompson,linucb)\n"
-            "  --meta-gamma G       meta: EXP3's gamma over the bases (default 0.1)\n",
+            "  --meta-gamma G       meta: EXP3's gamma over the bases (default 0.1)\n"
+            "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
+            "                       after world.reward_sharing and the diversity bonus;\n"
+            "                       clicks: the agent's own clicks (default reward)\n",
         .on_reset = s_on_reset,
         .on_step = s_on_step,
         .on_episode_end = s_on_episode_end,

@@ -378,7 +378,7 @@ static void test_agent_errors(void **state)
                    "process)");
     s_expect_error("[agent.a]\npolicy = rnd\n", NULL, 0, ERR_EINVAL,
                    "x.ini:2: [agent.a] policy: unknown policy 'rnd' (built-in: random, "
-                   "popularity)");
+                   "popularity, ideal)");
     s_expect_error("[agent.a]\npolicy = random\npolicy = random\n", NULL, 0, ERR_EINVAL,
                    "x.ini:3: [agent.a] policy: duplicate key (first set at line 2)");
     s_expect_error("[agent.a]\npolcy = random\n", NULL, 0, ERR_EINVAL,
@@ -461,7 +461,7 @@ static void test_override_errors_name_the_flag(void **state)
          "--set agent.b@d.policy=random: bad agent name 'b@d': use 1 to 42 of A-Z a-z 0-9 _ -",
          ERR_EINVAL},
         {"agent.a.policy=best",
-         "--set agent.a.policy=best: unknown policy 'best' (built-in: random, popularity)",
+         "--set agent.a.policy=best: unknown policy 'best' (built-in: random, popularity, ideal)",
          ERR_EINVAL},
         {"agent.a.command=./x ; y",
          "--set agent.a.command=./x ; y: ';' at the start or after a space is not allowed: "
