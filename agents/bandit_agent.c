@@ -28,6 +28,7 @@
 typedef struct state {
     bandit_algo_t algo;
     bandit_params_t params;
+    bool learn_clicks; /* --learn-from clicks: the own click, not the server's reward */
     bandit_t *bandit;
     uint32_t k, dim;
 
@@ -51,6 +52,15 @@ static int s_on_option(void *user, const char *name, const char *value)
     bandit_params_t *p = &s->params;
     if (strcmp(name, "algo") == 0)
         return bandit_algo_parse(value, &s->algo);
+    if (strcmp(name, "learn-from") == 0) {
+        if (strcmp(value, "reward") == 0)
+            s->learn_clicks = false;
+        else if (strcmp(value, "clicks") == 0)
+            s->learn_clicks = true;
+        else
+            return ERR_ESYNTAX;
+        return 0;
+    }
     if (strcmp(name, "epsilon") == 0)
         return parse_double(value, 0, 1, &p->epsilon);
     if (strcmp(name, "epsilon-c") == 0)
@@ -157,8 +167,10 @@ static void s_learn(state_t *s, const proto_feedback_t *fb)
         int32_t clicked =
             fb->clicked[i] >= 0 && (uint32_t)fb->clicked[i] < s->k ? fb->clicked[i] : -1;
         s->clicks += clicked >= 0;
-        bandit_update(s->bandit, s->prev_features + (size_t)i * s->dim,
-                      s->prev_slates + (size_t)i * s->k, s->k, clicked, s->prev_strategies[i]);
+        double reward = s->learn_clicks ? (clicked >= 0) : (double)fb->reward[i];
+        bandit_update_reward(s->bandit, s->prev_features + (size_t)i * s->dim,
+                             s->prev_slates + (size_t)i * s->k, s->k, clicked, reward,
+                             s->prev_strategies[i]);
     }
     s->prev_n = 0;
 }
@@ -286,7 +298,10 @@ int main(int argc, char **argv)
             "                       diversity (popularity, ucb1, thompson, linucb, meta*)\n"
             "  --rerank-lambda L    mmr: lambda, dpp: theta, in [0, 1]; 1 = relevance alone\n"
             "                       (default 0.5)\n"
-            "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n",
+            "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n"
+            "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
+            "                       after world.reward_sharing and the diversity bonus;\n"
+            "                       clicks: the agent's own clicks (default reward)\n",
         .on_reset = s_on_reset,
         .on_step = s_on_step,
         .on_episode_end = s_on_episode_end,

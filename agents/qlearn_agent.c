@@ -165,7 +165,7 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
 static void s_on_joint(agent_t *agent, void *user, const proto_joint_t *joint)
 {
     qlearn_t *q = user;
-    if (q->run.reward_team)
+    if (q->run.reward == RL_REWARD_TEAM)
         rl_runner_joint(&q->run, agent, joint);
 }
 

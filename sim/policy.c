@@ -1,4 +1,4 @@
-/* Random and popularity policies (policy.h). */
+/* Random, popularity and ideal policies (policy.h). */
 #include "sim/policy.h"
 
 #include "core/pcg32.h"
@@ -16,7 +16,7 @@ struct policy {
     int32_t slate[PROTO_MAX_SLATE]; /* (k) the slate being built */
 };
 
-static const char *const s_names[] = {"random", "popularity"};
+static const char *const s_names[] = {"random", "popularity", "ideal"};
 
 int policy_kind_parse(const char *name, policy_kind_t *kind)
 {
@@ -105,6 +105,34 @@ void policy_popular_slate(const world_t *w, int32_t *slate)
     }
 }
 
+void policy_ideal_slate(const world_t *w, int32_t user, int32_t *slate)
+{
+    const world_config_t *cfg = world_config(w);
+    int k = cfg->slate_size, n_live, filled = 0;
+    const int32_t *live = world_live_items(w, &n_live);
+    const float *x = world_user_interest(w, user);
+    double best[PROTO_MAX_SLATE];
+    /* insertion into a sorted top-k: highest utility first; live ids
+     * ascend, so a tie keeps the lower id in front */
+    for (int i = 0; i < n_live; i++) {
+        int32_t id = live[i];
+        const float *e = world_item_embedding(w, id);
+        double util = world_item(w, id)->quality;
+        for (int d = 0; d < cfg->dim; d++)
+            util += (double)x[d] * e[d];
+        if (filled == k && util <= best[k - 1])
+            continue;
+        int pos = filled < k ? filled++ : k - 1;
+        while (pos > 0 && best[pos - 1] < util) {
+            slate[pos] = slate[pos - 1];
+            best[pos] = best[pos - 1];
+            pos--;
+        }
+        slate[pos] = id;
+        best[pos] = util;
+    }
+}
+
 int policy_act(policy_t *p, world_t *w, int agent)
 {
     const world_requests_t *requests = world_requests(w, agent);
@@ -117,6 +145,8 @@ int policy_act(policy_t *p, world_t *w, int agent)
     for (int j = 0; j < requests->n; j++) {
         if (p->kind == POLICY_RANDOM)
             s_random_slate(p, live, n_live, p->slate);
+        else if (p->kind == POLICY_IDEAL)
+            policy_ideal_slate(w, requests->user_ids[j], p->slate);
         int rc = world_set_slate(w, agent, j, p->slate);
         if (rc != 0)
             return rc;

@@ -1,4 +1,5 @@
-/* Built-in in-process policies: random and popularity. They drive runs
+/* Built-in in-process policies: random, popularity and ideal (the
+ * oracle as a recommender: it reads the users' hidden interests). They drive runs
  * whose agents are not separate processes, serve the world benchmark,
  * and give the deterministic fallback slate for an agent process that
  * misses a deadline or sends an invalid action. */
@@ -12,9 +13,10 @@
 typedef enum policy_kind {
     POLICY_RANDOM = 0,     /* k distinct live items, uniformly, in random order */
     POLICY_POPULARITY = 1, /* the k live items with most clicks this episode */
+    POLICY_IDEAL = 2,      /* per user, the k live items of highest true utility */
 } policy_kind_t;
 
-/* Parses "random" or "popularity"; 0, or ERR_EINVAL for an unknown name. */
+/* Parses "random", "popularity" or "ideal"; 0, or ERR_EINVAL for an unknown name. */
 int policy_kind_parse(const char *name, policy_kind_t *kind);
 const char *policy_kind_name(policy_kind_t kind);
 
@@ -33,9 +35,15 @@ void policy_reset(policy_t *p, uint32_t episode);
  * (world_set_slate), from the world's live catalog. Popularity ranks by
  * the world's catalog-wide click counts of the episode (the public
  * "trending" signal), ties by lower id, and shows the same slate to every
- * request of the tick. Returns 0, or the world's error for a slate it
+ * request of the tick. Ideal shows each user the k live items of highest
+ * utility x_u . e_i + q_i (docs/world.md), best first, ties by lower id.
+ * Returns 0, or the world's error for a slate it
  * refused (a bug) or an agent out of range. */
 int policy_act(policy_t *p, world_t *w, int agent);
+
+/* The ideal slate for user: the k live items of highest true utility,
+ * best first, ties by lower id: (k) ids. */
+void policy_ideal_slate(const world_t *w, int32_t user, int32_t *slate);
 
 /* One popularity slate for the world's current state: (k) ids. */
 void policy_popular_slate(const world_t *w, int32_t *slate);

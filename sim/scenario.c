@@ -296,6 +296,16 @@ static int s_set_agent(s_parser_t *p, int a, const char *section, const char *ke
                        const char *value, s_origin_t at)
 {
     scenario_agent_t *agent = &p->sc.agents[a];
+    if (strcmp(key, "enter_tick") == 0) {
+        int tick;
+        if (parse_int(value, 0, 10000000, &tick) != 0)
+            return s_fail(p, ERR_EINVAL, at, section, key,
+                          "expected a whole number from 0 to 10000000, got '%s'", value);
+        memset(agent->enter_tick, 0, sizeof agent->enter_tick);
+        snprintf(agent->enter_tick, sizeof agent->enter_tick, "%d", tick);
+        p->sc.world.enter_tick[a] = tick;
+        return 0;
+    }
     bool is_policy = strcmp(key, "policy") == 0;
     if (!is_policy && strcmp(key, "command") != 0) {
         const char *known[SCENARIO_N_AGENT_KEYS];
@@ -320,9 +330,10 @@ static int s_set_agent(s_parser_t *p, int a, const char *section, const char *ke
     if (is_policy) {
         policy_kind_t kind;
         if (policy_kind_parse(value, &kind) != 0)
-            return s_fail(p, ERR_EINVAL, at, section, key, "unknown policy '%s' (built-in: %s, %s)",
-                          value, policy_kind_name(POLICY_RANDOM),
-                          policy_kind_name(POLICY_POPULARITY));
+            return s_fail(p, ERR_EINVAL, at, section, key,
+                          "unknown policy '%s' (built-in: %s, %s, %s)", value,
+                          policy_kind_name(POLICY_RANDOM), policy_kind_name(POLICY_POPULARITY),
+                          policy_kind_name(POLICY_IDEAL));
     } else if (s_check_text(p, section, key, value, own_size, at) != 0) {
         return p->error;
     }
@@ -395,6 +406,17 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
             return s_fail(p, ERR_EINVAL, at, section, key, "expected %s or %s, got '%s'",
                           scenario_mode_names[0], scenario_mode_names[1], value);
         *(world_mode_t *)field = (world_mode_t)v;
+        break;
+    }
+    case SCENARIO_KEY_REPUTATION: {
+        int v = -1;
+        for (int i = 0; i < 2; i++)
+            if (strcmp(value, scenario_reputation_names[i]) == 0)
+                v = i;
+        if (v < 0)
+            return s_fail(p, ERR_EINVAL, at, section, key, "expected %s or %s, got '%s'",
+                          scenario_reputation_names[0], scenario_reputation_names[1], value);
+        *(world_reputation_t *)field = (world_reputation_t)v;
         break;
     }
     case SCENARIO_KEY_NAME:
@@ -823,6 +845,9 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         break;
     case SCENARIO_KEY_MODE:
         snprintf(text, size, "%s", scenario_mode_names[*(const world_mode_t *)field]);
+        return true;
+    case SCENARIO_KEY_REPUTATION:
+        snprintf(text, size, "%s", scenario_reputation_names[*(const world_reputation_t *)field]);
         return true;
     case SCENARIO_KEY_NAME:
         snprintf(text, size, "%s", (const char *)field);

@@ -42,6 +42,9 @@ const scenario_agent_key_t scenario_agent_keys[SCENARIO_N_AGENT_KEYS] = {
 const char *const scenario_mode_names[2] = {
     [WORLD_MODE_MARKET] = "market", [WORLD_MODE_FEED] = "feed"};
 
+const char *const scenario_reputation_names[2] = {
+    [WORLD_REPUTATION_PRIVATE] = "private", [WORLD_REPUTATION_PUBLIC] = "public"};
+
 void scenario_key_set_default(scenario_key_id_t k, void *base)
 {
     const scenario_key_t *key = &scenario_keys[k];
@@ -62,6 +65,9 @@ void scenario_key_set_default(scenario_key_id_t k, void *base)
         break;
     case SCENARIO_KEY_MODE:
         *(world_mode_t *)field = (world_mode_t)v;
+        break;
+    case SCENARIO_KEY_REPUTATION:
+        *(world_reputation_t *)field = (world_reputation_t)v;
         break;
     case SCENARIO_KEY_NAME:
         memset(field, 0, SCENARIO_NAME_SIZE);
@@ -93,6 +99,12 @@ int scenario_key_check(scenario_key_id_t k, const void *base, char *err, size_t 
             snprintf(msg, sizeof msg, "must be market or feed");
         break;
     }
+    case SCENARIO_KEY_REPUTATION: {
+        world_reputation_t v = *(const world_reputation_t *)field;
+        if (v != WORLD_REPUTATION_PRIVATE && v != WORLD_REPUTATION_PUBLIC)
+            snprintf(msg, sizeof msg, "must be private or public");
+        break;
+    }
     case SCENARIO_KEY_UINT64:
     case SCENARIO_KEY_BOOL:
     case SCENARIO_KEY_NAME:
@@ -121,9 +133,10 @@ static void s_doc_number(char *text, size_t size, double x)
 static void s_doc_row(FILE *out, const scenario_key_t *key)
 {
     static const char *const type_names[] = {
-        [SCENARIO_KEY_INT] = "int",     [SCENARIO_KEY_UINT64] = "uint64",
-        [SCENARIO_KEY_REAL] = "number", [SCENARIO_KEY_BOOL] = "bool",
-        [SCENARIO_KEY_MODE] = "enum",   [SCENARIO_KEY_NAME] = "text",
+        [SCENARIO_KEY_INT] = "int",         [SCENARIO_KEY_UINT64] = "uint64",
+        [SCENARIO_KEY_REAL] = "number",     [SCENARIO_KEY_BOOL] = "bool",
+        [SCENARIO_KEY_MODE] = "enum",       [SCENARIO_KEY_NAME] = "text",
+        [SCENARIO_KEY_REPUTATION] = "enum",
     };
     char def[64], lo[32], hi[32], range[96];
     s_doc_number(lo, sizeof lo, key->lo);
@@ -149,6 +162,11 @@ static void s_doc_row(FILE *out, const scenario_key_t *key)
     case SCENARIO_KEY_MODE:
         snprintf(def, sizeof def, "%s", scenario_mode_names[(int)key->default_value]);
         snprintf(range, sizeof range, "`%s`, `%s`", scenario_mode_names[0], scenario_mode_names[1]);
+        break;
+    case SCENARIO_KEY_REPUTATION:
+        snprintf(def, sizeof def, "%s", scenario_reputation_names[(int)key->default_value]);
+        snprintf(range, sizeof range, "`%s`, `%s`", scenario_reputation_names[0],
+                 scenario_reputation_names[1]);
         break;
     case SCENARIO_KEY_NAME:
         snprintf(range, sizeof range, "1 to %d of `A-Z a-z 0-9 _ . -`", SCENARIO_NAME_SIZE - 1);

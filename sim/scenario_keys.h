@@ -12,7 +12,8 @@
  *            or SERVER (scenario_server_t); run.ticks lives in the world
  *   section  run, world or server: the INI section
  *   TYPE     INT (int), UINT64 (uint64_t), REAL (double), BOOL (bool),
- *            MODE (world_mode_t), NAME (char[SCENARIO_NAME_SIZE])
+ *            MODE (world_mode_t), REPUTATION (world_reputation_t),
+ *            NAME (char[SCENARIO_NAME_SIZE])
  *   default  a C constant expression; NAME's default is the file's name
  *   lo, hi   the range, both ends included (INT and REAL; others 0, 0)
  *   meaning  one line for docs/scenarios.md (Markdown)
@@ -63,6 +64,9 @@
     X(WORLD, world, initial_active, REAL, 0.2, 0.0, 1.0, "fraction of users in a session at tick 0") \
     X(WORLD, world, market_temperature, REAL, 0.1, 0.0, 100.0, "temperature of the softmax over platform reputation with which a user picks a platform (market mode); 0 = hard-max") \
     X(WORLD, world, reputation_rate, REAL, 0.1, 0.0, 1.0, "EMA rate of a user's per-platform reputation") \
+    X(WORLD, world, reputation, REPUTATION, WORLD_REPUTATION_PRIVATE, 0, 0, "market mode: `private`, each user's own EMA of what each platform gave them (`reputation_rate`); `public`, one reputation per platform that every user sees: the click rate of its last `reputation_window` pages (Aridor et al.)") \
+    X(WORLD, world, reputation_window, INT, 100, 1, 1000000, "`reputation = public`: the pages over which a platform's public reputation is averaged") \
+    X(WORLD, world, market_random_share, REAL, 0.0, 0.0, 1.0, "market mode: the share of arriving users who pick a platform uniformly at random instead of by reputation (Aridor's HardMax&Random)") \
     X(WORLD, world, reward_sharing, REAL, 0.0, 0.0, 1.0, "a: reward = (1 - a) own + a mean(all agents); 0 is pure competition, 1 pure cooperation") \
     X(WORLD, world, diversity_bonus, REAL, 0.0, 0.0, 1e6, "team bonus per tick × the fraction of topics consumed") \
     X(WORLD, world, oracle, BOOL, true, 0, 0, "compute the oracle's best slate for each request, for regret; `false` saves the time and reports regret 0") \
@@ -70,21 +74,24 @@
     X(SERVER, server, hello_timeout_ms, INT, 10000, 100, 600000, "milliseconds a spawned agent has to say HELLO before `recarena run` gives up, naming it and showing its last output (`recarena serve` waits without a limit)")
 
 /* X(name, size, type, meaning): the keys of an [agent.NAME] section, each a
- * char[size] field of scenario_agent_t. An agent has exactly one of them. */
+ * char[size] field of scenario_agent_t. An agent has exactly one of policy
+ * and command; enter_tick is optional. */
 #define SCENARIO_AGENT_KEYS(X)                                                                     \
-    X(policy, 32, "enum: `random`, `popularity`", "a built-in policy run inside the simulator (`sim/policy.h`): `random` shows k distinct live items at random; `popularity` the k live items with most clicks this episode") \
-    X(command, 1024, "text, 1 to 189 characters", "an external agent process, started with this command line; it speaks the protocol of [protocol.md](protocol.md)")
+    X(policy, 32, "enum: `random`, `popularity`, `ideal`", "a built-in policy run inside the simulator (`sim/policy.h`): `random` shows k distinct live items at random; `popularity` the k live items with most clicks this episode; `ideal` the k live items of highest true utility to the user (the oracle as a recommender)") \
+    X(command, 1024, "text, 1 to 189 characters", "an external agent process, started with this command line; it speaks the protocol of [protocol.md](protocol.md)") \
+    X(enter_tick, 16, "int, 0 to 10000000", "market mode: the tick at which the agent enters the market; before it no user picks it (a late entrant). Default 0")
 /* clang-format on */
 
 #define SCENARIO_NAME_SIZE 128 /* run.name: up to 127 characters */
 
 /* The C declaration of a field of each TYPE. */
-#define SCENARIO_KEY_DECL_INT(name)    int name;
-#define SCENARIO_KEY_DECL_UINT64(name) uint64_t name;
-#define SCENARIO_KEY_DECL_REAL(name)   double name;
-#define SCENARIO_KEY_DECL_BOOL(name)   bool name;
-#define SCENARIO_KEY_DECL_MODE(name)   world_mode_t name;
-#define SCENARIO_KEY_DECL_NAME(name)   char name[SCENARIO_NAME_SIZE];
+#define SCENARIO_KEY_DECL_INT(name)        int name;
+#define SCENARIO_KEY_DECL_UINT64(name)     uint64_t name;
+#define SCENARIO_KEY_DECL_REAL(name)       double name;
+#define SCENARIO_KEY_DECL_BOOL(name)       bool name;
+#define SCENARIO_KEY_DECL_MODE(name)       world_mode_t name;
+#define SCENARIO_KEY_DECL_REPUTATION(name) world_reputation_t name;
+#define SCENARIO_KEY_DECL_NAME(name)       char name[SCENARIO_NAME_SIZE];
 
 /* SCENARIO_KEY_IF_<WANT><STRUCT>(x): x when the row's STRUCT is WANT. */
 #define SCENARIO_KEY_IF_RUNRUN(x)       x
@@ -129,8 +136,9 @@ typedef enum scenario_key_type {
     SCENARIO_KEY_UINT64,
     SCENARIO_KEY_REAL,
     SCENARIO_KEY_BOOL,
-    SCENARIO_KEY_MODE, /* world_mode_t, by name: market, feed */
-    SCENARIO_KEY_NAME, /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
+    SCENARIO_KEY_MODE,       /* world_mode_t, by name: market, feed */
+    SCENARIO_KEY_REPUTATION, /* world_reputation_t, by name: private, public */
+    SCENARIO_KEY_NAME,       /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
 } scenario_key_type_t;
 
 typedef enum scenario_key_struct {
@@ -165,6 +173,8 @@ extern const scenario_agent_key_t scenario_agent_keys[SCENARIO_N_AGENT_KEYS];
 
 /* The names of world_mode_t's values, indexed by mode. */
 extern const char *const scenario_mode_names[2];
+/* The names of world_reputation_t's values, indexed by value. */
+extern const char *const scenario_reputation_names[2];
 
 /* Stores the default of key k into its field of base (the struct the key
  * lives in). NAME keys get "" (their default depends on the file). */

@@ -129,6 +129,12 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     w->page_agent = s_alloc(k, sizeof *w->page_agent, &ok);
     w->page_src = s_alloc(k, sizeof *w->page_src, &ok);
     w->topic_stamp = s_alloc(topics, sizeof *w->topic_stamp, &ok);
+    w->topic_clicks = s_alloc(topics, sizeof *w->topic_clicks, &ok);
+    w->share_scratch = s_alloc(users, sizeof *w->share_scratch, &ok);
+    w->pub_ring = s_alloc(cfg->reputation == WORLD_REPUTATION_PUBLIC
+                              ? (size_t)cfg->n_agents * (size_t)cfg->reputation_window
+                              : 1,
+                          1, &ok);
     for (int a = 0; a < cfg->n_agents && ok; a++) {
         world_agent_buf_t *b = &w->agents[a];
         b->user_ids = s_alloc(users, sizeof *b->user_ids, &ok);
@@ -140,6 +146,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
         b->fb_user_ids = s_alloc(users, sizeof *b->fb_user_ids, &ok);
         b->fb_clicked = s_alloc(users, sizeof *b->fb_clicked, &ok);
         b->fb_reward = s_alloc(users, sizeof *b->fb_reward, &ok);
+        b->fb_topic = s_alloc(users, sizeof *b->fb_topic, &ok);
         b->fb_session_end = s_alloc(users, 1, &ok);
     }
     if (!ok)
@@ -195,18 +202,20 @@ void world_destroy(world_t **self_p)
         free(b->fb_user_ids);
         free(b->fb_clicked);
         free(b->fb_reward);
+        free(b->fb_topic);
         free(b->fb_session_end);
     }
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *blocks[] = {w->items,      w->emb,          w->items0,   w->emb0,      w->topic_centres,
-                      w->live,       w->born,         w->retired,  w->exposure,  w->clicks,
-                      w->page_stamp, w->gini_scratch, w->interest, w->interest0, w->feature_offset,
-                      w->satiation,  w->sat_tick,     w->history,  w->budget,    w->satisfaction,
-                      w->reputation, w->active,       w->ended,    w->platform,  w->consumed,
-                      w->req_users,  w->exam,         w->probs,    w->page,      w->page_agent,
-                      w->page_src,   w->topic_stamp};
+    void *blocks[] = {
+        w->items,      w->emb,          w->items0,       w->emb0,      w->topic_centres,
+        w->live,       w->born,         w->retired,      w->exposure,  w->clicks,
+        w->page_stamp, w->gini_scratch, w->interest,     w->interest0, w->feature_offset,
+        w->satiation,  w->sat_tick,     w->history,      w->budget,    w->satisfaction,
+        w->reputation, w->active,       w->ended,        w->platform,  w->consumed,
+        w->req_users,  w->exam,         w->probs,        w->page,      w->page_agent,
+        w->page_src,   w->topic_stamp,  w->topic_clicks, w->pub_ring,  w->share_scratch};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         free(blocks[i]);
     free(w);
@@ -243,6 +252,7 @@ int world_reset(world_t *w, uint32_t episode)
     for (size_t i = 0; i < users * (size_t)cfg->history_len; i++)
         w->history[i] = -1;
     memset(w->reputation, 0, users * (size_t)cfg->n_agents * sizeof *w->reputation);
+    world_market_reset(w);
     memset(w->active, 0, users);
     memset(w->ended, 0, users);
     for (size_t u = 0; u < users; u++) {
@@ -357,35 +367,6 @@ static void s_catalog_tick(world_t *w, int32_t t)
 
 /* ---- users and requests --------------------------------------------- */
 
-/* Market: softmax over the user's reputations (hard-max with random
- * tie-break at temperature 0), sampled by inverse CDF with u. */
-static int32_t s_pick_platform(const world_t *w, int32_t user, double u)
-{
-    int n = w->cfg.n_agents;
-    const float *rep = &w->reputation[(size_t)user * n];
-    float best = rep[0];
-    for (int a = 1; a < n; a++)
-        best = rep[a] > best ? rep[a] : best;
-    double weights[WORLD_MAX_AGENTS], total = 0.0;
-    for (int a = 0; a < n; a++) {
-        if (w->cfg.market_temperature > 0.0)
-            weights[a] = exp((rep[a] - best) / w->cfg.market_temperature);
-        else
-            weights[a] = rep[a] == best ? 1.0 : 0.0;
-        total += weights[a];
-    }
-    double target = u * total, cum = 0.0;
-    for (int a = 0; a < n; a++) {
-        cum += weights[a];
-        if (target < cum && weights[a] > 0.0)
-            return a;
-    }
-    for (int a = n - 1; a >= 0; a--) /* rounding: last platform with weight */
-        if (weights[a] > 0.0)
-            return a;
-    return 0;
-}
-
 static double s_return_probability(const world_t *w, int32_t u)
 {
     if (w->tick == 0)
@@ -428,7 +409,7 @@ int world_begin_tick(world_t *w)
         w->budget[u] = cfg->session_budget;
         w->returns_this_tick++;
         if (cfg->mode == WORLD_MODE_MARKET)
-            w->platform[u] = s_pick_platform(w, u, u_platform);
+            w->platform[u] = world_pick_platform(w, u, u_platform);
     }
 
     w->n_requests = 0;

@@ -39,6 +39,11 @@ typedef enum world_mode {
     WORLD_MODE_FEED = 1,   /* every agent proposes, pages are interleaved */
 } world_mode_t;
 
+typedef enum world_reputation {
+    WORLD_REPUTATION_PRIVATE = 0, /* each user's own EMA per platform */
+    WORLD_REPUTATION_PUBLIC = 1,  /* one per platform: click rate of its last pages */
+} world_reputation_t;
+
 /* World parameters: n_agents, then one field per scenario key that lives
  * in the world (run.ticks and every [world] key), declared from the rows
  * of SCENARIO_KEYS (sim/scenario_keys.h) with their names, types,
@@ -47,6 +52,9 @@ typedef enum world_mode {
 typedef struct world_config {
     int n_agents; /* platforms/agents acting, 1..WORLD_MAX_AGENTS */
     SCENARIO_KEY_FIELDS_WORLD
+    /* market mode: the tick at which each agent enters ([agent.X]
+     * enter_tick); 0 = from the start */
+    int enter_tick[WORLD_MAX_AGENTS];
 } world_config_t;
 
 void world_config_default(world_config_t *cfg);

@@ -4,6 +4,8 @@
  * world module (world.h). */
 #include "sim/world.h"
 
+#include <stdbool.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +56,19 @@ int world_config_validate(const world_config_t *cfg, int *key, char *err, size_t
                       "items retire (lifetime %g ticks) faster than world.item_arrival_rate (%g "
                       "per tick) replaces them; the catalog would drop below world.slate_size (%d)",
                       cfg->item_lifetime, cfg->item_arrival_rate, cfg->slate_size);
+    bool anyone_at_start = false;
+    for (int a = 0; a < cfg->n_agents; a++) {
+        if (cfg->enter_tick[a] < 0 || cfg->enter_tick[a] > cfg->ticks)
+            return s_fail(key, -1, err, err_len, "agent %d: enter_tick %d is out of range [0, %d]",
+                          a, cfg->enter_tick[a], cfg->ticks);
+        if (cfg->enter_tick[a] > 0 && cfg->mode != WORLD_MODE_MARKET)
+            return s_fail(key, SCENARIO_KEY_mode, err, err_len,
+                          "an agent's enter_tick needs market mode (agent %d enters at tick %d)", a,
+                          cfg->enter_tick[a]);
+        anyone_at_start = anyone_at_start || cfg->enter_tick[a] == 0;
+    }
+    if (!anyone_at_start)
+        return s_fail(key, -1, err, err_len, "at least one agent must have enter_tick 0");
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /* The world's private parts, shared by its three files and by nothing
  * else: world.c (lifecycle, catalog, arrivals and requests, slates,
  * episode metrics, hidden state), world_choice.c (the choice model,
- * satiation, the oracle) and world_tick.c (resolving a tick). The public
+ * satiation, the oracle), world_tick.c (resolving a tick) and
+ * world_market.c (platform choice, public reputation). The public
  * contract is sim/world.h. */
 #ifndef RECARENA_WORLD_PRIVATE_H
 #define RECARENA_WORLD_PRIVATE_H
@@ -30,6 +31,7 @@ typedef struct world_agent_buf {
     int32_t *fb_user_ids; /* (n_users) */
     int32_t *fb_clicked;  /* (n_users) */
     float *fb_reward;     /* (n_users) */
+    int32_t *fb_topic;    /* (n_users): topic clicked on request j's page, -1 = no click */
     uint8_t *fb_session_end;
     world_feedback_t fb_view;
 } world_agent_buf_t;
@@ -71,6 +73,10 @@ struct world {
     int32_t *history; /* (n_users, history_len) newest first */
     double *budget, *satisfaction;
     float *reputation; /* (n_users, n_agents) */
+    /* public reputation (world_market.c): per agent a ring of its last
+     * reputation_window pages (1 = clicked), (n_agents, window) */
+    uint8_t *pub_ring;
+    int pub_count[WORLD_MAX_AGENTS], pub_next[WORLD_MAX_AGENTS], pub_sum[WORLD_MAX_AGENTS];
     uint8_t *active, *ended;
     int32_t *platform;
     world_consumed_t *consumed;
@@ -90,6 +96,8 @@ struct world {
     int32_t *page_agent;                /* (k): contributing agent per position */
     int32_t *page_src;                  /* (k): position in the contributing agent's slate */
     uint32_t *topic_stamp;
+    int32_t *topic_clicks; /* (n_topics): clicks per topic this tick, for the shared rewards */
+    double *share_scratch; /* (n_users): one agent's shared request rewards */
     uint32_t *gini_scratch;
 
     /* episode accumulators */
@@ -132,5 +140,14 @@ void world_touch_satiation(world_t *w, int32_t u);
  * scaled by sat_factor; returns P(no click). Pure. */
 double world_page_probs(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
                         double *probs);
+
+/* Market mode (world_market.c). The platform a user whose session starts
+ * picks, with the uniform draw u; clears the public reputations; the
+ * public reputation of agent (its click rate over its last pages, 0
+ * before any); records one page of agent for it. */
+int32_t world_pick_platform(const world_t *w, int32_t user, double u);
+void world_market_reset(world_t *w);
+double world_public_reputation(const world_t *w, int agent);
+void world_market_record(world_t *w, int agent, bool clicked);
 
 #endif

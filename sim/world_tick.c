@@ -196,6 +196,8 @@ static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_t
     if (owner >= 0) {
         float *rep = &w->reputation[(size_t)u * cfg->n_agents + owner];
         *rep += (float)(cfg->reputation_rate * (outcome - *rep));
+        if (cfg->reputation == WORLD_REPUTATION_PUBLIC)
+            world_market_record(w, owner, clicked >= 0);
     }
     bool session_end = w->budget[u] <= 0.0;
     if (session_end) {
@@ -214,13 +216,17 @@ static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_t
 static void s_credit_request(world_t *w, int32_t u, int j, int owner, int clicked, bool session_end)
 {
     int credited = clicked >= 0 ? w->page_agent[clicked] : -1;
+    int32_t topic = clicked >= 0 ? w->items[w->page[clicked]].topic : -1;
+    if (topic >= 0)
+        w->topic_clicks[topic]++;
     int first = owner >= 0 ? owner : 0, last = owner >= 0 ? owner + 1 : w->cfg.n_agents;
     for (int a = first; a < last; a++) {
         world_agent_buf_t *b = &w->agents[a];
         bool mine = credited == a;
         b->fb_user_ids[j] = u;
         b->fb_clicked[j] = mine ? w->page_src[clicked] : -1;
-        b->fb_reward[j] = mine ? 1.0f : 0.0f;
+        b->fb_reward[j] = mine ? 1.0f : 0.0f; /* own click; s_share_rewards may change it */
+        b->fb_topic[j] = topic;
         b->fb_session_end[j] = session_end;
     }
 }
@@ -243,6 +249,43 @@ static void s_credit_rewards(world_t *w, world_tick_stats_t *st, int topics_clic
                               cfg->reward_sharing * mean_own +
                               cfg->diversity_bonus * st->topics_consumed_share;
         w->agents[a].fb_view.tick_reward = st->agent_reward[a];
+    }
+}
+
+/* Each request's reward after sharing and the bonus (docs/world.md,
+ * "Rewards"), which the agents' feedback carries when reward_sharing or
+ * diversity_bonus is set: with a = reward_sharing, N agents, b =
+ * diversity_bonus, request j of agent i gets
+ *
+ *     r_j = (1 - a) own_j + (a / N) clicked_j + (b / n_topics) / c_t  if clicked on topic t
+ *
+ * (c_t: the tick's clicks on topic t). In feed mode, where every agent
+ * serves every page, the r_j of an agent sum to its tick reward; in market
+ * mode the part earned on other agents' pages is spread evenly over its
+ * requests, so that they do too. Without sharing or bonus r_j is the own
+ * click, as before. */
+static void s_share_rewards(world_t *w, const world_tick_stats_t *st)
+{
+    const world_config_t *cfg = &w->cfg;
+    double a = cfg->reward_sharing, bonus = cfg->diversity_bonus / cfg->n_topics;
+    if (a == 0.0 && cfg->diversity_bonus == 0.0)
+        return;
+    int n_agents = cfg->n_agents;
+    for (int i = 0; i < n_agents; i++) {
+        world_agent_buf_t *b = &w->agents[i];
+        double sum = 0.0;
+        double *r = w->share_scratch;
+        for (int j = 0; j < b->n; j++) {
+            int32_t t = b->fb_topic[j];
+            r[j] = (1.0 - a) * (b->fb_clicked[j] >= 0);
+            if (t >= 0)
+                r[j] += a / n_agents + bonus / w->topic_clicks[t];
+            sum += r[j];
+        }
+        double spread =
+            cfg->mode == WORLD_MODE_MARKET && b->n > 0 ? (st->agent_reward[i] - sum) / b->n : 0.0;
+        for (int j = 0; j < b->n; j++)
+            b->fb_reward[j] = (float)(r[j] + spread);
     }
 }
 
@@ -296,6 +339,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
     int topics_clicked = 0;
     for (int a = 0; a < n_agents; a++)
         w->agents[a].fb_view.n = w->agents[a].n;
+    memset(w->topic_clicks, 0, (size_t)cfg->n_topics * sizeof *w->topic_clicks);
 
     for (int slot = 0; slot < w->n_requests; slot++) {
         int32_t u = w->req_users[slot];
@@ -313,6 +357,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
         s_credit_request(w, u, j, owner, clicked, session_end);
     }
     s_credit_rewards(w, &st, topics_clicked);
+    s_share_rewards(w, &st);
     s_accumulate(w, &st);
 
     w->tick++;

@@ -831,31 +831,42 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
 void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
                    int32_t clicked, uint8_t strategy)
 {
+    bandit_update_reward(b, context, slate, k, clicked, clicked >= 0 ? 1.0 : 0.0, strategy);
+}
+
+void bandit_update_reward(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
+                          int32_t clicked, double reward, uint8_t strategy)
+{
     if (b->algo == BANDIT_META_LINUCB) {
         for (uint32_t j = 0; j < b->params.n_bases; j++)
-            bandit_update(b->bases[j], context, slate, k, clicked, 0);
-        /* the chosen base's regression: reward 1 if the request got a click */
+            bandit_update_reward(b->bases[j], context, slate, k, clicked, reward, 0);
+        /* the chosen base's regression on the request's reward (1 or 0 for
+         * a click when learning from clicks) */
         if (strategy < b->params.n_bases && context)
-            linucb_update(b->strategy_linucb, strategy, context, clicked >= 0 ? 1.0 : 0.0);
+            linucb_update(b->strategy_linucb, strategy, context, reward);
         return;
     }
     if (b->algo == BANDIT_META) {
         for (uint32_t j = 0; j < b->params.n_bases; j++)
-            bandit_update(b->bases[j], context, slate, k, clicked, 0);
-        /* EXP3 over the bases: reward 1 if the request got a click */
-        if (clicked >= 0 && strategy < b->params.n_bases && b->base_select_prob[strategy] > 0)
+            bandit_update_reward(b->bases[j], context, slate, k, clicked, reward, 0);
+        /* EXP3 over the bases: the request's reward, in [0, 1] */
+        double r = reward < 0.0 ? 0.0 : (reward > 1.0 ? 1.0 : reward);
+        if (r > 0 && strategy < b->params.n_bases && b->base_select_prob[strategy] > 0)
             b->base_log_weight[strategy] +=
-                b->params.meta_gamma / (b->base_select_prob[strategy] * b->params.n_bases);
+                r * b->params.meta_gamma / (b->base_select_prob[strategy] * b->params.n_bases);
         return;
     }
-    if (clicked < 0 && !b->linucb)
+    if (reward == 0.0 && !b->linucb)
         return; /* the pulls were counted when the slate was chosen */
+    bool bounded = b->algo == BANDIT_THOMPSON || b->algo == BANDIT_EXP3;
     for (uint32_t pos = 0; pos < k; pos++) {
         int32_t slot = s_slot(b, slate[pos]);
         if (slot < 0)
             continue;
         arm_t *a = &b->arms[slot];
-        double r = (int32_t)pos == clicked ? 1.0 : 0.0;
+        double r = clicked >= 0 ? ((int32_t)pos == clicked ? reward : 0.0) : reward / k;
+        if (bounded)
+            r = r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r);
         a->clicks += r;
         if (b->linucb && context)
             linucb_update(b->linucb, (uint32_t)slot, context, r);

@@ -172,6 +172,15 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
 void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
                    int32_t clicked, uint8_t strategy);
 
+/* As bandit_update, with a reward for the request instead of a click's 1:
+ * the clicked item (clicked >= 0) gets all of it; with no click of its
+ * own (a shared reward, a team bonus) every item of the slate gets
+ * reward / k. Thompson sampling and EXP3 take rewards in [0, 1] (an arm's
+ * reward is clamped there); the others any real. bandit_update(...,
+ * clicked, s) is bandit_update_reward(..., clicked, clicked >= 0, s). */
+void bandit_update_reward(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
+                          int32_t clicked, double reward, uint8_t strategy);
+
 /* EXP3's current probabilities, for inspection: for each live arm, its id
  * and p = (1 - gamma) w / sum(w) + gamma / K, the chance that it fills a
  * one-item slate. ids, probs: (cap). Returns the number of live arms

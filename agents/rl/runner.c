@@ -24,8 +24,8 @@ static void s_emit(void *ctx, const float *row)
 
 void rl_runner_init(rl_runner_t *run, const char *tag, rl_runner_push_fn push, void *ctx)
 {
-    *run =
-        (rl_runner_t){.tag = tag, .push = push, .ctx = ctx, .reward_team = true, .train_every = 1};
+    *run = (rl_runner_t){
+        .tag = tag, .push = push, .ctx = ctx, .reward = RL_REWARD_SERVER, .train_every = 1};
 }
 
 void rl_runner_fini(rl_runner_t *run)
@@ -55,10 +55,12 @@ bool rl_runner_option(rl_runner_t *run, const char *name, const char *value, int
 {
     *rc = 0;
     if (strcmp(name, "reward") == 0) {
-        if (strcmp(value, "team") == 0)
-            run->reward_team = true;
-        else if (strcmp(value, "own") == 0)
-            run->reward_team = false;
+        if (strcmp(value, "server") == 0)
+            run->reward = RL_REWARD_SERVER;
+        else if (strcmp(value, "team") == 0)
+            run->reward = RL_REWARD_TEAM;
+        else if (strcmp(value, "clicks") == 0 || strcmp(value, "own") == 0)
+            run->reward = RL_REWARD_CLICKS;
         else
             *rc = ERR_ESYNTAX;
     } else if (strcmp(name, "train-every") == 0) {
@@ -100,11 +102,20 @@ int rl_runner_alloc(rl_runner_t *run, uint32_t obs_dim, uint32_t act_dim, uint32
     return 0;
 }
 
-/* Learns a feedback block: own rewards unless the team reward is used. */
+/* Learns a feedback block: the server's rewards or the own clicks, or
+ * none here when the team reward comes with JOINT. */
 static void s_feedback(rl_runner_t *run, uint32_t tick, const proto_feedback_t *fb)
 {
-    tracker_feedback(run->tracker, tick, fb->n, fb->user_ids, run->reward_team ? NULL : fb->reward,
-                     fb->session_end, s_emit, run);
+    const float *rewards = NULL;
+    if (run->reward == RL_REWARD_SERVER) {
+        rewards = fb->reward;
+    } else if (run->reward == RL_REWARD_CLICKS && run->rewards && fb->n <= run->max_batch) {
+        for (uint32_t i = 0; i < fb->n; i++)
+            run->rewards[i] = fb->clicked[i] >= 0 ? 1.0f : 0.0f;
+        rewards = run->rewards;
+    }
+    tracker_feedback(run->tracker, tick, fb->n, fb->user_ids, rewards, fb->session_end, s_emit,
+                     run);
 }
 
 int rl_runner_step_begin(rl_runner_t *run, agent_t *agent, const proto_step_t *step)
@@ -160,15 +171,15 @@ bool rl_runner_joint(rl_runner_t *run, agent_t *agent, const proto_joint_t *join
         (run->other_dim > 0 && (joint->n_agents - 1) * run->dim != run->other_dim))
         return false;
     const proto_items_t *items = agent_catalog(agent);
-    if (run->reward_team)
+    bool team = run->reward == RL_REWARD_TEAM;
+    if (team)
         joint_team_rewards(joint, me, items, run->rewards);
     if (run->other_dim > 0)
         joint_other_actions(joint, me, items, run->others);
     for (uint32_t r = 0; r < mine->n; r++)
-        tracker_outcome(run->tracker, joint->tick, mine->user_ids[r],
-                        run->reward_team ? &run->rewards[r] : NULL,
-                        run->other_dim > 0 ? run->others + (size_t)r * run->other_dim : NULL,
-                        s_emit, run);
+        tracker_outcome(
+            run->tracker, joint->tick, mine->user_ids[r], team ? &run->rewards[r] : NULL,
+            run->other_dim > 0 ? run->others + (size_t)r * run->other_dim : NULL, s_emit, run);
     return true;
 }
 

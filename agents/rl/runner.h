@@ -45,13 +45,22 @@ typedef int (*rl_runner_push_fn)(void *ctx, const float *row);
 /* A value type, embedded in the agent's state. The agent may read every
  * field; it writes only train_every (its default, before agent_main) and
  * the rows of obs. */
+/* What a learner learns from (--reward). */
+typedef enum rl_reward_source {
+    RL_REWARD_SERVER = 0, /* each request's reward in STEP feedback: after the
+                             world's sharing and team bonus (docs/world.md) */
+    RL_REWARD_TEAM = 1,   /* the request's share of the team's mean reward (JOINT,
+                             joint.h): the same whatever world.reward_sharing is */
+    RL_REWARD_CLICKS = 2, /* the agent's own click: 1 or 0 */
+} rl_reward_source_t;
+
 typedef struct rl_runner {
     const char *tag; /* prefix of every message, e.g. "qlearn" */
     rl_runner_push_fn push;
     void *ctx;
 
     /* options */
-    bool reward_team;                /* --reward team (the default) or own */
+    rl_reward_source_t reward;       /* --reward server (the default), team or clicks */
     int train_every;                 /* --train-every N: one training step per N new transitions */
     const char *save_dir, *load_dir; /* --save, --load; NULL when not given */
 
@@ -74,7 +83,7 @@ typedef struct rl_runner {
     bool out_of_memory;     /* a push failed */
 } rl_runner_t;
 
-/* Defaults: --reward team, --train-every 1, no --save or --load. tag
+/* Defaults: --reward server, --train-every 1, no --save or --load. tag
  * borrowed for the runner's life, push and ctx receive the transitions. */
 void rl_runner_init(rl_runner_t *run, const char *tag, rl_runner_push_fn push, void *ctx);
 
@@ -83,8 +92,10 @@ void rl_runner_fini(rl_runner_t *run);
 
 /* The --help lines of the runner's --reward option, for options_help. */
 #define RL_RUNNER_REWARD_HELP                                                                      \
-    "  --reward team|own    learn from the request's share of the team reward, or from\n"          \
-    "                       the agent's own click (default team)\n"
+    "  --reward server|team|clicks  learn from the reward the server sends (after\n"               \
+    "                       world.reward_sharing and the diversity bonus), from the\n"             \
+    "                       request's share of the team's mean reward (JOINT), or from\n"          \
+    "                       the agent's own click (`own` = clicks; default server)\n"
 
 /* Runs the agent process: spec's callbacks and options with the "joint"
  * capability (the team reward and other agents' actions come in JOINT),

@@ -115,7 +115,7 @@ assert d['file'] == '$tmp/j.ini', d['file']
 assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'ticks': 12}, d['run']
 assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500}, d['server']
 w = d['world']
-assert len(w) == 34 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
+assert len(w) == 37 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
 assert w['mode'] == 'feed' and w['slate_size'] == 4 and w['n_users'] == 300, w
 assert w['quality_weight'] == 0.1 + 0.2 and w['oracle'] is False, w
 assert w['n_items'] == 500 and type(w['n_items']) is int, w
@@ -123,10 +123,11 @@ assert w['topic_spread'] == 0.25 and w['satiation_decay'] == 0.9, w
 assert w['item_lifetime'] == 0.0 and type(w['item_lifetime']) is float, w
 assert w['position_decay'] == 1.0 and type(w['position_decay']) is float, w
 assert w['reward_sharing'] == 0.0 and w['market_temperature'] == 0.1, w
+assert w['reputation'] == 'private' and w['market_random_share'] == 0.0, w
 assert d['agents'] == [
-    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"'},
-    {'name': 'a', 'policy': 'random', 'command': ''},
-    {'name': 'c', 'policy': 'popularity', 'command': ''},
+    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"', 'enter_tick': ''},
+    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': ''},
+    {'name': 'c', 'policy': 'popularity', 'command': '', 'enter_tick': ''},
 ], d['agents']
 "
 check "scenario --json seed 2^64-1" /usr/bin/python3 -c "
@@ -168,8 +169,8 @@ d = json.load(open('$tmp/duel.json'))
 assert d['file'] == 'command-line' and d['run']['name'] == 'command-line', d['run']
 assert d['world']['mode'] == 'market' and d['world']['n_users'] == 2000, d['world']
 assert d['agents'] == [
-    {'name': 'a', 'policy': 'random', 'command': ''},
-    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb'},
+    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': ''},
+    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb', 'enter_tick': ''},
 ], d['agents']
 "
 check "duel: the process agent ran" grep -q "^episode 0: requests" "$tmp/duel/agent-b.log"

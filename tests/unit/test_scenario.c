@@ -378,7 +378,7 @@ static void test_agent_errors(void **state)
                    "process)");
     s_expect_error("[agent.a]\npolicy = rnd\n", NULL, 0, ERR_EINVAL,
                    "x.ini:2: [agent.a] policy: unknown policy 'rnd' (built-in: random, "
-                   "popularity)");
+                   "popularity, ideal)");
     s_expect_error("[agent.a]\npolicy = random\npolicy = random\n", NULL, 0, ERR_EINVAL,
                    "x.ini:3: [agent.a] policy: duplicate key (first set at line 2)");
     s_expect_error("[agent.a]\npolcy = random\n", NULL, 0, ERR_EINVAL,
@@ -461,7 +461,7 @@ static void test_override_errors_name_the_flag(void **state)
          "--set agent.b@d.policy=random: bad agent name 'b@d': use 1 to 42 of A-Z a-z 0-9 _ -",
          ERR_EINVAL},
         {"agent.a.policy=best",
-         "--set agent.a.policy=best: unknown policy 'best' (built-in: random, popularity)",
+         "--set agent.a.policy=best: unknown policy 'best' (built-in: random, popularity, ideal)",
          ERR_EINVAL},
         {"agent.a.command=./x ; y",
          "--set agent.a.command=./x ; y: ';' at the start or after a space is not allowed: "
@@ -608,7 +608,7 @@ static void test_edits_drop_add_set(void **state)
         {{.add = (const char *const[]){"b@d=./x"}, .n_add = 1},
          "--agent b@d=./x: bad agent name 'b@d': use 1 to 42 of A-Z a-z 0-9 _ -"},
         {{.add = (const char *const[]){"e=policy:best"}, .n_add = 1},
-         "--agent e=policy:best: unknown policy 'best' (built-in: random, popularity)"},
+         "--agent e=policy:best: unknown policy 'best' (built-in: random, popularity, ideal)"},
         {{.add = (const char *const[]){"e="}, .n_add = 1}, "--agent e=: expected a value, got ''"},
         {{.drop = (const char *const[]){"alice", "bob", "carol-2"}, .n_drop = 3},
          DATA_DIR "full.ini: no agents: add an [agent.NAME] section with a policy or a command"},
