@@ -2,6 +2,7 @@
 #include "sim/run.h"
 
 #include "core/metrics.h"
+#include "sim/catalog_file.h"
 #include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/server.h"
@@ -293,7 +294,17 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         return ERR_EIO;
     }
 
-    world_t *w = world_new(&sc->world, sc->seed);
+    catalog_file_t *catalog = NULL;
+    if (catalog_file_wanted(&sc->world)) {
+        char why[1500];
+        rc = catalog_file_load(&catalog, &sc->world, sc->seed, why, sizeof why);
+        if (rc != 0) {
+            fprintf(stderr, "recarena: %s\n", why);
+            return rc;
+        }
+    }
+    world_t *w =
+        world_new_catalog(&sc->world, sc->seed, catalog ? catalog_file_world(catalog) : NULL);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
     s_outputs_t out = {0};
     session_t *session = NULL;
@@ -416,6 +427,7 @@ done:
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
     world_destroy(&w);
+    catalog_file_destroy(&catalog);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return rc;

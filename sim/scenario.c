@@ -380,6 +380,17 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
         memset(field, 0, SCENARIO_NAME_SIZE);
         memcpy(field, value, strlen(value));
         break;
+    case SCENARIO_KEY_PATH:
+        if (strlen(value) >= SCENARIO_PATH_SIZE)
+            return s_fail(p, ERR_EINVAL, at, section, key, "path longer than %d characters",
+                          SCENARIO_PATH_SIZE - 1);
+        for (const char *c = value; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return s_fail(p, ERR_EINVAL, at, section, key, "control character in path '%s'",
+                              value);
+        memset(field, 0, SCENARIO_PATH_SIZE);
+        memcpy(field, value, strlen(value));
+        break;
     }
     p->key_at[k] = at;
     return 0;
@@ -713,7 +724,7 @@ static void s_format_double(char *text, size_t size, double x)
 }
 
 /* Key k's value in sc as the resolved INI writes it; true when it is
- * text (JSON quotes it). size: at least SCENARIO_NAME_SIZE. */
+ * text (JSON quotes it). size: at least SCENARIO_PATH_SIZE. */
 static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
 {
     const void *field = s_key_field((scenario_t *)sc, k);
@@ -734,6 +745,7 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         snprintf(text, size, "%s", scenario_mode_names[*(const world_mode_t *)field]);
         return true;
     case SCENARIO_KEY_NAME:
+    case SCENARIO_KEY_PATH:
         snprintf(text, size, "%s", (const char *)field);
         return true;
     }
@@ -758,8 +770,10 @@ int scenario_write(const scenario_t *sc, FILE *out)
             section = scenario_keys[k].section;
             fprintf(out, "\n[%s]\n", section);
         }
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         s_format_value(sc, k, text, sizeof text);
+        if (scenario_keys[k].type == SCENARIO_KEY_PATH && !text[0])
+            continue; /* unset: the file stays as it was before path keys existed */
         fprintf(out, "%s = %s\n", scenario_keys[k].name, text);
     }
     for (int a = 0; a < sc->n_agents; a++) {
@@ -802,7 +816,7 @@ int scenario_write_json(const scenario_t *sc, FILE *out)
             fputs(", ", out);
         }
         fprintf(out, "\"%s\": ", key->name);
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         if (s_format_value(sc, k, text, sizeof text))
             s_json_string(out, text);
         else /* a whole real gets ".0", so that a JSON reader sees a real */
