@@ -357,6 +357,7 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
                           value);
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         if (parse_bool(value, field) != 0)
             return s_fail(p, ERR_EINVAL, at, section, key,
                           "expected " PARSE_BOOL_WORDS ", got '%s'", value);
@@ -739,6 +740,7 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         s_format_double(text, size, *(const double *)field);
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         snprintf(text, size, "%s", *(const bool *)field ? "true" : "false");
         break;
     case SCENARIO_KEY_MODE:
@@ -772,8 +774,9 @@ int scenario_write(const scenario_t *sc, FILE *out)
         }
         char text[SCENARIO_PATH_SIZE];
         s_format_value(sc, k, text, sizeof text);
-        if (scenario_keys[k].type == SCENARIO_KEY_PATH && !text[0])
-            continue; /* unset: the file stays as it was before path keys existed */
+        if ((scenario_keys[k].type == SCENARIO_KEY_PATH && !text[0]) ||
+            (scenario_keys[k].type == SCENARIO_KEY_SWITCH && strcmp(text, "false") == 0))
+            continue; /* unset: the file stays as it was before these keys existed */
         fprintf(out, "%s = %s\n", scenario_keys[k].name, text);
     }
     for (int a = 0; a < sc->n_agents; a++) {

@@ -58,6 +58,7 @@ void scenario_key_set_default(scenario_key_id_t k, void *base)
         *(double *)field = v;
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         *(bool *)field = v != 0.0;
         break;
     case SCENARIO_KEY_MODE:
@@ -98,6 +99,7 @@ int scenario_key_check(scenario_key_id_t k, const void *base, char *err, size_t 
     }
     case SCENARIO_KEY_UINT64:
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
     case SCENARIO_KEY_NAME:
     case SCENARIO_KEY_PATH:
         break; /* every value the parser gives is in range */
@@ -127,8 +129,8 @@ static void s_doc_row(FILE *out, const scenario_key_t *key)
     static const char *const type_names[] = {
         [SCENARIO_KEY_INT] = "int",     [SCENARIO_KEY_UINT64] = "uint64",
         [SCENARIO_KEY_REAL] = "number", [SCENARIO_KEY_BOOL] = "bool",
-        [SCENARIO_KEY_MODE] = "enum",   [SCENARIO_KEY_NAME] = "text",
-        [SCENARIO_KEY_PATH] = "path",
+        [SCENARIO_KEY_SWITCH] = "bool", [SCENARIO_KEY_MODE] = "enum",
+        [SCENARIO_KEY_NAME] = "text",   [SCENARIO_KEY_PATH] = "path",
     };
     char def[64], lo[32], hi[32], range[96];
     s_doc_number(lo, sizeof lo, key->lo);
@@ -148,6 +150,7 @@ static void s_doc_row(FILE *out, const scenario_key_t *key)
         s_doc_number(def, sizeof def, key->default_value);
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         snprintf(def, sizeof def, "%s", key->default_value != 0.0 ? "true" : "false");
         range[0] = '\0';
         break;

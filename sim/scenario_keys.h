@@ -12,6 +12,7 @@
  *            or SERVER (scenario_server_t); run.ticks lives in the world
  *   section  run, world or server: the INI section
  *   TYPE     INT (int), UINT64 (uint64_t), REAL (double), BOOL (bool),
+ *            SWITCH (bool, written back only when true: an opt-in output),
  *            MODE (world_mode_t), NAME (char[SCENARIO_NAME_SIZE]),
  *            PATH (char[SCENARIO_PATH_SIZE]; "" by default and then not
  *            written back, so that worlds without it resolve as before)
@@ -33,6 +34,7 @@
     X(RUN, run, name, NAME, 0, 0, 0, "names the run and its run folder. The default is the file's base name without `.ini`, other characters replaced by `_` (`my scenario.ini` gives `my_scenario`).") \
     X(RUN, run, seed, UINT64, 1, 0, 0, "the run seed; every random stream of the world derives from it, so the same seed replays bit for bit") \
     X(RUN, run, episodes, INT, 1, 1, INT_MAX, "episodes in the run; each starts from the same users and catalog") \
+    X(RUN, run, log, SWITCH, false, 0, 0, "write `log.npz` into the run folder: one row per request and agent (features, slate, propensity, click, reward; docs/logging.md)") \
     X(WORLD, run, ticks, INT, 200, 1, 10000000, "ticks per episode") \
     X(WORLD, world, mode, MODE, WORLD_MODE_MARKET, 0, 0, "`market`: each arriving user picks one platform and only that agent sees the request; `feed`: every agent proposes a slate for every request and the pages are interleaved") \
     X(WORLD, world, n_items, INT, 500, 1, 10000000, "items at tick 0") \
@@ -88,6 +90,7 @@
 #define SCENARIO_KEY_DECL_UINT64(name) uint64_t name;
 #define SCENARIO_KEY_DECL_REAL(name)   double name;
 #define SCENARIO_KEY_DECL_BOOL(name)   bool name;
+#define SCENARIO_KEY_DECL_SWITCH(name) bool name;
 #define SCENARIO_KEY_DECL_MODE(name)   world_mode_t name;
 #define SCENARIO_KEY_DECL_NAME(name)   char name[SCENARIO_NAME_SIZE];
 #define SCENARIO_KEY_DECL_PATH(name)   char name[SCENARIO_PATH_SIZE];
@@ -135,9 +138,10 @@ typedef enum scenario_key_type {
     SCENARIO_KEY_UINT64,
     SCENARIO_KEY_REAL,
     SCENARIO_KEY_BOOL,
-    SCENARIO_KEY_MODE, /* world_mode_t, by name: market, feed */
-    SCENARIO_KEY_NAME, /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
-    SCENARIO_KEY_PATH, /* a file path, relative to the working folder; "" = none */
+    SCENARIO_KEY_SWITCH, /* a bool written back only when true */
+    SCENARIO_KEY_MODE,   /* world_mode_t, by name: market, feed */
+    SCENARIO_KEY_NAME,   /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
+    SCENARIO_KEY_PATH,   /* a file path, relative to the working folder; "" = none */
 } scenario_key_type_t;
 
 typedef enum scenario_key_struct {
