@@ -76,4 +76,7 @@ sed "s#$tmp/cat.csv#$tmp/bad.csv#" "$tmp/c.ini" >"$tmp/bad.ini"
 check "bad catalog fails" test $? -ne 0
 check "error names key, file and line" grep -q "world.catalog: $tmp/bad.csv:9: quality 'high' is not a finite number" "$tmp/err"
 check "nothing written" bash -c "! ls -d '$tmp'/badrun* 2>/dev/null"
+# the shipped real catalog (scripts/build-catalog.py): 300 items, 384 -> 16 by PCA
+check "shipped Debian catalog runs" bash -c "cd '$src' && '$bin' run scenarios/debian_catalog.ini --ticks 3 --out '$tmp/deb' >/dev/null"
+check "its 12 sections are its topics" bash -c "test \$(awk -F, 'NR>1 && \$2<300 {print \$3}' '$tmp/deb/exposure.csv' | sort -u | wc -l) -eq 12"
 exit $fail
