@@ -153,3 +153,15 @@ int policy_act(policy_t *p, world_t *w, int agent)
     }
     return 0;
 }
+
+double policy_propensity(const policy_t *p, const world_t *w)
+{
+    if (p->kind != POLICY_RANDOM)
+        return 1.0;
+    int n_live;
+    world_live_items(w, &n_live);
+    double prob = 1.0;
+    for (int i = 0; i < world_config(w)->slate_size; i++)
+        prob /= (double)(n_live - i);
+    return prob;
+}

@@ -45,6 +45,12 @@ int policy_act(policy_t *p, world_t *w, int agent);
  * best first, ties by lower id: (k) ids. */
 void policy_ideal_slate(const world_t *w, int32_t user, int32_t *slate);
 
+/* The probability with which p showed each of this tick's slates, for
+ * the run log: random shows an ordered slate of k distinct items out of
+ * n live ones with probability 1 / (n (n-1) ... (n-k+1)); popularity is
+ * deterministic (1). */
+double policy_propensity(const policy_t *p, const world_t *w);
+
 /* One popularity slate for the world's current state: (k) ids. */
 void policy_popular_slate(const world_t *w, int32_t *slate);
 

@@ -2,7 +2,9 @@
 #include "sim/run.h"
 
 #include "core/metrics.h"
+#include "sim/catalog_file.h"
 #include "sim/folder.h"
+#include "sim/runlog.h"
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
@@ -13,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +409,21 @@ static void s_start_viewer(const char *viewer, const session_t *session, const c
         fprintf(stderr, "recarena: %s\n", err);
 }
 
+/* The tick just resolved into the run log, with each in-process policy's
+ * propensity (agent processes: unknown, NaN). */
+static int s_log_tick(runlog_t *log, const world_t *w, policy_t *const *policies,
+                      double *const *propensity, uint32_t episode)
+{
+    int n_agents = world_config(w)->n_agents;
+    for (int a = 0; a < n_agents; a++) {
+        int n = world_requests(w, a)->n;
+        double p = policies[a] ? policy_propensity(policies[a], w) : NAN;
+        for (int j = 0; j < n; j++)
+            propensity[a][j] = p;
+    }
+    return runlog_add_tick(log, w, episode, (const double *const *)propensity);
+}
+
 static volatile sig_atomic_t s_stop_signal;
 
 static void s_on_signal(int sig)
@@ -434,7 +452,17 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         return ERR_EIO;
     }
 
-    world_t *w = world_new(&sc->world, sc->seed);
+    catalog_file_t *catalog = NULL;
+    if (catalog_file_wanted(&sc->world)) {
+        char why[1500];
+        rc = catalog_file_load(&catalog, &sc->world, sc->seed, why, sizeof why);
+        if (rc != 0) {
+            fprintf(stderr, "recarena: %s\n", why);
+            return rc;
+        }
+    }
+    world_t *w =
+        world_new_catalog(&sc->world, sc->seed, catalog ? catalog_file_world(catalog) : NULL);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
     s_agent_exposure_t exposure = {0};
     s_outputs_t out = {0};
@@ -490,6 +518,19 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (rc != 0)
         goto done;
 
+    runlog_t *log = NULL;
+    double *propensity[SCENARIO_MAX_AGENTS] = {0};
+    if (sc->log) {
+        log = runlog_new(sc->world.dim, sc->world.slate_size);
+        bool ok = log != NULL;
+        for (int a = 0; a < sc->n_agents && ok; a++)
+            ok = (propensity[a] = malloc((size_t)sc->world.n_users * sizeof **propensity));
+        if (!ok) {
+            fprintf(stderr, "recarena: out of memory for run.log\n");
+            rc = ERR_ENOMEM;
+            goto done_log;
+        }
+    }
     s_totals_t totals = {0};
     server_agent_stats_t counters_start[SCENARIO_MAX_AGENTS] = {0};
     int total_ticks = sc->episodes * sc->world.ticks, done_ticks = 0;
@@ -508,6 +549,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 rc = ERR_EINTR;
             if (rc != 0 && rc != ERR_EINTR)
                 fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
+            if (rc == 0 && log)
+                rc = s_log_tick(log, w, policies, propensity, (uint32_t)ep);
             if (rc == 0) {
                 s_write_tick(&out, sc, (uint32_t)ep, &st);
                 s_agent_exposure_add(&exposure, sc, w);
@@ -540,6 +583,17 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         fprintf(stderr, "recarena: interrupted; nothing written\n");
     if (rc == 0)
         s_json_end(out.summary, sc, &totals);
+    if (rc == 0 && log) {
+        char path[sizeof out.dir + 16];
+        snprintf(path, sizeof path, "%s/log.npz", out.dir);
+        rc = runlog_write_npz(log, path);
+        if (rc != 0)
+            fprintf(stderr, "recarena: cannot write %s: %s\n", path, err_str(rc));
+    }
+done_log:
+    runlog_destroy(&log);
+    for (int a = 0; a < SCENARIO_MAX_AGENTS; a++)
+        free(propensity[a]);
     if (s_close_outputs(&out) != 0 && rc == 0) {
         fprintf(stderr, "recarena: writing %s failed\n", out.dir);
         rc = ERR_EIO;
@@ -570,6 +624,7 @@ done:
     free(exposure.counts);
     free(exposure.scratch);
     world_destroy(&w);
+    catalog_file_destroy(&catalog);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return rc;

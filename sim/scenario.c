@@ -393,6 +393,7 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
                           value);
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         if (parse_bool(value, field) != 0)
             return s_fail(p, ERR_EINVAL, at, section, key,
                           "expected " PARSE_BOOL_WORDS ", got '%s'", value);
@@ -425,6 +426,17 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
                           "bad run name '%s': use 1 to %d of A-Z a-z 0-9 _ . -", value,
                           SCENARIO_NAME_SIZE - 1);
         memset(field, 0, SCENARIO_NAME_SIZE);
+        memcpy(field, value, strlen(value));
+        break;
+    case SCENARIO_KEY_PATH:
+        if (strlen(value) >= SCENARIO_PATH_SIZE)
+            return s_fail(p, ERR_EINVAL, at, section, key, "path longer than %d characters",
+                          SCENARIO_PATH_SIZE - 1);
+        for (const char *c = value; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return s_fail(p, ERR_EINVAL, at, section, key, "control character in path '%s'",
+                              value);
+        memset(field, 0, SCENARIO_PATH_SIZE);
         memcpy(field, value, strlen(value));
         break;
     }
@@ -826,7 +838,7 @@ static void s_format_double(char *text, size_t size, double x)
 }
 
 /* Key k's value in sc as the resolved INI writes it; true when it is
- * text (JSON quotes it). size: at least SCENARIO_NAME_SIZE. */
+ * text (JSON quotes it). size: at least SCENARIO_PATH_SIZE. */
 static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
 {
     const void *field = s_key_field((scenario_t *)sc, k);
@@ -841,6 +853,7 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         s_format_double(text, size, *(const double *)field);
         break;
     case SCENARIO_KEY_BOOL:
+    case SCENARIO_KEY_SWITCH:
         snprintf(text, size, "%s", *(const bool *)field ? "true" : "false");
         break;
     case SCENARIO_KEY_MODE:
@@ -850,6 +863,7 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         snprintf(text, size, "%s", scenario_reputation_names[*(const world_reputation_t *)field]);
         return true;
     case SCENARIO_KEY_NAME:
+    case SCENARIO_KEY_PATH:
         snprintf(text, size, "%s", (const char *)field);
         return true;
     }
@@ -874,8 +888,11 @@ int scenario_write(const scenario_t *sc, FILE *out)
             section = scenario_keys[k].section;
             fprintf(out, "\n[%s]\n", section);
         }
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         s_format_value(sc, k, text, sizeof text);
+        if ((scenario_keys[k].type == SCENARIO_KEY_PATH && !text[0]) ||
+            (scenario_keys[k].type == SCENARIO_KEY_SWITCH && strcmp(text, "false") == 0))
+            continue; /* unset: the file stays as it was before these keys existed */
         fprintf(out, "%s = %s\n", scenario_keys[k].name, text);
     }
     for (int a = 0; a < sc->n_agents; a++) {
@@ -918,7 +935,7 @@ int scenario_write_json(const scenario_t *sc, FILE *out)
             fputs(", ", out);
         }
         fprintf(out, "\"%s\": ", key->name);
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         if (s_format_value(sc, k, text, sizeof text))
             s_json_string(out, text);
         else /* a whole real gets ".0", so that a JSON reader sees a real */

@@ -12,8 +12,11 @@
  *            or SERVER (scenario_server_t); run.ticks lives in the world
  *   section  run, world or server: the INI section
  *   TYPE     INT (int), UINT64 (uint64_t), REAL (double), BOOL (bool),
+ *            SWITCH (bool, written back only when true: an opt-in output),
  *            MODE (world_mode_t), REPUTATION (world_reputation_t),
- *            NAME (char[SCENARIO_NAME_SIZE])
+ *            NAME (char[SCENARIO_NAME_SIZE]),
+ *            PATH (char[SCENARIO_PATH_SIZE]; "" by default and then not
+ *            written back, so that worlds without it resolve as before)
  *   default  a C constant expression; NAME's default is the file's name
  *   lo, hi   the range, both ends included (INT and REAL; others 0, 0)
  *   meaning  one line for docs/scenarios.md (Markdown)
@@ -32,11 +35,14 @@
     X(RUN, run, name, NAME, 0, 0, 0, "names the run and its run folder. The default is the file's base name without `.ini`, other characters replaced by `_` (`my scenario.ini` gives `my_scenario`).") \
     X(RUN, run, seed, UINT64, 1, 0, 0, "the run seed; every random stream of the world derives from it, so the same seed replays bit for bit") \
     X(RUN, run, episodes, INT, 1, 1, INT_MAX, "episodes in the run; each starts from the same users and catalog") \
+    X(RUN, run, log, SWITCH, false, 0, 0, "write `log.npz` into the run folder: one row per request and agent (features, slate, propensity, click, reward; docs/logging.md)") \
     X(WORLD, run, ticks, INT, 200, 1, 10000000, "ticks per episode") \
     X(WORLD, world, mode, MODE, WORLD_MODE_MARKET, 0, 0, "`market`: each arriving user picks one platform and only that agent sees the request; `feed`: every agent proposes a slate for every request and the pages are interleaved") \
     X(WORLD, world, n_items, INT, 500, 1, 10000000, "items at tick 0") \
     X(WORLD, world, n_topics, INT, 10, 1, PROTO_MAX_TOPICS, "topics; each has a random unit centre") \
     X(WORLD, world, dim, INT, 16, 1, PROTO_MAX_DIM, "embedding dimension") \
+    X(WORLD, world, catalog, PATH, 0, 0, 0, "a CSV file of the items at tick 0 (columns `id`, optional `title` or `text`, `topic`, `provider`, `quality`; docs/world.md); empty = a synthetic catalog. Its first `n_items` rows are used") \
+    X(WORLD, world, item_embeddings, PATH, 0, 0, 0, "the items' embeddings: a float32 `.npy` of shape (rows, any dimension >= `dim`), or a CSV of `id` then the vector; reduced to `dim` by PCA; empty = drawn around topic centres") \
     X(WORLD, world, n_providers, INT, 20, 1, 10000000, "item providers (metadata)") \
     X(WORLD, world, topic_spread, REAL, 0.25, 0.0, 100.0, "std of item embedding noise around its topic centre") \
     X(WORLD, world, quality_std, REAL, 0.3, 0.0, 100.0, "hidden quality ~ N(0, quality_std²)") \
@@ -83,15 +89,18 @@
 /* clang-format on */
 
 #define SCENARIO_NAME_SIZE 128 /* run.name: up to 127 characters */
+#define SCENARIO_PATH_SIZE 512 /* a file path key: up to 511 characters */
 
 /* The C declaration of a field of each TYPE. */
 #define SCENARIO_KEY_DECL_INT(name)        int name;
 #define SCENARIO_KEY_DECL_UINT64(name)     uint64_t name;
 #define SCENARIO_KEY_DECL_REAL(name)       double name;
 #define SCENARIO_KEY_DECL_BOOL(name)       bool name;
+#define SCENARIO_KEY_DECL_SWITCH(name)     bool name;
 #define SCENARIO_KEY_DECL_MODE(name)       world_mode_t name;
 #define SCENARIO_KEY_DECL_REPUTATION(name) world_reputation_t name;
 #define SCENARIO_KEY_DECL_NAME(name)       char name[SCENARIO_NAME_SIZE];
+#define SCENARIO_KEY_DECL_PATH(name)       char name[SCENARIO_PATH_SIZE];
 
 /* SCENARIO_KEY_IF_<WANT><STRUCT>(x): x when the row's STRUCT is WANT. */
 #define SCENARIO_KEY_IF_RUNRUN(x)       x
@@ -136,9 +145,11 @@ typedef enum scenario_key_type {
     SCENARIO_KEY_UINT64,
     SCENARIO_KEY_REAL,
     SCENARIO_KEY_BOOL,
+    SCENARIO_KEY_SWITCH,     /* a bool written back only when true */
     SCENARIO_KEY_MODE,       /* world_mode_t, by name: market, feed */
     SCENARIO_KEY_REPUTATION, /* world_reputation_t, by name: private, public */
     SCENARIO_KEY_NAME,       /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
+    SCENARIO_KEY_PATH,       /* a file path, relative to the working folder; "" = none */
 } scenario_key_type_t;
 
 typedef enum scenario_key_struct {

@@ -18,6 +18,7 @@ typedef enum sim_stream {
     SIM_STREAM_POLICY = 8,     /* built-in policies, per agent */
     SIM_STREAM_METRICS = 9,    /* sampled metrics (user pairs) */
     SIM_STREAM_AGENT = 10,     /* seeds handed to external agents */
+    SIM_STREAM_KMEANS = 11,    /* k-means seeding, a file catalog without topics */
 } sim_stream_t;
 
 #endif

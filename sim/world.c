@@ -80,9 +80,65 @@ static void s_rebuild_live(world_t *w)
             w->live[w->n_live++] = id;
 }
 
+/* Item id of the initial catalog from row id of cat: what the row gives
+ * replaces what s_new_item drew (it draws all the same, so the stream
+ * stays aligned with a synthetic world's). */
+static void s_catalog_item(world_t *w, int32_t id, const world_catalog_t *cat, pcg32_t *rng)
+{
+    world_item_t *it = &w->items[id];
+    s_new_item(w, id, 0, rng);
+    it->topic = cat->topic[id];
+    if (cat->provider && cat->provider[id] >= 0)
+        it->provider = cat->provider[id];
+    if (cat->quality && !isnan(cat->quality[id]))
+        it->quality = cat->quality[id];
+    float *e = &w->emb[(size_t)id * w->dim];
+    if (cat->embedding)
+        memcpy(e, &cat->embedding[(size_t)id * w->dim], (size_t)w->dim * sizeof *e);
+    else
+        s_noisy_unit(e, &w->topic_centres[(size_t)it->topic * w->dim], w->cfg.topic_spread, w->dim,
+                     rng);
+}
+
+/* Topic centres as the normalised means of their items' embeddings. */
+static void s_catalog_centres(world_t *w, const world_catalog_t *cat)
+{
+    size_t dim = (size_t)w->dim;
+    for (int t = 0; t < w->cfg.n_topics; t++) {
+        float sum[PROTO_MAX_DIM] = {0};
+        bool any = false;
+        for (int32_t id = 0; id < w->cfg.n_items; id++)
+            if (cat->topic[id] == t) {
+                any = true;
+                for (size_t i = 0; i < dim; i++)
+                    sum[i] += cat->embedding[id * dim + i];
+            }
+        world_normalize(sum, w->dim);
+        if (any && world_dot(sum, sum, w->dim) > 0.0f)
+            memcpy(&w->topic_centres[(size_t)t * dim], sum, dim * sizeof *sum);
+    }
+}
+
+static bool s_catalog_ok(const world_config_t *cfg, const world_catalog_t *cat)
+{
+    if (!cat->topic || cat->n_items < cfg->n_items)
+        return false;
+    for (int32_t id = 0; id < cfg->n_items; id++)
+        if (cat->topic[id] < 0 || cat->topic[id] >= cfg->n_topics ||
+            (cat->provider && (cat->provider[id] < -1 || cat->provider[id] >= cfg->n_providers)) ||
+            (cat->quality && isinf(cat->quality[id])))
+            return false;
+    return true;
+}
+
 world_t *world_new(const world_config_t *cfg, uint64_t seed)
 {
-    if (!cfg || world_config_check(cfg, NULL, 0) != 0)
+    return world_new_catalog(cfg, seed, NULL);
+}
+
+world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world_catalog_t *cat)
+{
+    if (!cfg || world_config_check(cfg, NULL, 0) != 0 || (cat && !s_catalog_ok(cfg, cat)))
         return NULL;
     world_t *w = calloc(1, sizeof *w);
     if (!w)
@@ -162,8 +218,13 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     pcg32_stream(&rng, seed, SIM_STREAM_CATALOG, 0);
     for (size_t t = 0; t < topics; t++)
         s_noisy_unit(&w->topic_centres[t * dim], NULL, 1.0, w->dim, &rng);
+    if (cat && cat->embedding)
+        s_catalog_centres(w, cat);
     for (int32_t id = 0; id < cfg->n_items; id++)
-        s_new_item(w, id, 0, &rng);
+        if (cat)
+            s_catalog_item(w, id, cat, &rng);
+        else
+            s_new_item(w, id, 0, &rng);
     memcpy(w->items0, w->items, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb0, w->emb, (size_t)cfg->n_items * dim * sizeof *w->emb);
 
@@ -171,7 +232,8 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     pcg32_t noise;
     pcg32_stream(&noise, seed, SIM_STREAM_NOISE, 0);
     for (size_t u = 0; u < users; u++) {
-        uint32_t favourite = pcg32_bounded(&rng, (uint32_t)cfg->n_topics);
+        uint32_t favourite = cat ? (uint32_t)cat->topic[pcg32_bounded(&rng, (uint32_t)cfg->n_items)]
+                                 : pcg32_bounded(&rng, (uint32_t)cfg->n_topics);
         s_noisy_unit(&w->interest0[u * dim], &w->topic_centres[favourite * dim],
                      cfg->interest_spread, w->dim, &rng);
         for (size_t i = 0; i < dim; i++)

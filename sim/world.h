@@ -76,6 +76,27 @@ typedef struct world world_t;
  * catalog are drawn here and are the same at every episode's start.
  * Returns NULL on a bad config or no memory. Caller owns the result. */
 world_t *world_new(const world_config_t *cfg, uint64_t seed);
+
+/* An initial catalog given from outside (sim/catalog_file.h loads one
+ * from files): row i is item i, for i < cfg->n_items. Every array is
+ * borrowed for the call only. */
+typedef struct world_catalog {
+    int n_items;             /* rows; at least cfg->n_items */
+    const int32_t *topic;    /* (n_items): 0 .. cfg->n_topics - 1 */
+    const int32_t *provider; /* (n_items): 0 .. cfg->n_providers - 1, or -1 = drawn; or NULL */
+    const float *quality;    /* (n_items): hidden quality, NaN = drawn; or NULL */
+    const float *embedding;  /* (n_items, cfg->dim) unit rows, or NULL = drawn around topics */
+} world_catalog_t;
+
+/* As world_new, with the initial items taken from cat (NULL: world_new).
+ * What a row leaves out is drawn as world_new draws it, from the same
+ * streams. Topic centres are the normalised means of their items'
+ * embeddings (a topic without items keeps its drawn centre), and each
+ * user's favourite topic is the topic of an item drawn uniformly, so
+ * users spread over topics as the catalog's items do. Items born during
+ * a run are drawn around these centres. NULL on a bad config, a catalog
+ * out of range, or no memory. */
+world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world_catalog_t *cat);
 void world_destroy(world_t **self_p);
 
 const world_config_t *world_config(const world_t *w);

@@ -112,10 +112,11 @@ import json
 d = json.load(open('$tmp/j.json'))
 assert sorted(d) == ['agents', 'file', 'run', 'server', 'world'], d.keys()
 assert d['file'] == '$tmp/j.ini', d['file']
-assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'ticks': 12}, d['run']
+assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'log': False, 'ticks': 12}, d['run']
 assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500}, d['server']
 w = d['world']
-assert len(w) == 37 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
+assert len(w) == 39 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
+assert w['catalog'] == '' and w['item_embeddings'] == '', w
 assert w['mode'] == 'feed' and w['slate_size'] == 4 and w['n_users'] == 300, w
 assert w['quality_weight'] == 0.1 + 0.2 and w['oracle'] is False, w
 assert w['n_items'] == 500 and type(w['n_items']) is int, w
