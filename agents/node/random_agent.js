@@ -7,9 +7,14 @@
 //   cd agents/node && npm ci
 //   RECARENA_ENDPOINT=ipc:///tmp/recarena.sock RECARENA_AGENT_NAME=js node random_agent.js
 //
-// Options: --endpoint ENDPOINT, --name NAME, --token TOKEN (default: the
-// RECARENA_* environment variables, as for every agent).
+// Options: --endpoint ENDPOINT, --name NAME (default: the RECARENA_*
+// environment variables, as for every agent). Over tcp with CURVE
+// (docs/security.md): --server-key FILE (the server's NAME.pub) and
+// --agent-key FILE (this agent's NAME.key), or RECARENA_SERVER_KEY and
+// RECARENA_AGENT_KEY.
 "use strict";
+const crypto = require("crypto");
+const fs = require("fs");
 const zmq = require("zeromq");
 const { Encoder, Decoder } = require("@msgpack/msgpack");
 
@@ -55,6 +60,48 @@ function rng32(seed) {
   };
 }
 
+// Z85 (ZeroMQ RFC 32): 4 bytes <-> 5 characters, big-endian base 85.
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+function z85Decode(text) {
+  if (text.length % 5 !== 0) throw new Error("Z85 text length is not a multiple of 5");
+  const out = Buffer.alloc((text.length / 5) * 4);
+  for (let i = 0; i < text.length; i += 5) {
+    let value = 0;
+    for (let j = 0; j < 5; j++) {
+      const digit = Z85.indexOf(text[i + j]);
+      if (digit < 0) throw new Error(`not a Z85 character: ${text[i + j]}`);
+      value = value * 85 + digit;
+    }
+    out.writeUInt32BE(value >>> 0, (i / 5) * 4);
+  }
+  return out;
+}
+function z85Encode(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    let value = bytes.readUInt32BE(i);
+    const chunk = [];
+    for (let j = 0; j < 5; j++) { chunk.unshift(Z85[value % 85]); value = Math.floor(value / 85); }
+    text += chunk.join("");
+  }
+  return text;
+}
+// A key file of recarena keygen: one line, a 40-character Z85 key.
+function readKey(path) {
+  const key = fs.readFileSync(path, "utf8").trim();
+  if (key.length !== 40) throw new Error(`${path}: expected one 40-character Z85 key`);
+  z85Decode(key);
+  return key;
+}
+// The CURVE (X25519) public key of a Z85 secret key, through Node's crypto.
+function curvePublic(secretZ85) {
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b656e04220420", "hex"),
+                               z85Decode(secretZ85)]);
+  const spki = crypto.createPublicKey(crypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }))
+    .export({ format: "der", type: "spki" });
+  return z85Encode(spki.subarray(spki.length - 32));
+}
+
 function option(name, env) {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
@@ -67,19 +114,29 @@ function option(name, env) {
 async function main() {
   const endpoint = option("endpoint", "RECARENA_ENDPOINT");
   const name = option("name", "RECARENA_AGENT_NAME");
-  const token = option("token", "RECARENA_TOKEN");
+  const serverKey = option("server-key", "RECARENA_SERVER_KEY");
+  const agentKey = option("agent-key", "RECARENA_AGENT_KEY");
   if (!endpoint || !name) {
     console.error("random_agent.js: need --endpoint and --name (or RECARENA_ENDPOINT, RECARENA_AGENT_NAME)");
     return 2;
   }
-  const socket = new zmq.Dealer({ linger: 0 });
+  if (!serverKey !== !agentKey) {
+    console.error("random_agent.js: CURVE needs both --server-key and --agent-key (or RECARENA_SERVER_KEY, RECARENA_AGENT_KEY)");
+    return 2;
+  }
+  const options = { linger: 0 };
+  if (serverKey) {
+    const secret = readKey(agentKey);
+    options.curveServerKey = readKey(serverKey);
+    options.curveSecretKey = secret;
+    options.curvePublicKey = curvePublic(secret);
+  }
+  const socket = new zmq.Dealer(options);
   socket.connect(endpoint);
   let seq = 0;
   const send = (type, body) => socket.send(encoder.encode([MAJOR, type, seq++, body]));
 
-  const hello = { minor: 0, name, role: "agent", caps: [] };
-  if (token) hello.token = token;
-  await send(HELLO, hello);
+  await send(HELLO, { minor: 0, name, role: "agent", caps: [] });
 
   let k = 0;
   let random = Math.random;
@@ -127,5 +184,8 @@ async function main() {
   return 1;
 }
 
-main().then((code) => { process.exitCode = code; },
-            (err) => { console.error(err); process.exitCode = 1; });
+if (require.main === module) {
+  main().then((code) => { process.exitCode = code; },
+              (err) => { console.error(err); process.exitCode = 1; });
+}
+module.exports = { z85Decode, z85Encode, curvePublic, readKey };
