@@ -265,12 +265,29 @@ static int s_check_text(s_parser_t *p, const char *section, const char *key, con
     return 0;
 }
 
+/* Sets an agent's joint grant: "true", or "" for false (the default, which
+ * the resolved INI then leaves out). */
+static int s_set_agent_joint(s_parser_t *p, scenario_agent_t *agent, const char *section,
+                             const char *key, const char *value, s_origin_t at)
+{
+    bool joint;
+    if (parse_bool(value, &joint) != 0)
+        return s_fail(p, ERR_EINVAL, at, section, key, "expected " PARSE_BOOL_WORDS ", got '%s'",
+                      value);
+    memset(agent->joint, 0, sizeof agent->joint);
+    if (joint)
+        memcpy(agent->joint, "true", 4);
+    return 0;
+}
+
 /* Sets an agent's policy or command. Within the file an agent takes one of
  * the two, once; an override replaces whichever the agent had. */
 static int s_set_agent(s_parser_t *p, int a, const char *section, const char *key,
                        const char *value, s_origin_t at)
 {
     scenario_agent_t *agent = &p->sc.agents[a];
+    if (strcmp(key, "joint") == 0)
+        return s_set_agent_joint(p, agent, section, key, value, at);
     bool is_policy = strcmp(key, "policy") == 0;
     if (!is_policy && strcmp(key, "command") != 0) {
         const char *known[SCENARIO_N_AGENT_KEYS];
@@ -378,6 +395,12 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
                           "bad run name '%s': use 1 to %d of A-Z a-z 0-9 _ . -", value,
                           SCENARIO_NAME_SIZE - 1);
         memset(field, 0, SCENARIO_NAME_SIZE);
+        memcpy(field, value, strlen(value));
+        break;
+    case SCENARIO_KEY_PATH:
+        if (s_check_text(p, section, key, value, SCENARIO_PATH_SIZE, at) != 0)
+            return p->error;
+        memset(field, 0, SCENARIO_PATH_SIZE);
         memcpy(field, value, strlen(value));
         break;
     }
@@ -556,7 +579,18 @@ static int s_finish(s_parser_t *p)
             return s_fail(p, ERR_EINVAL, p->agent_at[a], section, NULL,
                           "needs a policy (built-in) or a command (external process)");
         }
+        if (sc->agents[a].joint[0] && !sc->agents[a].command[0]) {
+            char section[80];
+            snprintf(section, sizeof section, "agent.%s", sc->agents[a].name);
+            return s_fail(p, ERR_EINVAL, p->agent_at[a], section, "joint",
+                          "only an agent process (command) can be granted JOINT messages");
+        }
     }
+    if (!sc->server.curve_secret_key[0] != !sc->server.curve_allow[0])
+        return s_fail(p, ERR_EINVAL, (s_origin_t){0}, "server",
+                      sc->server.curve_allow[0] ? "curve_secret_key" : "curve_allow",
+                      "CURVE needs both curve_secret_key (the server's key) and curve_allow "
+                      "(the agents' keys)");
     sc->world.n_agents = sc->n_agents;
 
     if (!sc->name[0]) {
@@ -713,7 +747,7 @@ static void s_format_double(char *text, size_t size, double x)
 }
 
 /* Key k's value in sc as the resolved INI writes it; true when it is
- * text (JSON quotes it). size: at least SCENARIO_NAME_SIZE. */
+ * text (JSON quotes it). size: at least SCENARIO_PATH_SIZE. */
 static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
 {
     const void *field = s_key_field((scenario_t *)sc, k);
@@ -734,6 +768,7 @@ static bool s_format_value(const scenario_t *sc, int k, char *text, size_t size)
         snprintf(text, size, "%s", scenario_mode_names[*(const world_mode_t *)field]);
         return true;
     case SCENARIO_KEY_NAME:
+    case SCENARIO_KEY_PATH:
         snprintf(text, size, "%s", (const char *)field);
         return true;
     }
@@ -758,9 +793,10 @@ int scenario_write(const scenario_t *sc, FILE *out)
             section = scenario_keys[k].section;
             fprintf(out, "\n[%s]\n", section);
         }
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         s_format_value(sc, k, text, sizeof text);
-        fprintf(out, "%s = %s\n", scenario_keys[k].name, text);
+        if (scenario_keys[k].type != SCENARIO_KEY_PATH || text[0])
+            fprintf(out, "%s = %s\n", scenario_keys[k].name, text);
     }
     for (int a = 0; a < sc->n_agents; a++) {
         const scenario_agent_t *agent = &sc->agents[a];
@@ -802,7 +838,7 @@ int scenario_write_json(const scenario_t *sc, FILE *out)
             fputs(", ", out);
         }
         fprintf(out, "\"%s\": ", key->name);
-        char text[SCENARIO_NAME_SIZE];
+        char text[SCENARIO_PATH_SIZE];
         if (s_format_value(sc, k, text, sizeof text))
             s_json_string(out, text);
         else /* a whole real gets ".0", so that a JSON reader sees a real */
@@ -815,7 +851,10 @@ int scenario_write_json(const scenario_t *sc, FILE *out)
         s_json_string(out, sc->agents[a].name);
         for (int k = 0; k < SCENARIO_N_AGENT_KEYS; k++) {
             fprintf(out, ", \"%s\": ", scenario_agent_keys[k].name);
-            s_json_string(out, s_agent_value(&sc->agents[a], k));
+            if (k == SCENARIO_AGENT_KEY_joint) /* a JSON bool, as [server]'s bools */
+                fputs(s_agent_value(&sc->agents[a], k)[0] ? "true" : "false", out);
+            else
+                s_json_string(out, s_agent_value(&sc->agents[a], k));
         }
         fputc('}', out);
     }

@@ -66,6 +66,9 @@ void scenario_key_set_default(scenario_key_id_t k, void *base)
     case SCENARIO_KEY_NAME:
         memset(field, 0, SCENARIO_NAME_SIZE);
         break;
+    case SCENARIO_KEY_PATH:
+        memset(field, 0, SCENARIO_PATH_SIZE);
+        break;
     }
 }
 
@@ -96,6 +99,7 @@ int scenario_key_check(scenario_key_id_t k, const void *base, char *err, size_t 
     case SCENARIO_KEY_UINT64:
     case SCENARIO_KEY_BOOL:
     case SCENARIO_KEY_NAME:
+    case SCENARIO_KEY_PATH:
         break; /* every value the parser gives is in range */
     }
     if (!msg[0])
@@ -124,6 +128,7 @@ static void s_doc_row(FILE *out, const scenario_key_t *key)
         [SCENARIO_KEY_INT] = "int",     [SCENARIO_KEY_UINT64] = "uint64",
         [SCENARIO_KEY_REAL] = "number", [SCENARIO_KEY_BOOL] = "bool",
         [SCENARIO_KEY_MODE] = "enum",   [SCENARIO_KEY_NAME] = "text",
+        [SCENARIO_KEY_PATH] = "path",
     };
     char def[64], lo[32], hi[32], range[96];
     s_doc_number(lo, sizeof lo, key->lo);
@@ -153,10 +158,17 @@ static void s_doc_row(FILE *out, const scenario_key_t *key)
     case SCENARIO_KEY_NAME:
         snprintf(range, sizeof range, "1 to %d of `A-Z a-z 0-9 _ . -`", SCENARIO_NAME_SIZE - 1);
         break;
+    case SCENARIO_KEY_PATH:
+        snprintf(def, sizeof def, "(none)");
+        snprintf(range, sizeof range, "a path that fits one INI line (about 180 characters)");
+        break;
     }
     if (key->type == SCENARIO_KEY_NAME)
         fprintf(out, "| `%s` | %s | file name | %s | %s |\n", key->name, type_names[key->type],
                 range, key->meaning);
+    else if (key->type == SCENARIO_KEY_PATH)
+        fprintf(out, "| `%s` | %s | %s | %s | %s |\n", key->name, type_names[key->type], def, range,
+                key->meaning);
     else
         fprintf(out, "| `%s` | %s | `%s` | %s | %s |\n", key->name, type_names[key->type], def,
                 range, key->meaning);

@@ -12,7 +12,9 @@
  *            or SERVER (scenario_server_t); run.ticks lives in the world
  *   section  run, world or server: the INI section
  *   TYPE     INT (int), UINT64 (uint64_t), REAL (double), BOOL (bool),
- *            MODE (world_mode_t), NAME (char[SCENARIO_NAME_SIZE])
+ *            MODE (world_mode_t), NAME (char[SCENARIO_NAME_SIZE]),
+ *            PATH (char[SCENARIO_PATH_SIZE], "" = unset; the resolved INI
+ *            writes a PATH key only when it is set)
  *   default  a C constant expression; NAME's default is the file's name
  *   lo, hi   the range, both ends included (INT and REAL; others 0, 0)
  *   meaning  one line for docs/scenarios.md (Markdown)
@@ -67,16 +69,21 @@
     X(WORLD, world, diversity_bonus, REAL, 0.0, 0.0, 1e6, "team bonus per tick × the fraction of topics consumed") \
     X(WORLD, world, oracle, BOOL, true, 0, 0, "compute the oracle's best slate for each request, for regret; `false` saves the time and reports regret 0") \
     X(SERVER, server, deadline_ms, INT, 2000, 1, 600000, "milliseconds an agent has to answer a STEP with its ACT; after that its requests get the fallback slate (popularity), it is told with an ERROR, and it is not waited for again until it speaks") \
-    X(SERVER, server, hello_timeout_ms, INT, 10000, 100, 600000, "milliseconds a spawned agent has to say HELLO before `recarena run` gives up, naming it and showing its last output (`recarena serve` waits without a limit)")
+    X(SERVER, server, hello_timeout_ms, INT, 10000, 100, 600000, "milliseconds a spawned agent has to say HELLO before `recarena run` gives up, naming it and showing its last output (`recarena serve` waits without a limit)") \
+    X(SERVER, server, curve_secret_key, PATH, 0, 0, 0, "the server's CURVE secret key file (`recarena keygen server`); with `curve_allow`, agents must connect with CURVE keys ([security.md](security.md)); empty: no CURVE") \
+    X(SERVER, server, curve_allow, PATH, 0, 0, 0, "a folder of allowed agent public keys: `NAME.pub` lets that key take the slot `NAME` and no other; set together with `curve_secret_key`")
 
 /* X(name, size, type, meaning): the keys of an [agent.NAME] section, each a
- * char[size] field of scenario_agent_t. An agent has exactly one of them. */
+ * char[size] field of scenario_agent_t ("" when unset). An agent has
+ * exactly one of policy and command; joint holds "true" when granted. */
 #define SCENARIO_AGENT_KEYS(X)                                                                     \
     X(policy, 32, "enum: `random`, `popularity`", "a built-in policy run inside the simulator (`sim/policy.h`): `random` shows k distinct live items at random; `popularity` the k live items with most clicks this episode") \
-    X(command, 1024, "text, 1 to 189 characters", "an external agent process, started with this command line; it speaks the protocol of [protocol.md](protocol.md)")
+    X(command, 1024, "text, 1 to 189 characters", "an external agent process, started with this command line; it speaks the protocol of [protocol.md](protocol.md)") \
+    X(joint, 8, "bool, default `false`", "grants this agent the `joint` capability: after each tick a JOINT with every agent's requests, slates and rewards (for centralized critics such as MADDPG); an agent that asks without the grant gets no JOINT")
 /* clang-format on */
 
 #define SCENARIO_NAME_SIZE 128 /* run.name: up to 127 characters */
+#define SCENARIO_PATH_SIZE 512 /* a PATH key: up to 511 characters */
 
 /* The C declaration of a field of each TYPE. */
 #define SCENARIO_KEY_DECL_INT(name)    int name;
@@ -85,6 +92,7 @@
 #define SCENARIO_KEY_DECL_BOOL(name)   bool name;
 #define SCENARIO_KEY_DECL_MODE(name)   world_mode_t name;
 #define SCENARIO_KEY_DECL_NAME(name)   char name[SCENARIO_NAME_SIZE];
+#define SCENARIO_KEY_DECL_PATH(name)   char name[SCENARIO_PATH_SIZE];
 
 /* SCENARIO_KEY_IF_<WANT><STRUCT>(x): x when the row's STRUCT is WANT. */
 #define SCENARIO_KEY_IF_RUNRUN(x)       x
@@ -131,6 +139,7 @@ typedef enum scenario_key_type {
     SCENARIO_KEY_BOOL,
     SCENARIO_KEY_MODE, /* world_mode_t, by name: market, feed */
     SCENARIO_KEY_NAME, /* run.name: 1..SCENARIO_NAME_SIZE-1 of [A-Za-z0-9_.-] */
+    SCENARIO_KEY_PATH, /* a file or folder: 0..SCENARIO_PATH_SIZE-1 characters, "" = unset */
 } scenario_key_type_t;
 
 typedef enum scenario_key_struct {
@@ -167,7 +176,8 @@ extern const scenario_agent_key_t scenario_agent_keys[SCENARIO_N_AGENT_KEYS];
 extern const char *const scenario_mode_names[2];
 
 /* Stores the default of key k into its field of base (the struct the key
- * lives in). NAME keys get "" (their default depends on the file). */
+ * lives in). NAME keys get "" (their default depends on the file), PATH
+ * keys "" (unset). */
 void scenario_key_set_default(scenario_key_id_t k, void *base);
 
 /* Checks the value of key k in base (the struct it lives in) against its

@@ -113,7 +113,8 @@ d = json.load(open('$tmp/j.json'))
 assert sorted(d) == ['agents', 'file', 'run', 'server', 'world'], d.keys()
 assert d['file'] == '$tmp/j.ini', d['file']
 assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'ticks': 12}, d['run']
-assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500}, d['server']
+assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500, 'curve_secret_key': '',
+                      'curve_allow': ''}, d['server']
 w = d['world']
 assert len(w) == 34 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
 assert w['mode'] == 'feed' and w['slate_size'] == 4 and w['n_users'] == 300, w
@@ -124,9 +125,9 @@ assert w['item_lifetime'] == 0.0 and type(w['item_lifetime']) is float, w
 assert w['position_decay'] == 1.0 and type(w['position_decay']) is float, w
 assert w['reward_sharing'] == 0.0 and w['market_temperature'] == 0.1, w
 assert d['agents'] == [
-    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"'},
-    {'name': 'a', 'policy': 'random', 'command': ''},
-    {'name': 'c', 'policy': 'popularity', 'command': ''},
+    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"', 'joint': False},
+    {'name': 'a', 'policy': 'random', 'command': '', 'joint': False},
+    {'name': 'c', 'policy': 'popularity', 'command': '', 'joint': False},
 ], d['agents']
 "
 check "scenario --json seed 2^64-1" /usr/bin/python3 -c "
