@@ -1,23 +1,26 @@
 # The two commands of the README, and what they are made of.
 #   make demo   install what is missing, build, run the default scenario
-#   make test   install what is missing, build, run every test (plain and
-#               sanitizer builds)
+#   make test   install what is missing (Debian packages, the Python venv),
+#               build, run every test (plain and sanitizer builds)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_TIME  ?= 60
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: demo test test-plain test-asan build build-asan deps bench clean format format-check
+.PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps venv bench clean \
+        format format-check
 
 demo: build
 	./$(BUILD)/sim/recarena run scenarios/default.ini
 
 test: format-check test-plain test-asan
 
-test-plain: build
+test-plain: build venv
 	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
 
@@ -30,8 +33,27 @@ build-asan: deps
 	    -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON -DRECARENA_VIEWER=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+# libFuzzer targets (clang, ASan + UBSan): each runs FUZZ_TIME seconds.
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_TIME)
+
+fuzz-build: deps
+	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DRECARENA_WERROR=ON -DRECARENA_FUZZ=ON -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON \
+	    -DRECARENA_VIEWER=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_decode fuzz_scenario make_corpus
+
+# Rewrites the decoder's committed seed corpus with the current encoder.
+fuzz-corpus: fuzz-build
+	mkdir -p tests/fuzz/corpus/decode
+	./$(BUILD_FUZZ)/tests/fuzz/make_corpus tests/fuzz/corpus/decode
+
 deps:
 	@bash scripts/install-deps.sh
+
+# the Python venv with the pinned RL libraries the Python tests use
+venv: deps
+	@bash scripts/python-venv.sh $(BUILD)/venv
 
 bench: build
 	./$(BUILD)/sim/recarena bench world
@@ -43,4 +65,4 @@ format-check: deps
 	@bash scripts/check-format.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

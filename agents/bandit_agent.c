@@ -1,6 +1,7 @@
 /* recarena-bandit: one agent process for every bandit of agents/bandit
  * (random, popularity, epsilon-greedy fixed or decaying, UCB1, Thompson,
- * LinUCB, EXP3, meta), chosen with --algo; the algorithms and their
+ * LinUCB, EXP3, meta, meta-linucb), chosen with --algo, with optional
+ * MMR or DPP re-ranking for diversity (--rerank); the algorithms and their
  * options are in docs/agents.md.
  *
  *     recarena-bandit --algo thompson --endpoint ipc:///tmp/x/control --name ts
@@ -38,7 +39,7 @@ typedef struct state {
     uint8_t *prev_strategies; /* (prev_cap) */
 
     /* this episode: how often each item id was shown, requests, clicks */
-    uint32_t *exposure, *scratch; /* (exposure_cap) */
+    uint32_t *exposure, *scratch; /* (exposure_cap), scratch (2 * exposure_cap) */
     size_t exposure_cap;
     int32_t max_id; /* the largest item id of the episode so far */
     uint64_t requests, clicks;
@@ -64,6 +65,19 @@ static int s_on_option(void *user, const char *name, const char *value)
         return parse_double(value, 1e-9, 1, &p->gamma);
     if (strcmp(name, "meta-gamma") == 0)
         return parse_double(value, 1e-9, 1, &p->meta_gamma);
+    if (strcmp(name, "meta-alpha") == 0)
+        return parse_double(value, 0, 1e9, &p->meta_alpha);
+    if (strcmp(name, "rerank") == 0)
+        return rerank_method_parse(value, &p->rerank);
+    if (strcmp(name, "rerank-lambda") == 0)
+        return parse_double(value, 0, 1, &p->rerank_lambda);
+    if (strcmp(name, "rerank-pool") == 0) {
+        int64_t pool;
+        int rc = parse_int64(value, 1, RERANK_MAX_POOL, &pool);
+        if (rc == 0)
+            p->rerank_pool = (uint32_t)pool;
+        return rc;
+    }
     if (strcmp(name, "bases") == 0)
         return bandit_parse_bases(value, p);
     if (strcmp(name, "linucb-model") == 0) {
@@ -114,7 +128,8 @@ static int s_reserve_exposure(state_t *s, int32_t id)
     uint32_t *exposure = realloc(s->exposure, cap * sizeof *exposure);
     if (exposure)
         s->exposure = exposure;
-    uint32_t *scratch = realloc(s->scratch, cap * sizeof *scratch);
+    /* metrics_gini sorts through a scratch of twice the counts */
+    uint32_t *scratch = realloc(s->scratch, 2 * cap * sizeof *scratch);
     if (scratch)
         s->scratch = scratch;
     if (!exposure || !scratch)
@@ -252,7 +267,8 @@ int main(int argc, char **argv)
         .on_option = s_on_option,
         .options_help =
             "  --algo ALGO          random, popularity, egreedy, egreedy-decay, ucb1,\n"
-            "                       thompson, linucb, exp3 or meta (default thompson)\n"
+            "                       thompson, linucb, exp3, meta or meta-linucb\n"
+            "                       (default thompson)\n"
             "  --epsilon E          egreedy: chance a slot is random (default 0.1)\n"
             "  --epsilon-c C        egreedy-decay: epsilon = min(1, C K / t) (default 1)\n"
             "  --ucb-c C            ucb1: mean + C sqrt(2 ln t / n) (default 1, Auer et al.)\n"
@@ -262,9 +278,15 @@ int main(int argc, char **argv)
             "  --gamma G            exp3: uniform exploration share (default 0.1)\n"
             "  --eta H              exp3: learning rate, w *= exp(H r / p); 0 = gamma / K\n"
             "                       as published (default 0)\n"
-            "  --bases LIST         meta: base strategies, comma-separated, not exp3\n"
-            "                       (default egreedy-decay,thompson,linucb)\n"
-            "  --meta-gamma G       meta: EXP3's gamma over the bases (default 0.1)\n",
+            "  --bases LIST         meta, meta-linucb: base strategies, comma-separated,\n"
+            "                       not exp3 (default egreedy-decay,thompson,linucb)\n"
+            "  --meta-gamma G       meta: EXP3's gamma over the bases (default 0.1)\n"
+            "  --meta-alpha A       meta-linucb: LinUCB's width over the bases (default 1)\n"
+            "  --rerank M           none, mmr or dpp: re-rank the top --rerank-pool items for\n"
+            "                       diversity (popularity, ucb1, thompson, linucb, meta*)\n"
+            "  --rerank-lambda L    mmr: lambda, dpp: theta, in [0, 1]; 1 = relevance alone\n"
+            "                       (default 0.5)\n"
+            "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n",
         .on_reset = s_on_reset,
         .on_step = s_on_step,
         .on_episode_end = s_on_episode_end,

@@ -41,6 +41,9 @@ CONFIGS = {
     "linucb": "--algo linucb",
     "exp3": "--algo exp3 --eta 0.005",
     "meta": "--algo meta",
+    "meta-linucb": "--algo meta-linucb",
+    # another agent of the build: arguments that start with its name
+    "mf": "recarena-mf",
 }
 
 
@@ -60,8 +63,13 @@ def scenario_without_agents(path):
 def run_one(args, ini, name, seed, tmp):
     out = os.path.join(tmp, f"{name}-{seed}")
     agent = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+    words = args.configs[name].split(" ", 1)
+    if words[0].startswith("recarena-"):  # another agent process of the build
+        command = " ".join([os.path.join(os.path.dirname(args.agent), words[0])] + words[1:])
+    else:
+        command = f"{args.agent} {args.configs[name]}"
     cmd = [args.recarena, "run", ini, "--seed", str(seed), "--quiet", "--no-progress",
-           "--out", out, "--set", f"agent.{agent}.command={args.agent} {args.configs[name]}"]
+           "--out", out, "--agent", f"{agent}={command}"]
     for s in args.set:
         cmd += ["--set", s]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -75,9 +83,10 @@ def run_one(args, ini, name, seed, tmp):
     return {
         "reward": sum(a["reward"] for a in agent) / n,
         "ctr": sum(a["clicks"] for a in agent) / max(requests, 1),
-        "regret": sum(a["regret"] for a in agent) / n,
-        "regret_per_request": sum(a["regret"] for a in agent) / max(requests, 1),
+        "regret": sum(a["regret"] or 0 for a in agent) / n,
+        "regret_per_request": sum(a["regret"] or 0 for a in agent) / max(requests, 1),
         "gini": sum(e["gini"] for e in eps) / n,
+        "ild": sum(e["ild"] for e in eps) / n,
         "misses": sum(a.get("fallback_missed", 0) + a.get("fallback_invalid", 0) for a in agent),
     }
 
@@ -99,6 +108,8 @@ def main():
                    help='another configuration, e.g. "ucb1-c1=--algo ucb1" (repeatable)')
     p.add_argument("--set", action="append", default=[], help="scenario override, repeatable")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--per-seed", action="store_true",
+                   help="also print each configuration's reward per episode on every seed")
     p.add_argument("--check", action="store_true",
                    help="exit 1 unless every learner's mean reward beats random and popularity")
     args = p.parse_args()
@@ -135,7 +146,9 @@ def main():
     extra = "".join(f" --set {s}" for s in args.set)
     print(f"{name}{extra}, each algorithm alone, seeds 1..{args.seeds}: mean +- sd over seeds")
     for a in algos:
-        print(f"  {a:<14} recarena-bandit {args.configs[a]}")
+        shown = args.configs[a] if args.configs[a].startswith("recarena-") else \
+            f"recarena-bandit {args.configs[a]}"
+        print(f"  {a:<14} {shown}")
     print(f"{'algorithm':<14} {'reward/ep':>17} {'CTR':>7} {'regret/ep':>17} {'regret/req':>10} "
           f"{'exposure Gini':>15} {'wins':>5}")
     means = {}
@@ -154,6 +167,11 @@ def main():
               f"{rpr:10.4f} {gini:7.4f} +- {gini_sd:.4f} {wins:2d}/{len(rs)}")
         if any(r["misses"] for r in rs):
             print(f"  warning: {a} missed deadlines or sent invalid slates (fallbacks used)")
+
+    if args.per_seed:
+        print("reward/episode per seed " + " ".join(f"{s:>8}" for s in seeds))
+        for a in algos:
+            print(f"  {a:<21} " + " ".join(f"{r['reward']:8.0f}" for r in by_algo[a]))
 
     if not args.check:
         return 0

@@ -54,7 +54,7 @@ def main():
             g = exp[a["name"]].get(e["episode"])
             gini, cov = (f"{g[0]:7.4f}", f"{g[1]:8.4f}") if g else (f"{'-':>7}", f"{'-':>8}")
             print(f"{e['episode']:>7}  {a['name']:<14} {a['share']:6.3f} {a['requests']:9d} "
-                  f"{a['reward']:10.1f} {a['ctr']:7.4f} {a['regret']:10.1f} {gini} {cov}")
+                  f"{a['reward']:10.1f} {a['ctr']:7.4f} {'n/a' if a['regret'] is None else format(a['regret'], '.1f'):>10} {gini} {cov}")
         print(f"{'':>7}  {'(system)':<14} {'':>6} {e['requests']:9d} {'':>10} {e['ctr']:7.4f} "
               f"{'':>10} {e['gini']:7.4f} {e['coverage']:8.4f}")
     return 0

@@ -5,9 +5,11 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libzmq3-dev libmsgpack-dev libinih-dev libopenblas-dev libcmocka-dev
+    libzmq3-dev libmsgpack-dev libinih-dev libopenblas-dev libcmocka-dev libjansson-dev
     libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
     python3-zmq python3-msgpack python3-numpy
+    python3-venv python3-pip python3-setuptools python3-wheel
+    python3-torch python3-pandas python3-matplotlib
     clang clang-format libclang-rt-14-dev
 )
 

@@ -384,10 +384,31 @@ static int s_bench_wire(const char *agent_path, bool curve, int ticks)
     return 0;
 }
 
+const char bench_usage[] =
+    "usage: recarena bench world [--ticks N]\n"
+    "       recarena bench wire [--ticks N] [--agent PATH] [--curve]\n"
+    "\n"
+    "Prints throughput figures (docs/benchmarks.md); they are measurements, not tests.\n"
+    "  world   the world alone, in-process random agents: interactions per second at\n"
+    "          1024 requests per tick, and at one request per tick\n"
+    "  wire    two agent processes over ipc://: interactions per second, the median\n"
+    "          tick and STEP->ACT exchange, and a raw ZeroMQ ping-pong of the same sizes\n"
+    "\n"
+    "options:\n"
+    "  --ticks N     ticks to measure, 1..1000000 (default: world 500, wire 300)\n"
+    "  --agent PATH  (wire) the agent program (default: the SDK's random agent,\n"
+    "                agents/recarena-agent-random beside this build)\n"
+    "  --curve       (wire) the agents connect with CURVE keys made for the run\n"
+    "  -h, --help    this text\n";
+
 int bench_main(int argc, char **argv)
 {
-    const char *usage = "usage: recarena bench world [--ticks N]\n"
-                        "       recarena bench wire [--ticks N] [--agent PATH] [--curve]\n";
+    const char *usage = bench_usage;
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(bench_usage, stdout);
+            return 0;
+        }
     if (argc < 1 || (strcmp(argv[0], "world") != 0 && strcmp(argv[0], "wire") != 0)) {
         fputs(usage, stderr);
         return 2;

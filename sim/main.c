@@ -8,6 +8,7 @@
 #include "proto/curve.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/sweep.h"
 #include "sim/viewer.h"
 
 #include <errno.h>
@@ -29,18 +30,23 @@ static const char s_usage[] =
     "commands:\n"
     "  run SCENARIO.ini    simulate a scenario end to end and write a run folder;\n"
     "                      agents with a command run as separate processes\n"
+    "  run --agent NAME=COMMAND|NAME=policy:POLICY ...\n"
+    "                      the same on the default world, with these agents only\n"
     "  scenario SCENARIO.ini [--set S.K=V ...] [--json]\n"
     "                      print the resolved scenario (INI, or one JSON object)\n"
     "  serve SCENARIO.ini --bind ENDPOINT\n"
     "                      the same, waiting for external agents to connect\n"
     "  keygen NAME [--dir DIR]\n"
     "                      a CURVE key pair: DIR/NAME.key (secret) and DIR/NAME.pub\n"
+    "  sweep SCENARIO.ini --seeds LIST [--grid S.K=V1,V2 ...]\n"
+    "                      a study: every grid cell x seed as a run folder, then\n"
+    "                      runs.csv and study.json with 95% confidence intervals\n"
     "  bench world|wire    print throughput figures (interactions per second)\n"
     "  check-agent [OPTIONS] -- COMMAND...\n"
     "                      run a battery of protocol cases against an agent command\n"
     "  view --connect ENDPOINT\n"
     "                      the viewer (recarena-view) on a run's telemetry\n"
-    "  plot RUN_DIR --out FILE.png\n"
+    "  plot RUN_DIR --out FILE.png|.jpg\n"
     "                      a finished run's charts, drawn into a PNG\n"
     "  help [COMMAND]      this text, or a command's options\n"
     "\n"
@@ -48,18 +54,20 @@ static const char s_usage[] =
     "  -h, --help          this text\n"
     "  --version           the version\n"
     "\n"
-    "Run 'recarena run --help' for the run options, 'recarena scenario --help' for\n"
-    "the scenario printer. Scenario keys: docs/scenarios.md.\n";
+    "Run 'recarena help COMMAND' (or 'recarena COMMAND --help') for a command's\n"
+    "options. Scenario keys: docs/scenarios.md; a first lesson: docs/tutorial.md.\n";
 
 static const char s_run_usage[] =
     "usage: recarena run SCENARIO.ini [OPTIONS]\n"
+    "       recarena run --agent NAME=COMMAND [--agent NAME=policy:POLICY ...] [OPTIONS]\n"
     "       recarena serve SCENARIO.ini --bind ENDPOINT [OPTIONS]\n"
     "\n"
     "Simulates the scenario's episodes, shows a progress bar on a terminal, prints a\n"
     "summary table per agent and for the system, and writes a run folder:\n"
     "  ticks.csv      per-tick system figures (one row per episode and tick)\n"
     "  agents.csv     per-tick figures per agent\n"
-    "  summary.json   per-episode metrics, per agent and for the system\n"
+    "  summary.json   figures per episode, their means (per_episode) and run\n"
+    "                 totals (totals), per agent and for the system\n"
     "  scenario.ini   the resolved scenario (every key, defaults included)\n"
     "  seed.txt       the run seed\n"
     "  exposure.csv   exposure per item at each episode's end\n"
@@ -69,17 +77,25 @@ static const char s_run_usage[] =
     "separate processes speaking the wire protocol (docs/protocol.md): 'run' starts\n"
     "them (through /bin/sh, in the current directory, with RECARENA_ENDPOINT and\n"
     "RECARENA_AGENT_NAME set, output in the run folder's agent-NAME.log); 'serve'\n"
-    "waits for them to connect to --bind by name.\n"
+    "waits for them to connect to --bind by name. With no SCENARIO.ini the world has\n"
+    "every key at its default (docs/scenarios.md) and the agents given by --agent.\n"
     "\n"
     "options:\n"
     "  --seed N              run seed (overrides run.seed), 0..2^64-1\n"
     "  --episodes N          number of episodes (overrides run.episodes)\n"
     "  --ticks N             ticks per episode (overrides run.ticks)\n"
     "  --out DIR             run folder (default: runs/NAME-seedSEED); an existing\n"
-    "                        folder is replaced only if it is a run folder\n"
+    "                        folder is replaced only if it is a run folder; a file,\n"
+    "                        or a place that cannot be written, is refused at once\n"
     "  --set SECTION.KEY=V   override a scenario key, e.g. --set world.n_users=500\n"
-    "                        or --set agent.alice.policy=popularity (repeatable)\n"
-    "  --quiet               no summary table\n"
+    "                        or --set agent.alice.policy=popularity (repeatable); an\n"
+    "                        agent NAME must be one of the scenario's\n"
+    "  --agent NAME=COMMAND  add agent NAME, a process started with COMMAND, e.g.\n"
+    "                        --agent \"b=build/agents/recarena-bandit --algo linucb\"\n"
+    "  --agent NAME=policy:P add agent NAME with built-in policy P (random, popularity)\n"
+    "  --drop-agent NAME     remove the scenario's agent NAME (repeatable, like --agent;\n"
+    "                        drops apply first, then --agent, then --set)\n"
+    "  --quiet               print nothing but errors (and agents' troubles)\n"
     "  --bind ENDPOINT       (serve) where agents connect, e.g. tcp://*:5555 or\n"
     "                        ipc:///tmp/recarena.sock\n"
     "  --telemetry ENDPOINT  (serve) where the telemetry PUB binds (ipc or loopback\n"
@@ -106,14 +122,35 @@ static int s_parse_u64(const char *cmd, const char *flag, const char *text, uint
     return -1;
 }
 
-/* The scenario overrides given on the command line, in order: --set
- * arguments, and --seed, --episodes and --ticks as run.seed, run.episodes
- * and run.ticks. `run`, `serve` and `scenario` share them. */
+/* The scenario edits given on the command line: --set arguments in order,
+ * with --seed, --episodes and --ticks as run.seed, run.episodes and
+ * run.ticks; --agent and --drop-agent arguments. `run`, `serve` and
+ * `scenario` share them. */
 typedef struct s_overrides {
     const char *args[MAX_OVERRIDES];
     char generated[MAX_OVERRIDES][64]; /* the text of a shorthand's override */
     int n;
+    const char *add[SCENARIO_MAX_AGENTS], *drop[SCENARIO_MAX_AGENTS];
+    int n_add, n_drop;
 } s_overrides_t;
+
+/* The scenario at path (NULL: the default world) with o's edits, or an
+ * error on stderr and 2. */
+static int s_load_scenario(scenario_t *sc, const char *path, const s_overrides_t *o)
+{
+    scenario_edits_t edits = {.drop = o->drop,
+                              .n_drop = o->n_drop,
+                              .add = o->add,
+                              .n_add = o->n_add,
+                              .set = o->args,
+                              .n_set = o->n};
+    char err[1400];
+    if (scenario_load_edited(sc, path, &edits, err, sizeof err) != 0) {
+        fprintf(stderr, "recarena: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
 
 /* If argv[*i] is an override flag, takes it and its value into o (moving
  * *i past the value) and returns 1; returns 0 for any other argument, and
@@ -133,11 +170,23 @@ static int s_override_flag(const char *cmd, int argc, char **argv, int *i, s_ove
     for (int s = 0; s < (int)(sizeof shorthands / sizeof shorthands[0]); s++)
         if (strcmp(arg, shorthands[s].flag) == 0)
             shorthand = s;
-    if (shorthand < 0 && strcmp(arg, "--set") != 0)
+    bool add = strcmp(arg, "--agent") == 0, drop = strcmp(arg, "--drop-agent") == 0;
+    if (shorthand < 0 && strcmp(arg, "--set") != 0 && !add && !drop)
         return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "recarena %s: %s needs a value\n", cmd, arg);
         return -1;
+    }
+    if (add || drop) {
+        if ((add ? o->n_add : o->n_drop) == SCENARIO_MAX_AGENTS) {
+            fprintf(stderr, "recarena %s: more than %d %s flags\n", cmd, SCENARIO_MAX_AGENTS, arg);
+            return -1;
+        }
+        if (add)
+            o->add[o->n_add++] = argv[++*i];
+        else
+            o->drop[o->n_drop++] = argv[++*i];
+        return 1;
     }
     if (o->n == MAX_OVERRIDES) {
         fprintf(stderr, "recarena %s: more than %d overrides\n", cmd, MAX_OVERRIDES);
@@ -187,6 +236,54 @@ static bool s_exposure_ok(const scenario_t *sc, const run_options_t *opt, bool i
         fprintf(stderr, "recarena serve: WARNING: %s is bound %s (--insecure)\n", what[i], how[i]);
     }
     return true;
+}
+
+/* Refuses, before anything runs, a run folder that could not be written:
+ * dir an existing file, or its nearest existing parent not a folder or not
+ * writable (the folder is made beside itself, then renamed into place).
+ * run_scenario decides later whether an existing folder may be replaced.
+ * 0, or an error on stderr and -1. */
+static int s_check_out_dir(const char *cmd, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "recarena %s: --out %s: exists and is not a folder\n", cmd, dir);
+        return -1;
+    }
+    char parent[1100];
+    if (snprintf(parent, sizeof parent, "%s", dir) >= (int)sizeof parent) {
+        fprintf(stderr, "recarena %s: --out: longer than %zu characters\n", cmd, sizeof parent - 1);
+        return -1;
+    }
+    for (;;) {
+        size_t n = strlen(parent);
+        while (n > 1 && parent[n - 1] == '/')
+            parent[--n] = '\0';
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+            snprintf(parent, sizeof parent, ".");
+        else if (slash == parent)
+            parent[1] = '\0';
+        else
+            *slash = '\0';
+        if (stat(parent, &st) == 0)
+            break;
+        if ((errno != ENOENT && errno != ENOTDIR) || strcmp(parent, ".") == 0 ||
+            strcmp(parent, "/") == 0) {
+            fprintf(stderr, "recarena %s: --out %s: %s: %s\n", cmd, dir, parent, strerror(errno));
+            return -1;
+        }
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "recarena %s: --out %s: %s is not a folder\n", cmd, dir, parent);
+        return -1;
+    }
+    if (access(parent, W_OK | X_OK) != 0) {
+        fprintf(stderr, "recarena %s: --out %s: cannot create it in %s: %s\n", cmd, dir, parent,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int s_cmd_run(int argc, char **argv, bool serve)
@@ -257,8 +354,8 @@ static int s_cmd_run(int argc, char **argv, bool serve)
         fprintf(stderr, "recarena %s: %s needs a value\n", cmd, arg);
         return 2;
     }
-    if (!path) {
-        fprintf(stderr, "recarena %s: no scenario given\n\n%s", cmd, s_run_usage);
+    if (!path && overrides.n_add == 0) {
+        fprintf(stderr, "recarena %s: no scenario given (and no --agent)\n\n%s", cmd, s_run_usage);
         return 2;
     }
     if (serve && !opt.serve_endpoint) {
@@ -266,6 +363,10 @@ static int s_cmd_run(int argc, char **argv, bool serve)
         return 2;
     }
 
+    if (opt.out_dir && s_check_out_dir(cmd, opt.out_dir) != 0)
+        return 2;
+    if (opt.quiet)
+        opt.progress = false;
     char err[1400];
     if (view && viewer_find(viewer, sizeof viewer, err, sizeof err) != 0) {
         fprintf(stderr, "recarena run: --view: %s\n", err);
@@ -273,10 +374,8 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     }
     opt.viewer = view ? viewer : NULL;
     scenario_t sc;
-    if (scenario_load(&sc, path, overrides.args, overrides.n, err, sizeof err) != 0) {
-        fprintf(stderr, "recarena: %s\n", err);
+    if (s_load_scenario(&sc, path, &overrides) != 0)
         return 2;
-    }
     if (serve && !s_exposure_ok(&sc, &opt, insecure))
         return 2;
     int rc = run_scenario(&sc, &opt);
@@ -284,8 +383,9 @@ static int s_cmd_run(int argc, char **argv, bool serve)
 }
 
 static const char s_scenario_usage[] =
-    "usage: recarena scenario SCENARIO.ini [--set SECTION.KEY=V ...] [--seed N]\n"
-    "                         [--episodes N] [--ticks N] [--json]\n"
+    "usage: recarena scenario [SCENARIO.ini] [--set SECTION.KEY=V ...] [--seed N]\n"
+    "                         [--episodes N] [--ticks N] [--agent NAME=COMMAND ...]\n"
+    "                         [--drop-agent NAME ...] [--json]\n"
     "\n"
     "Loads and checks the scenario exactly as 'recarena run' does, with the same\n"
     "overrides, and prints it fully resolved (every key, defaults included):\n"
@@ -300,6 +400,8 @@ static const char s_scenario_usage[] =
     "  --set SECTION.KEY=V   override a scenario key (repeatable)\n"
     "  --seed N, --episodes N, --ticks N\n"
     "                        shorthands for run.seed, run.episodes, run.ticks\n"
+    "  --agent NAME=COMMAND, --agent NAME=policy:P, --drop-agent NAME\n"
+    "                        add or remove agents, as for 'recarena run'\n"
     "  --json                print JSON instead of INI\n"
     "  --doc-table           print the key tables of docs/scenarios.md (Markdown),\n"
     "                        from the key table the loader uses; no SCENARIO.ini\n"
@@ -335,16 +437,14 @@ static int s_cmd_scenario(int argc, char **argv)
             path = arg;
         }
     }
-    if (!path) {
-        fprintf(stderr, "recarena scenario: no scenario given\n\n%s", s_scenario_usage);
+    if (!path && overrides.n_add == 0) {
+        fprintf(stderr, "recarena scenario: no scenario given (and no --agent)\n\n%s",
+                s_scenario_usage);
         return 2;
     }
-    char err[1400];
     scenario_t sc;
-    if (scenario_load(&sc, path, overrides.args, overrides.n, err, sizeof err) != 0) {
-        fprintf(stderr, "recarena: %s\n", err);
+    if (s_load_scenario(&sc, path, &overrides) != 0)
         return 2;
-    }
     int rc = json ? scenario_write_json(&sc, stdout) : scenario_write(&sc, stdout);
     if (rc == 0 && fflush(stdout) != 0)
         rc = ERR_EIO;
@@ -459,7 +559,9 @@ too_long:
 static int s_cmd_viewer(int argc, char **argv, bool plot)
 {
     if (plot && argc == 0) {
-        fprintf(stderr, "usage: recarena plot RUN_DIR --out FILE.png [--episode N] [--size WxH]\n");
+        fprintf(
+            stderr,
+            "usage: recarena plot RUN_DIR --out FILE.png|FILE.jpg [--episode N] [--size WxH]\n");
         return 2;
     }
     char path[1100], err[1400];
@@ -553,6 +655,8 @@ int main(int argc, char **argv)
             fputs(s_run_usage, stdout);
         else if (argc > 2 && strcmp(argv[2], "scenario") == 0)
             fputs(s_scenario_usage, stdout);
+        else if (argc > 2 && strcmp(argv[2], "bench") == 0)
+            fputs(bench_usage, stdout);
         else
             fputs(s_usage, stdout);
         return 0;
@@ -569,6 +673,8 @@ int main(int argc, char **argv)
         return s_cmd_keygen(argc - 2, argv + 2);
     if (strcmp(cmd, "check-agent") == 0)
         return s_cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_main(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
     if (strcmp(cmd, "view") == 0 || strcmp(cmd, "plot") == 0)

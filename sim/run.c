@@ -108,57 +108,59 @@ static void s_write_exposure(s_outputs_t *o, uint32_t episode, const world_t *w)
                 world_item(w, id)->topic, exposure[id]);
 }
 
-static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
-                           const world_episode_metrics_t *m, const server_t *server, bool last)
+/* Per-agent exposure: how often each item id appeared in the agent's own
+ * slates this episode, (n_agents, item capacity); the exposure diversity
+ * of what each agent recommended (Gini, coverage), whatever the page the
+ * user finally saw. */
+typedef struct s_agent_exposure {
+    uint32_t *counts;  /* (n_agents, capacity) */
+    uint32_t *scratch; /* (2 capacity), for metrics_gini */
+    size_t capacity;
+} s_agent_exposure_t;
+
+static void s_agent_exposure_add(s_agent_exposure_t *x, const scenario_t *sc, const world_t *w)
 {
-    fprintf(f,
-            "    {\"episode\": %" PRIu32 ", \"ticks\": %d, \"requests\": %ld, \"clicks\": %ld, "
-            "\"ctr\": %.9g,\n"
-            "     \"welfare\": %.9g, \"welfare_per_request\": %.9g, \"mean_active_users\": %.9g, "
-            "\"session_ends\": %ld, \"churn\": %.9g,\n"
-            "     \"gini\": %.9g, \"coverage\": %.9g, \"entropy\": %.9g, "
-            "\"entropy_normalized\": %.9g, \"ild\": %.9g,\n"
-            "     \"jaccard\": %.9g, \"interest_similarity\": %.9g, \"hhi\": %.9g,\n"
-            "     \"agents\": [\n",
-            episode, m->ticks, m->requests, m->clicks, m->ctr, m->welfare, m->welfare_per_request,
-            m->mean_active_users, m->session_ends, m->churn, m->gini, m->coverage, m->entropy,
-            m->entropy_normalized, m->ild, m->jaccard, m->interest_similarity, m->hhi);
     for (int a = 0; a < sc->n_agents; a++) {
-        fprintf(f,
-                "       {\"name\": \"%s\", \"requests\": %ld, \"clicks\": %ld, \"ctr\": %.9g, "
-                "\"reward\": %.9g, \"regret\": %.9g, \"share\": %.9g",
-                sc->agents[a].name, m->agent_requests[a], m->agent_clicks[a], m->agent_ctr[a],
-                m->agent_reward[a], m->agent_regret[a], m->agent_share[a]);
-        if (server && server_is_remote(server, a)) {
-            /* cumulative over the run so far */
-            const server_agent_stats_t *x = server_agent_stats(server, a);
-            fprintf(f,
-                    ",\n        \"fallback_missed\": %ld, \"fallback_invalid\": %ld, "
-                    "\"deadline_misses\": %ld, \"invalid_acts\": %ld, \"disconnects\": %ld, "
-                    "\"reconnects\": %ld",
-                    x->fallback_missed, x->fallback_invalid, x->deadline_misses, x->invalid_acts,
-                    x->disconnects, x->reconnects);
-        }
-        fprintf(f, "}%s\n", a + 1 < sc->n_agents ? "," : "");
+        const int32_t *slates = world_slates(w, a);
+        size_t n = (size_t)world_requests(w, a)->n * (size_t)sc->world.slate_size;
+        uint32_t *counts = x->counts + (size_t)a * x->capacity;
+        for (size_t i = 0; slates && i < n; i++)
+            if (slates[i] >= 0 && (size_t)slates[i] < x->capacity)
+                counts[slates[i]]++;
     }
-    fprintf(f, "     ]}%s\n", last ? "" : ",");
 }
 
-/* Means over episodes of the figures the table shows. */
+/* One episode's figures per agent that the world does not give: the
+ * exposure diversity of the agent's slates and its server counters over
+ * this episode alone. */
+typedef struct s_agent_extra {
+    double gini, coverage;
+    bool remote;
+    server_agent_stats_t counters; /* this episode's */
+} s_agent_extra_t;
+
+/* Means over episodes (sums here, divided when written) and run totals. */
 typedef struct s_totals {
     world_episode_metrics_t sum;
+    s_agent_extra_t extra[SCENARIO_MAX_AGENTS];
     int episodes;
 } s_totals_t;
 
-static void s_add(s_totals_t *t, const world_episode_metrics_t *m, int n_agents)
+static void s_add(s_totals_t *t, const world_episode_metrics_t *m, const s_agent_extra_t *extra,
+                  int n_agents)
 {
     world_episode_metrics_t *s = &t->sum;
     t->episodes++;
+    s->ticks += m->ticks;
     s->requests += m->requests;
     s->clicks += m->clicks;
+    s->session_ends += m->session_ends;
+    s->ctr += m->ctr;
     s->welfare += m->welfare;
+    s->welfare_per_request += m->welfare_per_request;
     s->gini += m->gini;
     s->coverage += m->coverage;
+    s->entropy += m->entropy;
     s->entropy_normalized += m->entropy_normalized;
     s->ild += m->ild;
     s->jaccard += m->jaccard;
@@ -169,41 +171,153 @@ static void s_add(s_totals_t *t, const world_episode_metrics_t *m, int n_agents)
     for (int a = 0; a < n_agents; a++) {
         s->agent_requests[a] += m->agent_requests[a];
         s->agent_clicks[a] += m->agent_clicks[a];
+        s->agent_ctr[a] += m->agent_ctr[a];
         s->agent_reward[a] += m->agent_reward[a];
         s->agent_regret[a] += m->agent_regret[a];
         s->agent_share[a] += m->agent_share[a];
+        s_agent_extra_t *x = &t->extra[a];
+        const server_agent_stats_t *c = &extra[a].counters;
+        x->gini += extra[a].gini;
+        x->coverage += extra[a].coverage;
+        x->remote = extra[a].remote;
+        x->counters.fallback_missed += c->fallback_missed;
+        x->counters.fallback_invalid += c->fallback_invalid;
+        x->counters.deadline_misses += c->deadline_misses;
+        x->counters.invalid_acts += c->invalid_acts;
+        x->counters.disconnects += c->disconnects;
+        x->counters.reconnects += c->reconnects;
     }
 }
 
-static void s_print_table(const scenario_t *sc, const s_totals_t *t, const server_t *server)
+/* A regret figure: null without the oracle (the world reports 0 then). */
+static void s_json_regret(FILE *f, const scenario_t *sc, double regret)
+{
+    if (sc->world.oracle)
+        fprintf(f, ", \"regret\": %.9g", regret);
+    else
+        fprintf(f, ", \"regret\": null");
+}
+
+/* The counters of a remote agent, each divided by div (1: a count). */
+static void s_json_counters(FILE *f, const server_agent_stats_t *x, double div)
+{
+    fprintf(f,
+            ",\n        \"fallback_missed\": %.9g, \"fallback_invalid\": %.9g, "
+            "\"deadline_misses\": %.9g, \"invalid_acts\": %.9g, \"disconnects\": %.9g, "
+            "\"reconnects\": %.9g",
+            x->fallback_missed / div, x->fallback_invalid / div, x->deadline_misses / div,
+            x->invalid_acts / div, x->disconnects / div, x->reconnects / div);
+}
+
+/* The figures of one episode (div 1), or their means over episodes (sums
+ * divided by the episode count): the same names in both. */
+static void s_json_figures(FILE *f, const scenario_t *sc, const world_episode_metrics_t *m,
+                           const s_agent_extra_t *extra, double div)
+{
+    fprintf(f,
+            "\"ticks\": %.9g, \"requests\": %.9g, \"clicks\": %.9g, \"ctr\": %.9g,\n"
+            "     \"welfare\": %.9g, \"welfare_per_request\": %.9g, \"mean_active_users\": %.9g, "
+            "\"session_ends\": %.9g, \"churn\": %.9g,\n"
+            "     \"gini\": %.9g, \"coverage\": %.9g, \"entropy\": %.9g, "
+            "\"entropy_normalized\": %.9g, \"ild\": %.9g,\n"
+            "     \"jaccard\": %.9g, \"interest_similarity\": %.9g, \"hhi\": %.9g,\n"
+            "     \"agents\": [\n",
+            m->ticks / div, m->requests / div, m->clicks / div, m->ctr / div, m->welfare / div,
+            m->welfare_per_request / div, m->mean_active_users / div, m->session_ends / div,
+            m->churn / div, m->gini / div, m->coverage / div, m->entropy / div,
+            m->entropy_normalized / div, m->ild / div, m->jaccard / div,
+            m->interest_similarity / div, m->hhi / div);
+    for (int a = 0; a < sc->n_agents; a++) {
+        fprintf(f,
+                "       {\"name\": \"%s\", \"requests\": %.9g, \"clicks\": %.9g, \"ctr\": %.9g, "
+                "\"reward\": %.9g",
+                sc->agents[a].name, m->agent_requests[a] / div, m->agent_clicks[a] / div,
+                m->agent_ctr[a] / div, m->agent_reward[a] / div);
+        s_json_regret(f, sc, m->agent_regret[a] / div);
+        fprintf(f, ", \"share\": %.9g, \"gini\": %.9g, \"coverage\": %.9g", m->agent_share[a] / div,
+                extra[a].gini / div, extra[a].coverage / div);
+        if (extra[a].remote)
+            s_json_counters(f, &extra[a].counters, div);
+        fprintf(f, "}%s\n", a + 1 < sc->n_agents ? "," : "");
+    }
+    fprintf(f, "     ]}");
+}
+
+static void s_json_episode(FILE *f, const scenario_t *sc, uint32_t episode,
+                           const world_episode_metrics_t *m, const s_agent_extra_t *extra,
+                           bool first)
+{
+    fprintf(f, "%s    {\"episode\": %" PRIu32 ", ", first ? "" : ",\n", episode);
+    s_json_figures(f, sc, m, extra, 1.0);
+}
+
+/* The run totals: sums over episodes of what is a count or a sum. */
+static void s_json_totals(FILE *f, const scenario_t *sc, const s_totals_t *t)
+{
+    const world_episode_metrics_t *s = &t->sum;
+    fprintf(f,
+            "  \"totals\": {\"episodes\": %d, \"ticks\": %d, \"requests\": %ld, \"clicks\": %ld, "
+            "\"welfare\": %.9g, \"session_ends\": %ld,\n     \"agents\": [\n",
+            t->episodes, s->ticks, s->requests, s->clicks, s->welfare, s->session_ends);
+    for (int a = 0; a < sc->n_agents; a++) {
+        fprintf(f, "       {\"name\": \"%s\", \"requests\": %ld, \"clicks\": %ld, \"reward\": %.9g",
+                sc->agents[a].name, s->agent_requests[a], s->agent_clicks[a], s->agent_reward[a]);
+        s_json_regret(f, sc, s->agent_regret[a]);
+        if (t->extra[a].remote)
+            s_json_counters(f, &t->extra[a].counters, 1.0);
+        fprintf(f, "}%s\n", a + 1 < sc->n_agents ? "," : "");
+    }
+    fprintf(f, "     ]}\n");
+}
+
+/* The end of summary.json, after the episodes: means over episodes and
+ * run totals, kept apart and named so. */
+static void s_json_end(FILE *f, const scenario_t *sc, const s_totals_t *t)
+{
+    fprintf(f, "\n  ],\n  \"per_episode\": {");
+    s_json_figures(f, sc, &t->sum, t->extra, t->episodes > 0 ? t->episodes : 1);
+    fprintf(f, ",\n");
+    s_json_totals(f, sc, t);
+    fprintf(f, "}\n");
+}
+
+static void s_print_table(const scenario_t *sc, const s_totals_t *t)
 {
     const world_episode_metrics_t *s = &t->sum;
     double e = t->episodes;
     printf("\n%s: %d episode(s) x %d ticks, seed %" PRIu64 ", %s mode\n\n", sc->name, t->episodes,
            sc->world.ticks, sc->seed, sc->world.mode == WORLD_MODE_MARKET ? "market" : "feed");
-    printf("%-16s %-12s %10s %9s %7s %12s %12s %7s\n", "agent", "policy", "requests", "clicks",
-           "CTR", "reward/ep", "regret/ep", "share");
+    printf("%-16s %-12s %10s %9s %7s %10s %10s %7s %7s %7s\n", "", "", "total", "total", "", "", "",
+           "", "", "");
+    printf("%-16s %-12s %10s %9s %7s %10s %10s %7s %7s %7s\n", "agent", "policy", "requests",
+           "clicks", "CTR", "reward/ep", "regret/ep", "share", "Gini", "cover");
     for (int a = 0; a < sc->n_agents; a++) {
         const scenario_agent_t *ag = &sc->agents[a];
-        printf("%-16s %-12s %10ld %9ld %7.4f %12.2f %12.2f %7.3f\n", ag->name,
+        char regret[32];
+        if (sc->world.oracle)
+            snprintf(regret, sizeof regret, "%.2f", s->agent_regret[a] / e);
+        else
+            snprintf(regret, sizeof regret, "n/a");
+        printf("%-16s %-12s %10ld %9ld %7.4f %10.2f %10s %7.3f %7.3f %7.3f\n", ag->name,
                ag->policy[0] ? ag->policy : "process", s->agent_requests[a], s->agent_clicks[a],
                s->agent_requests[a] ? (double)s->agent_clicks[a] / s->agent_requests[a] : 0.0,
-               s->agent_reward[a] / e, s->agent_regret[a] / e, s->agent_share[a] / e);
+               s->agent_reward[a] / e, regret, s->agent_share[a] / e, t->extra[a].gini / e,
+               t->extra[a].coverage / e);
     }
-    for (int a = 0; server && a < sc->n_agents; a++) {
-        if (!server_is_remote(server, a))
+    printf("(requests, clicks and CTR: totals over the run; the rest: means per episode)\n");
+    for (int a = 0; a < sc->n_agents; a++) {
+        const server_agent_stats_t *x = &t->extra[a].counters;
+        if (!t->extra[a].remote ||
+            x->fallback_missed + x->fallback_invalid + x->disconnects + x->reconnects == 0)
             continue;
-        const server_agent_stats_t *x = server_agent_stats(server, a);
-        if (x->fallback_missed + x->fallback_invalid + x->disconnects + x->reconnects == 0)
-            continue;
-        printf("  %s: %ld request(s) served by the fallback (%ld missed deadline or absent, %ld "
-               "invalid); %ld deadline miss(es), %ld invalid ACT(s), %ld disconnect(s), %ld "
-               "reconnect(s)\n",
+        printf("  %s (totals over the run): %ld request(s) served by the fallback (%ld missed "
+               "deadline or absent, %ld invalid); %ld deadline miss(es), %ld invalid ACT(s), %ld "
+               "disconnect(s), %ld reconnect(s)\n",
                sc->agents[a].name, x->fallback_missed + x->fallback_invalid, x->fallback_missed,
                x->fallback_invalid, x->deadline_misses, x->invalid_acts, x->disconnects,
                x->reconnects);
     }
-    printf("\nsystem (mean over episodes)\n");
+    printf("\nsystem (mean per episode)\n");
     printf("  CTR %.4f   welfare/request %.4f   active users %.1f   churn %.4f   HHI %.4f\n",
            s->requests ? (double)s->clicks / s->requests : 0.0,
            s->requests ? s->welfare / s->requests : 0.0, s->mean_active_users / e, s->churn / e,
@@ -212,6 +326,33 @@ static void s_print_table(const scenario_t *sc, const s_totals_t *t, const serve
            s->gini / e, s->coverage / e, s->entropy_normalized / e, s->ild / e);
     printf("  homogenization: Jaccard %.4f   interest similarity %.4f\n", s->jaccard / e,
            s->interest_similarity / e);
+}
+
+/* This episode's per-agent figures beyond the world's: exposure diversity
+ * of each agent's slates, and its server counters since the episode began
+ * (start: the cumulative counters then; updated to now). */
+static void s_episode_extra(const scenario_t *sc, const world_t *w, s_agent_exposure_t *x,
+                            const server_t *server, server_agent_stats_t *start,
+                            s_agent_extra_t *extra)
+{
+    size_t n_items = (size_t)world_item_count(w);
+    for (int a = 0; a < sc->n_agents; a++) {
+        const uint32_t *counts = x->counts + (size_t)a * x->capacity;
+        extra[a] = (s_agent_extra_t){.gini = metrics_gini(counts, n_items, x->scratch),
+                                     .coverage = metrics_coverage(counts, n_items)};
+        if (server && server_is_remote(server, a)) {
+            const server_agent_stats_t *now = server_agent_stats(server, a);
+            extra[a].remote = true;
+            extra[a].counters = (server_agent_stats_t){
+                .fallback_missed = now->fallback_missed - start[a].fallback_missed,
+                .fallback_invalid = now->fallback_invalid - start[a].fallback_invalid,
+                .deadline_misses = now->deadline_misses - start[a].deadline_misses,
+                .invalid_acts = now->invalid_acts - start[a].invalid_acts,
+                .disconnects = now->disconnects - start[a].disconnects,
+                .reconnects = now->reconnects - start[a].reconnects};
+            start[a] = *now;
+        }
+    }
 }
 
 static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
@@ -295,6 +436,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
 
     world_t *w = world_new(&sc->world, sc->seed);
     policy_t *policies[SCENARIO_MAX_AGENTS] = {0};
+    s_agent_exposure_t exposure = {0};
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
@@ -309,6 +451,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         rc = ERR_ENOMEM;
         goto done;
     }
+    exposure.capacity = (size_t)world_item_capacity(w);
+    exposure.counts = calloc((size_t)sc->n_agents * exposure.capacity, sizeof(uint32_t));
+    exposure.scratch = calloc(2 * exposure.capacity, sizeof(uint32_t));
     bool policies_ok = true;
     for (int a = 0; a < sc->n_agents; a++) {
         if (sc->agents[a].command[0])
@@ -318,7 +463,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         policies[a] = policy_new(kind, sc->seed, a, sc->world.slate_size);
         policies_ok = policies_ok && policies[a];
     }
-    if (!policies_ok) {
+    if (!policies_ok || !exposure.counts || !exposure.scratch) {
         fprintf(stderr, "recarena: out of memory\n");
         rc = ERR_ENOMEM;
         goto done;
@@ -335,7 +480,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (rc == 0 && (any_remote || opt->viewer)) {
         session_options_t so = {.serve_endpoint = opt->serve_endpoint,
                                 .telemetry_endpoint = opt->telemetry_endpoint,
-                                .log_dir = out.dir};
+                                .log_dir = out.dir,
+                                .no_banner = opt->quiet};
         rc = session_open(&session, sc, w, &so);
         server = session ? session_server(session) : NULL;
     }
@@ -345,9 +491,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         goto done;
 
     s_totals_t totals = {0};
+    server_agent_stats_t counters_start[SCENARIO_MAX_AGENTS] = {0};
     int total_ticks = sc->episodes * sc->world.ticks, done_ticks = 0;
     for (int ep = 0; ep < sc->episodes && rc == 0; ep++) {
         world_reset(w, (uint32_t)ep);
+        memset(exposure.counts, 0, (size_t)sc->n_agents * exposure.capacity * sizeof(uint32_t));
         for (int a = 0; a < sc->n_agents; a++)
             if (policies[a])
                 policy_reset(policies[a], (uint32_t)ep);
@@ -360,8 +508,10 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 rc = ERR_EINTR;
             if (rc != 0 && rc != ERR_EINTR)
                 fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
-            if (rc == 0)
+            if (rc == 0) {
                 s_write_tick(&out, sc, (uint32_t)ep, &st);
+                s_agent_exposure_add(&exposure, sc, w);
+            }
             done_ticks++;
             if (opt->progress && (done_ticks % 10 == 0 || done_ticks == total_ticks))
                 s_progress(done_ticks, total_ticks, ep, sc->episodes, t + 1, sc->world.ticks);
@@ -377,9 +527,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
              * stderr and is resynced when it answers again */
             if (server)
                 server_end_episode(server, &m);
-            s_json_episode(out.summary, sc, (uint32_t)ep, &m, server, ep + 1 == sc->episodes);
+            s_agent_extra_t extra[SCENARIO_MAX_AGENTS];
+            s_episode_extra(sc, w, &exposure, server, counters_start, extra);
+            s_json_episode(out.summary, sc, (uint32_t)ep, &m, extra, ep == 0);
             s_write_exposure(&out, (uint32_t)ep, w);
-            s_add(&totals, &m, sc->n_agents);
+            s_add(&totals, &m, extra, sc->n_agents);
         }
     }
     if (opt->progress)
@@ -387,13 +539,13 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     if (rc == ERR_EINTR)
         fprintf(stderr, "recarena: interrupted; nothing written\n");
     if (rc == 0)
-        fprintf(out.summary, "  ]\n}\n");
+        s_json_end(out.summary, sc, &totals);
     if (s_close_outputs(&out) != 0 && rc == 0) {
         fprintf(stderr, "recarena: writing %s failed\n", out.dir);
         rc = ERR_EIO;
     }
     if (rc == 0 && !opt->quiet)
-        s_print_table(sc, &totals, server);
+        s_print_table(sc, &totals);
     session_close(&session, rc == 0 ? "run complete" : "run aborted");
     server = NULL;
     if (rc == 0) {
@@ -415,6 +567,8 @@ done:
         folder_remove(out.dir);
     for (int a = 0; a < sc->n_agents; a++)
         policy_destroy(&policies[a]);
+    free(exposure.counts);
+    free(exposure.scratch);
     world_destroy(&w);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

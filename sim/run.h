@@ -12,7 +12,8 @@
 typedef struct run_options {
     const char *out_dir; /* run folder; NULL: runs/NAME-seedSEED */
     bool progress;       /* draw a progress bar on stderr */
-    bool quiet;          /* no summary table on stdout */
+    bool quiet;          /* nothing on stdout, no "telemetry on" line; errors and
+                            agents' troubles still go to stderr */
     /* serve mode: bind here and wait for external agents instead of
      * spawning the scenario's commands; NULL: run mode (ipc:// endpoints
      * in a private directory, agents spawned) */

@@ -29,8 +29,9 @@ static const char *const s_sections[] = {"run", "world", "server", "agent"};
 /* Where a value came from: a file line, a --set argument, or neither
  * (the default). */
 typedef struct s_origin {
-    int line;        /* > 0: the file line that set it */
-    const char *set; /* the --set argument that set it, or NULL */
+    int line;         /* > 0: the file line that set it */
+    const char *set;  /* the command-line argument that set it, or NULL */
+    const char *flag; /* its flag ("--agent", "--drop-agent"); NULL: --set */
 } s_origin_t;
 
 typedef struct s_parser {
@@ -69,7 +70,7 @@ static int s_fail(s_parser_t *p, int code, s_origin_t at, const char *section, c
 
     char where[1100];
     if (at.set)
-        snprintf(where, sizeof where, "--set %s", at.set);
+        snprintf(where, sizeof where, "%s %s", at.flag ? at.flag : "--set", at.set);
     else if (at.line > 0)
         snprintf(where, sizeof where, "%s:%d", p->label, at.line);
     else
@@ -181,8 +182,30 @@ static int s_agent_index(const s_parser_t *p, const char *name)
     return -1;
 }
 
+/* Refuses agent name, which the scenario lacks, with a did-you-mean among
+ * its agents; how names one that would add it. */
+static int s_no_such_agent(s_parser_t *p, const char *name, s_origin_t at, const char *how)
+{
+    const char *names[SCENARIO_MAX_AGENTS] = {NULL};
+    for (int a = 0; a < p->sc.n_agents; a++)
+        names[a] = p->sc.agents[a].name;
+    const char *near = s_nearest(name, names, p->sc.n_agents);
+    if (near)
+        return s_fail(p, ERR_EINVAL, at, NULL, NULL,
+                      "no agent '%s' in the scenario (did you mean %s?)", name, near);
+    char known[SCENARIO_MAX_AGENTS * 46] = "";
+    size_t used = 0;
+    for (int a = 0; a < p->sc.n_agents && used < sizeof known; a++)
+        used +=
+            (size_t)snprintf(known + used, sizeof known - used, "%s%s", a ? ", " : "", names[a]);
+    return s_fail(p, ERR_EINVAL, at, NULL, NULL, "no agent '%s' in the scenario (agents: %s)%s",
+                  name, p->sc.n_agents ? known : "none", how);
+}
+
 /* Checks a section name and opens it: [run] and [world] (*agent = -1), or
- * [agent.NAME], which adds agent NAME the first time (*agent = its index). */
+ * [agent.NAME], which adds agent NAME the first time in a file or for
+ * --agent (*agent = its index); a --set for an agent the scenario lacks is
+ * an error. */
 static int s_open_section(s_parser_t *p, const char *section, s_origin_t at, int *agent)
 {
     *agent = -1;
@@ -211,6 +234,8 @@ static int s_open_section(s_parser_t *p, const char *section, s_origin_t at, int
     *agent = s_agent_index(p, name);
     if (*agent >= 0)
         return 0;
+    if (at.set && !at.flag)
+        return s_no_such_agent(p, name, at, ": --agent NAME=COMMAND adds one");
     if (p->sc.n_agents == SCENARIO_MAX_AGENTS)
         return s_fail(p, ERR_EINVAL, at, section, NULL, "too many agents (at most %d)",
                       SCENARIO_MAX_AGENTS);
@@ -564,6 +589,56 @@ static int s_apply_override(s_parser_t *p, const char *arg)
     return s_set(p, section, key, value, at);
 }
 
+/* Applies one --agent argument: "NAME=COMMAND" or "NAME=policy:POLICY"
+ * adds agent NAME, which the scenario must not have yet. */
+static int s_apply_add_agent(s_parser_t *p, const char *arg)
+{
+    s_origin_t at = {.set = arg, .flag = "--agent"};
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return s_fail(p, ERR_ESYNTAX, at, NULL, NULL,
+                      "expected NAME=COMMAND or NAME=policy:POLICY");
+    char section[128];
+    if (eq - arg > SCENARIO_AGENT_NAME_MAX)
+        return s_fail(p, ERR_EINVAL, at, NULL, NULL, "agent name longer than %d characters",
+                      SCENARIO_AGENT_NAME_MAX);
+    snprintf(section, sizeof section, "agent.%.*s", (int)(eq - arg), arg);
+    if (s_agent_index(p, section + 6) >= 0)
+        return s_fail(p, ERR_EINVAL, at, NULL, NULL,
+                      "the scenario already has agent %s (--set agent.%s.command=... changes it, "
+                      "--drop-agent %s removes it)",
+                      section + 6, section + 6, section + 6);
+    int agent;
+    if (s_open_section(p, section, at, &agent) != 0)
+        return p->error;
+    const char *value = eq + 1;
+    bool is_policy = strncmp(value, "policy:", 7) == 0;
+    return s_set_agent(p, agent, section, is_policy ? "policy" : "command",
+                       is_policy ? value + 7 : value, at);
+}
+
+/* Applies one --drop-agent argument: removes agent NAME, keeping the order
+ * of the others. */
+static int s_apply_drop_agent(s_parser_t *p, const char *name)
+{
+    s_origin_t at = {.set = name, .flag = "--drop-agent"};
+    int a = s_agent_index(p, name);
+    if (a < 0)
+        return s_no_such_agent(p, name, at, "");
+    scenario_t *sc = &p->sc;
+    int after = sc->n_agents - a - 1;
+    memmove(&sc->agents[a], &sc->agents[a + 1], (size_t)after * sizeof sc->agents[0]);
+    memmove(&p->agent_at[a], &p->agent_at[a + 1], (size_t)after * sizeof p->agent_at[0]);
+    memmove(&p->policy_at[a], &p->policy_at[a + 1], (size_t)after * sizeof p->policy_at[0]);
+    memmove(&p->command_at[a], &p->command_at[a + 1], (size_t)after * sizeof p->command_at[0]);
+    sc->n_agents--;
+    /* zeroed, as an agent never added is, so equal scenarios stay memcmp-equal */
+    memset(&sc->agents[sc->n_agents], 0, sizeof sc->agents[0]);
+    p->agent_at[sc->n_agents] = p->policy_at[sc->n_agents] = p->command_at[sc->n_agents] =
+        (s_origin_t){0};
+    return 0;
+}
+
 /* Checks what only the whole scenario shows: agents, the default run name,
  * and the ranges and cross-key rules of world_config_check. */
 static int s_finish(s_parser_t *p)
@@ -651,9 +726,11 @@ static s_parser_t *s_parser_new(const char *label, char *err, size_t err_len)
 /* Parses text (NUL-terminated, len bytes), applies the overrides, checks,
  * and copies the scenario to sc on success. */
 static int s_load(s_parser_t *p, scenario_t *sc, const char *text, size_t len,
-                  const char *const *overrides, int n_overrides)
+                  const scenario_edits_t *edits)
 {
-    assert(n_overrides >= 0 && (overrides || n_overrides == 0));
+    assert(edits->n_set >= 0 && (edits->set || edits->n_set == 0));
+    assert(edits->n_add >= 0 && (edits->add || edits->n_add == 0));
+    assert(edits->n_drop >= 0 && (edits->drop || edits->n_drop == 0));
     if (strlen(p->label) >= sizeof p->sc.path)
         return s_fail(p, ERR_EINVAL, (s_origin_t){0}, NULL, NULL, "path longer than %zu characters",
                       sizeof p->sc.path - 1);
@@ -662,8 +739,14 @@ static int s_load(s_parser_t *p, scenario_t *sc, const char *text, size_t len,
     p->end = text + len;
     if (s_parse_text(p) != 0)
         return p->error;
-    for (int i = 0; i < n_overrides; i++)
-        if (s_apply_override(p, overrides[i]) != 0)
+    for (int i = 0; i < edits->n_drop; i++)
+        if (s_apply_drop_agent(p, edits->drop[i]) != 0)
+            return p->error;
+    for (int i = 0; i < edits->n_add; i++)
+        if (s_apply_add_agent(p, edits->add[i]) != 0)
+            return p->error;
+    for (int i = 0; i < edits->n_set; i++)
+        if (s_apply_override(p, edits->set[i]) != 0)
             return p->error;
     if (s_finish(p) != 0)
         return p->error;
@@ -707,20 +790,27 @@ fail_close:
     return rc;
 }
 
-int scenario_load(scenario_t *sc, const char *path, const char *const *overrides, int n_overrides,
-                  char *err, size_t err_len)
+int scenario_load_edited(scenario_t *sc, const char *path, const scenario_edits_t *edits, char *err,
+                         size_t err_len)
 {
-    s_parser_t *p = s_parser_new(path, err, err_len);
+    s_parser_t *p = s_parser_new(path ? path : SCENARIO_NO_FILE_LABEL, err, err_len);
     if (!p)
         return ERR_ENOMEM;
     char *text = NULL;
     size_t len = 0;
-    int rc = s_read_file(p, path, &text, &len);
+    int rc = path ? s_read_file(p, path, &text, &len) : 0;
     if (rc == 0)
-        rc = s_load(p, sc, text, len, overrides, n_overrides);
+        rc = s_load(p, sc, text ? text : "", len, edits);
     free(text);
     free(p);
     return rc;
+}
+
+int scenario_load(scenario_t *sc, const char *path, const char *const *overrides, int n_overrides,
+                  char *err, size_t err_len)
+{
+    scenario_edits_t edits = {.set = overrides, .n_set = n_overrides};
+    return scenario_load_edited(sc, path, &edits, err, err_len);
 }
 
 int scenario_load_string(scenario_t *sc, const char *text, const char *label,
@@ -729,7 +819,8 @@ int scenario_load_string(scenario_t *sc, const char *text, const char *label,
     s_parser_t *p = s_parser_new(label ? label : "(string)", err, err_len);
     if (!p)
         return ERR_ENOMEM;
-    int rc = s_load(p, sc, text, strlen(text), overrides, n_overrides);
+    scenario_edits_t edits = {.set = overrides, .n_set = n_overrides};
+    int rc = s_load(p, sc, text, strlen(text), &edits);
     free(p);
     return rc;
 }

@@ -65,21 +65,47 @@ typedef struct scenario {
     SCENARIO_KEY_FIELDS_RUN
     world_config_t world;     /* run.ticks and the [world] keys; n_agents = n_agents */
     scenario_server_t server; /* [server]: how agent processes are served */
-    int n_agents;             /* 1..SCENARIO_MAX_AGENTS, in file order, then added by overrides */
+    int n_agents;             /* 1..SCENARIO_MAX_AGENTS, in file order, then added by edits */
     scenario_agent_t agents[SCENARIO_MAX_AGENTS];
 } scenario_t;
 
 /* Loads the scenario file at path, applies overrides, then checks the
  * whole (ranges and cross-key rules: world_config_validate). Each override
- * is "section.key=value" ("agent.NAME.key=value" for agent keys; it adds
- * agent NAME if the file has none); overrides win over the file, later
- * ones over earlier ones, and setting an agent's policy or command drops
- * the other. Returns 0, or a negative ERR_* code with one message
- * in err ("path:line: [section] key: ..." or "--set ARG: ..."). On error
- * *sc is left as it was. Borrows every argument; overrides may be NULL
- * when n_overrides is 0. */
+ * is "section.key=value" ("agent.NAME.key=value" for agent keys, where
+ * NAME must be one of the scenario's agents: a name that matches none is
+ * an error with a did-you-mean; scenario_load_edited adds agents);
+ * overrides win over the file, later ones over earlier ones, and setting
+ * an agent's policy or command drops the other. Returns 0, or a negative
+ * ERR_* code with one message in err ("path:line: [section] key: ..." or
+ * "--set ARG: ..."). On error *sc is left as it was. Borrows every
+ * argument; overrides may be NULL when n_overrides is 0. */
 int scenario_load(scenario_t *sc, const char *path, const char *const *overrides, int n_overrides,
                   char *err, size_t err_len);
+
+/* What the command line changes on top of a scenario file (`recarena run
+ * --drop-agent NAME --agent NAME=COMMAND --set S.K=V`), applied in this
+ * order after the file: drops, then adds, then sets. Any array may be NULL
+ * when its count is 0. */
+typedef struct scenario_edits {
+    const char *const *drop; /* agent names to remove; each must exist */
+    int n_drop;
+    const char *const *add; /* "NAME=COMMAND" (an agent process) or
+                               "NAME=policy:POLICY" (built-in); NAME must be new */
+    int n_add;
+    const char *const *set; /* "section.key=value", as scenario_load's overrides */
+    int n_set;
+} scenario_edits_t;
+
+/* The label of a scenario given with no file (errors, sc->path, and the
+ * default run.name). */
+#define SCENARIO_NO_FILE_LABEL "command-line"
+
+/* As scenario_load, with edits; path NULL loads no file: the default world
+ * (every key at its default) with only the agents that edits add. Errors
+ * from edits name their flag ("--agent ARG: ...", "--drop-agent NAME:
+ * ..."). Borrows every argument. */
+int scenario_load_edited(scenario_t *sc, const char *path, const scenario_edits_t *edits, char *err,
+                         size_t err_len);
 
 /* As scenario_load, from the INI text in text (tests, and runs given only
  * by --set with text ""). label stands for the file name in errors, in

@@ -151,7 +151,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
         fprintf(stderr, "recarena: serving on %s; waiting for agents: %s\n", opt->serve_endpoint,
                 missing);
     } else {
-        if (!opt->quiet)
+        if (!opt->quiet && !opt->no_banner)
             fprintf(stderr, "recarena: telemetry on %s\n", s->telemetry);
         rc = s_spawn_all(s, sc, opt->log_dir);
     }

@@ -23,6 +23,7 @@ typedef struct session_options {
     const char *telemetry_endpoint; /* serve mode only; NULL: none */
     const char *log_dir;            /* run mode: agent-NAME.log files go here */
     bool quiet;                     /* no log lines from the server */
+    bool no_banner;                 /* run mode: no "telemetry on ..." line */
 } session_options_t;
 
 typedef struct session session_t;

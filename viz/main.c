@@ -9,6 +9,7 @@
  * Keys and panels: docs/viewer.md. */
 #include "core/parse.h"
 #include "viz/draw.h"
+#include "core/parse.h"
 #include "viz/live.h"
 #include "viz/rundir.h"
 #include "proto/transport.h"
@@ -39,10 +40,17 @@ static const char s_usage[] =
     "  --scenario FILE     the run's scenario: its name, mode and the agents'\n"
     "                      algorithms for the legend (a run folder's scenario.ini)\n"
     "  --plot RUN_DIR      draw a finished run folder instead\n"
-    "  --out FILE.png      (--plot, --headless) the PNG to write\n"
+    "  --out FILE.png      (--plot, --headless) the picture to write: PNG, or JPEG\n"
+    "                      for a name ending in .jpg or .jpeg\n"
     "  --episode N         (--plot) only episode N; default: all, back to back\n"
     "  --size WxH          window or picture size in pixels (default 1280x800)\n"
     "  --font FILE         a TrueType font (default " VIZ_DEFAULT_FONT ")\n"
+    "  --panels SET        the panels: overview (default), learning (click rate,\n"
+    "                      regret, share, reward, active users, welfare) or\n"
+    "                      episodes (learning curves, one point per episode)\n"
+    "  --scale F           text and lines F times their size, F in [0.5, 4]\n"
+    "  --theme NAME        light (default) or contrast (white on black)\n"
+    "  --projector         for a projector: --theme contrast --scale 1.5\n"
     "  --headless          (--connect) no window: draw frames offscreen and write\n"
     "                      --out after --frames N frames or --episodes N episodes\n"
     "  --frames N          (--headless) stop after N frames (about 30 a second)\n"
@@ -50,13 +58,20 @@ static const char s_usage[] =
     "  --ready-fd FD       write one byte to FD once subscribed (recarena run --view)\n"
     "  -h, --help          this text\n"
     "\n"
-    "Keys in the window: space pause, e this episode / all, s screenshot, q quit.\n";
+    "Options are also read from the environment variable RECARENA_VIEW, before\n"
+    "the command line's (e.g. RECARENA_VIEW='--projector' recarena run ... --view).\n"
+    "\n"
+    "Keys in the window: 1 2 3 or tab the panel set, t theme, + - text size,\n"
+    "space pause, e this episode / all, s screenshot, q quit.\n";
 
 typedef struct s_options {
     const char *endpoint, *scenario, *plot, *out, *font;
     long episode; /* VIZ_ALL_EPISODES */
     int width, height;
     bool headless;
+    viz_panel_set_t panels;
+    double scale;
+    viz_theme_t theme;
     long frames, episodes;
     int ready_fd; /* -1: none */
 } s_options_t;
@@ -93,6 +108,7 @@ static int s_parse(int argc, char **argv, s_options_t *o)
     *o = (s_options_t){.episode = VIZ_ALL_EPISODES,
                        .width = VIZ_DEFAULT_WIDTH,
                        .height = VIZ_DEFAULT_HEIGHT,
+                       .scale = 1.0,
                        .ready_fd = -1};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -102,6 +118,10 @@ static int s_parse(int argc, char **argv, s_options_t *o)
             return 1;
         } else if (strcmp(arg, "--headless") == 0) {
             o->headless = true;
+            continue;
+        } else if (strcmp(arg, "--projector") == 0) {
+            o->theme = VIZ_THEME_CONTRAST;
+            o->scale = VIZ_PROJECTOR_SCALE;
             continue;
         }
         if (!value) {
@@ -120,6 +140,28 @@ static int s_parse(int argc, char **argv, s_options_t *o)
             o->out = value;
         } else if (strcmp(arg, "--font") == 0) {
             o->font = value;
+        } else if (strcmp(arg, "--panels") == 0) {
+            if (!viz_panel_set_parse(value, &o->panels)) {
+                fprintf(stderr,
+                        "recarena-view: --panels: expected overview, learning or episodes, "
+                        "got '%s'\n",
+                        value);
+                return -1;
+            }
+        } else if (strcmp(arg, "--scale") == 0) {
+            if (parse_double(value, VIZ_MIN_SCALE, VIZ_MAX_SCALE, &o->scale) != 0) {
+                fprintf(stderr, "recarena-view: --scale: expected a number in [%g, %g], got '%s'\n",
+                        VIZ_MIN_SCALE, VIZ_MAX_SCALE, value);
+                return -1;
+            }
+        } else if (strcmp(arg, "--theme") == 0) {
+            if (strcmp(value, "light") == 0 || strcmp(value, "contrast") == 0) {
+                o->theme = strcmp(value, "light") == 0 ? VIZ_THEME_LIGHT : VIZ_THEME_CONTRAST;
+            } else {
+                fprintf(stderr, "recarena-view: --theme: expected light or contrast, got '%s'\n",
+                        value);
+                return -1;
+            }
         } else if (strcmp(arg, "--size") == 0) {
             if (s_parse_size(value, &o->width, &o->height) != 0)
                 return -1;
@@ -150,6 +192,8 @@ static int s_parse(int argc, char **argv, s_options_t *o)
         problem = "--headless needs --frames N or --episodes N to know when to stop";
     else if (o->plot && o->headless)
         problem = "--headless is for --connect";
+    else if (o->out && viz_image_type(o->out) == VIZ_IMAGE_UNKNOWN)
+        problem = "--out: unknown picture type (the name must end in " VIZ_IMAGE_ENDINGS ")";
     if (problem) {
         fprintf(stderr, "recarena-view: %s\n\n%s", problem, s_usage);
         return -1;
@@ -167,7 +211,8 @@ static int s_plot(const s_options_t *o, viz_draw_t *d)
     if (rc == 0) {
         char status[1200];
         snprintf(status, sizeof status, "run folder %s", o->plot);
-        viz_view_t view = {.all_episodes = o->episode == VIZ_ALL_EPISODES, .status = status};
+        viz_view_t view = {
+            .all_episodes = o->episode == VIZ_ALL_EPISODES, .panels = o->panels, .status = status};
         rc = viz_draw_png(d, o->width, o->height, &m, &view, o->out, err, sizeof err);
     }
     viz_model_fini(&m);
@@ -213,12 +258,10 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
             (o->episodes && l->model.episodes_received >= (uint64_t)o->episodes))
             break;
     }
-    if (rc == 0 && IMG_SavePNG(surface, o->out) != 0) {
-        snprintf(err, err_len, "cannot write %s: %s", o->out, IMG_GetError());
-        rc = VIZ_EIO;
-    } else if (rc != 0) {
+    if (rc == 0)
+        rc = viz_image_save(surface, o->out, err, err_len);
+    else
         snprintf(err, err_len, "%s", viz_strerror(rc));
-    }
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(surface);
     if (rc == 0) {
@@ -234,17 +277,52 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
     return rc;
 }
 
+/* The command line after the options in RECARENA_VIEW (split at blanks):
+ * a new argv of *argc strings, pointing into *env_copy; NULL if out of
+ * memory. The caller frees both. */
+static char **s_arguments(int *argc, char **argv, char **env_copy)
+{
+    const char *env = getenv("RECARENA_VIEW");
+    *env_copy = strdup(env ? env : "");
+    size_t room = (size_t)*argc + (*env_copy ? strlen(*env_copy) / 2 + 2 : 0);
+    char **args = *env_copy ? calloc(room + 1, sizeof *args) : NULL;
+    if (!args)
+        return NULL;
+    int n = 0;
+    args[n++] = argv[0];
+    for (char *save = NULL, *word = strtok_r(*env_copy, " \t\n", &save); word;
+         word = strtok_r(NULL, " \t\n", &save))
+        args[n++] = word;
+    for (int i = 1; i < *argc; i++)
+        args[n++] = argv[i];
+    *argc = n;
+    return args;
+}
+
 int main(int argc, char **argv)
 {
     s_options_t o;
-    int parsed = s_parse(argc, argv, &o);
-    if (parsed != 0)
+    char *env_copy = NULL;
+    char **args = s_arguments(&argc, argv, &env_copy);
+    if (!args) {
+        fprintf(stderr, "recarena-view: out of memory\n");
+        return 1;
+    }
+    int parsed = s_parse(argc, args, &o);
+    if (parsed != 0) {
+        free(args);
+        free(env_copy);
         return parsed > 0 ? 0 : 2;
+    }
     signal(SIGPIPE, SIG_IGN); /* a run that stopped waiting on --ready-fd */
     char err[1024];
     viz_draw_t *d = viz_draw_new(o.font, err, sizeof err);
+    if (d && viz_draw_set_style(d, o.scale, o.theme, err, sizeof err) != 0)
+        viz_draw_destroy(&d);
     if (!d) {
         fprintf(stderr, "recarena-view: %s\n", err);
+        free(args);
+        free(env_copy);
         return 1;
     }
     int status = 0;
@@ -253,6 +331,7 @@ int main(int argc, char **argv)
     } else {
         viz_live_t live;
         int rc = viz_live_init(&live, o.endpoint, o.scenario, err, sizeof err);
+        live.view.panels = o.panels;
         if (rc == 0 && o.headless)
             rc = s_headless(&o, &live, d, err, sizeof err);
         else if (rc == 0)
@@ -264,5 +343,7 @@ int main(int argc, char **argv)
         }
     }
     viz_draw_destroy(&d);
+    free(args);
+    free(env_copy);
     return status;
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SERIES 4 /* per-agent float series: reward, reward_average, share, share_running */
+#define S_SERIES         8 /* per-agent float series per point (s_series) */
+#define S_EPISODE_SERIES 4 /* per-agent float series per episode (s_episode_series) */
 
 const char *viz_strerror(int err)
 {
@@ -31,31 +32,68 @@ void viz_model_init(viz_model_t *m)
     memset(m, 0, sizeof *m);
 }
 
-void viz_model_fini(viz_model_t *m)
+static float **s_series(viz_model_t *m, int i)
+{
+    float **series[S_SERIES] = {&m->reward,        &m->reward_average,     &m->share,
+                                &m->share_running, &m->click_rate,         &m->click_rate_running,
+                                &m->regret_rate,   &m->regret_rate_running};
+    return series[i];
+}
+
+static float **s_episode_series(viz_model_t *m, int i)
+{
+    float **series[S_EPISODE_SERIES] = {&m->episode_click_rate, &m->episode_reward,
+                                        &m->episode_regret, &m->episode_share};
+    return series[i];
+}
+
+/* Frees the series arrays (points and episodes); they are sized for
+ * n_agents and allocated again as data arrive. */
+static void s_free_series(viz_model_t *m)
 {
     free(m->points);
-    free(m->reward);
-    free(m->reward_average);
-    free(m->share);
-    free(m->share_running);
+    m->points = NULL;
+    for (int s = 0; s < S_SERIES; s++) {
+        free(*s_series(m, s));
+        *s_series(m, s) = NULL;
+    }
+    free(m->episode);
+    m->episode = NULL;
+    for (int s = 0; s < S_EPISODE_SERIES; s++) {
+        free(*s_episode_series(m, s));
+        *s_episode_series(m, s) = NULL;
+    }
+    m->capacity = m->episode_capacity = 0;
+    m->n_points = m->n_episodes = 0;
+}
+
+void viz_model_fini(viz_model_t *m)
+{
+    s_free_series(m);
     free(m->lorenz);
     free(m->topics);
     memset(m, 0, sizeof *m);
 }
 
-static float **s_series(viz_model_t *m, int i)
+/* Starts the running sums of a new episode. */
+static void s_reset_sums(viz_model_t *m)
 {
-    float **series[S_SERIES] = {&m->reward, &m->reward_average, &m->share, &m->share_running};
-    return series[i];
+    memset(m->sum_requests, 0, sizeof m->sum_requests);
+    memset(m->sum_clicks, 0, sizeof m->sum_clicks);
+    memset(m->sum_reward, 0, sizeof m->sum_reward);
+    memset(m->sum_regret, 0, sizeof m->sum_regret);
+    m->sum_welfare = m->sum_active_users = 0;
+    m->sum_tick_requests = m->sum_tick_clicks = 0;
 }
 
 void viz_model_clear(viz_model_t *m)
 {
     m->n_points = 0;
+    m->n_episodes = 0;
     m->episode_start = 0;
     m->episode_base = 0;
-    memset(m->sum_requests, 0, sizeof m->sum_requests);
-    memset(m->sum_clicks, 0, sizeof m->sum_clicks);
+    s_reset_sums(m);
+    m->has_regret = false;
     m->has_exposure = false;
     m->n_items = 0;
     m->n_topics = 0;
@@ -77,6 +115,9 @@ int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, ui
     if (n_agents == 0 || n_agents > PROTO_MAX_AGENTS || !names)
         return VIZ_EINVAL;
     viz_model_clear(m);
+    if (n_agents != m->n_agents)
+        s_free_series(m);
+    m->oracle_off = false;
     s_copy_name(m->scenario, sizeof m->scenario, scenario);
     m->mode = mode;
     m->mode_from_scenario = mode != VIZ_MODE_UNKNOWN;
@@ -101,37 +142,68 @@ static bool s_same_agents(const viz_model_t *m, const proto_telemetry_tick_t *t)
     return true;
 }
 
-/* Room for one more point: doubles the arrays, or drops the older half
- * of the points when the model holds VIZ_MAX_VALUES values. */
-static int s_reserve(viz_model_t *m)
+/* Room for one more row of a table (points or episodes): *n rows of
+ * row_size bytes in *rows and n_series per-agent float series, n_agents
+ * wide. Doubles the arrays, or drops the older half of the rows when the
+ * table holds VIZ_MAX_VALUES values. Returns the rows dropped, or
+ * VIZ_ENOMEM. */
+static long s_reserve_table(void **rows, size_t row_size, float **const *series, int n_series,
+                            size_t *n, size_t *capacity, size_t n_agents)
 {
-    size_t n_agents = m->n_agents;
-    if ((m->n_points + 1) * n_agents > VIZ_MAX_VALUES) {
-        size_t drop = m->n_points / 2;
-        m->n_points -= drop;
-        memmove(m->points, m->points + drop, m->n_points * sizeof *m->points);
-        for (int s = 0; s < S_SERIES; s++) {
-            float *series = *s_series(m, s);
-            memmove(series, series + drop * n_agents, m->n_points * n_agents * sizeof *series);
-        }
-        m->episode_start = m->episode_start > drop ? m->episode_start - drop : 0;
+    long dropped = 0;
+    if ((*n + 1) * n_agents > VIZ_MAX_VALUES) {
+        size_t drop = *n / 2;
+        *n -= drop;
+        memmove(*rows, (char *)*rows + drop * row_size, *n * row_size);
+        for (int s = 0; s < n_series; s++)
+            memmove(*series[s], *series[s] + drop * n_agents, *n * n_agents * sizeof(float));
+        dropped = (long)drop;
     }
-    if (m->n_points < m->capacity)
-        return 0;
-    size_t capacity = m->capacity ? 2 * m->capacity : 256;
-    viz_point_t *points = realloc(m->points, capacity * sizeof *points);
-    if (!points)
+    if (*n < *capacity)
+        return dropped;
+    size_t grown_capacity = *capacity ? 2 * *capacity : 64;
+    void *grown_rows = realloc(*rows, grown_capacity * row_size);
+    if (!grown_rows)
         return VIZ_ENOMEM;
-    m->points = points;
-    for (int s = 0; s < S_SERIES; s++) {
-        float **series = s_series(m, s);
-        float *grown = realloc(*series, capacity * PROTO_MAX_AGENTS * sizeof *grown);
+    *rows = grown_rows;
+    for (int s = 0; s < n_series; s++) {
+        float *grown = realloc(*series[s], grown_capacity * n_agents * sizeof *grown);
         if (!grown)
             return VIZ_ENOMEM; /* the arrays grown so far are only larger */
-        *series = grown;
+        *series[s] = grown;
     }
-    m->capacity = capacity;
+    *capacity = grown_capacity;
+    return dropped;
+}
+
+/* Room for one more point. */
+static int s_reserve(viz_model_t *m)
+{
+    float **series[S_SERIES];
+    for (int s = 0; s < S_SERIES; s++)
+        series[s] = s_series(m, s);
+    void *rows = m->points;
+    long dropped = s_reserve_table(&rows, sizeof *m->points, series, S_SERIES, &m->n_points,
+                                   &m->capacity, m->n_agents);
+    m->points = rows;
+    if (dropped < 0)
+        return (int)dropped;
+    size_t drop = (size_t)dropped;
+    m->episode_start = m->episode_start > drop ? m->episode_start - drop : 0;
     return 0;
+}
+
+/* Room for one more episode row. */
+static int s_reserve_episode(viz_model_t *m)
+{
+    float **series[S_EPISODE_SERIES];
+    for (int s = 0; s < S_EPISODE_SERIES; s++)
+        series[s] = s_episode_series(m, s);
+    void *rows = m->episode;
+    long dropped = s_reserve_table(&rows, sizeof *m->episode, series, S_EPISODE_SERIES,
+                                   &m->n_episodes, &m->episode_capacity, m->n_agents);
+    m->episode = rows;
+    return dropped < 0 ? (int)dropped : 0;
 }
 
 static float s_ratio(int64_t part, int64_t whole)
@@ -150,6 +222,27 @@ static void s_infer_mode(viz_model_t *m, const proto_telemetry_tick_t *t)
     m->mode = routed > (int64_t)t->requests ? VIZ_MODE_FEED : VIZ_MODE_MARKET;
 }
 
+/* The latest episode's row from its running sums and its last point p. */
+static void s_update_episode(viz_model_t *m, const viz_point_t *p)
+{
+    size_t row = m->n_episodes - 1, n_agents = m->n_agents;
+    viz_episode_t *e = &m->episode[row];
+    e->ticks++;
+    e->click_rate = s_ratio(m->sum_tick_clicks, m->sum_tick_requests);
+    e->welfare_per_request =
+        m->sum_tick_requests > 0 ? (float)(m->sum_welfare / (double)m->sum_tick_requests) : NAN;
+    e->mean_active_users = (float)(m->sum_active_users / e->ticks);
+    e->gini = p->gini;
+    e->coverage = p->coverage;
+    size_t last = (size_t)(p - m->points);
+    for (size_t a = 0; a < n_agents; a++) {
+        m->episode_click_rate[row * n_agents + a] = m->click_rate_running[last * n_agents + a];
+        m->episode_reward[row * n_agents + a] = (float)m->sum_reward[a];
+        m->episode_regret[row * n_agents + a] = m->regret_rate_running[last * n_agents + a];
+        m->episode_share[row * n_agents + a] = m->share_running[last * n_agents + a];
+    }
+}
+
 int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
 {
     if (t->n_agents == 0 || t->n_agents > PROTO_MAX_AGENTS || !t->agents || !t->agent_requests ||
@@ -160,6 +253,8 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
             return VIZ_EINVAL;
     if (!s_same_agents(m, t)) {
         viz_model_clear(m);
+        if (t->n_agents != m->n_agents)
+            s_free_series(m);
         m->n_agents = t->n_agents;
         for (uint32_t a = 0; a < t->n_agents; a++) {
             s_copy_name(m->names[a], sizeof m->names[a], t->agents[a]);
@@ -172,18 +267,20 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
         viz_model_clear(m); /* a new run on the same stream */
         last = NULL;
     }
+    bool new_episode = !last || t->episode != last->episode;
     int rc = s_reserve(m);
+    rc = rc ? rc : (new_episode ? s_reserve_episode(m) : 0);
     if (rc != 0)
         return rc;
     last = m->n_points ? &m->points[m->n_points - 1] : NULL;
     s_infer_mode(m, t);
 
     size_t i = m->n_points, n_agents = m->n_agents;
-    if (!last || t->episode != last->episode) {
+    if (new_episode) {
         m->episode_start = i;
         m->episode_base = last ? last->x_all + 1 : 0;
-        memset(m->sum_requests, 0, sizeof m->sum_requests);
-        memset(m->sum_clicks, 0, sizeof m->sum_clicks);
+        s_reset_sums(m);
+        m->episode[m->n_episodes++] = (viz_episode_t){.episode = t->episode};
     }
     viz_point_t *p = &m->points[i];
     p->episode = t->episode;
@@ -191,6 +288,8 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
     p->x_all = m->ticks ? (double)t->episode * m->ticks + t->tick : m->episode_base + t->tick;
     p->gini = (float)t->gini;
     p->coverage = (float)t->coverage;
+    p->active_users = (float)t->active_users;
+    p->welfare = (float)t->welfare;
 
     bool clicks = m->mode == VIZ_MODE_FEED;
     int64_t tick_total = 0, episode_total = 0;
@@ -219,7 +318,22 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
             s_ratio(clicks ? t->agent_clicks[a] : t->agent_requests[a], tick_total);
         m->share_running[i * n_agents + a] =
             s_ratio(clicks ? m->sum_clicks[a] : m->sum_requests[a], episode_total);
+        double regret = t->agent_regret ? t->agent_regret[a] : NAN;
+        m->has_regret = m->has_regret || (isfinite(regret) && regret != 0);
+        m->sum_reward[a] += isfinite(row[a]) ? row[a] : 0;
+        m->sum_regret[a] += isfinite(regret) ? regret : 0;
+        m->click_rate[i * n_agents + a] = s_ratio(t->agent_clicks[a], t->agent_requests[a]);
+        m->click_rate_running[i * n_agents + a] = s_ratio(m->sum_clicks[a], m->sum_requests[a]);
+        m->regret_rate[i * n_agents + a] =
+            t->agent_requests[a] > 0 ? (float)(regret / t->agent_requests[a]) : NAN;
+        m->regret_rate_running[i * n_agents + a] =
+            m->sum_requests[a] > 0 ? (float)(m->sum_regret[a] / (double)m->sum_requests[a]) : NAN;
     }
+    m->sum_tick_requests += t->requests;
+    m->sum_tick_clicks += t->clicks;
+    m->sum_welfare += t->welfare;
+    m->sum_active_users += p->active_users;
+    s_update_episode(m, p);
     m->n_points++;
     m->ticks_received++;
     return 0;
@@ -313,19 +427,27 @@ int viz_model_copy(viz_model_t *dst, const viz_model_t *src)
 {
     viz_model_fini(dst);
     *dst = *src;
-    size_t values = src->n_points * src->n_agents;
+    size_t values = src->n_points * src->n_agents, episode_values = src->n_episodes * src->n_agents;
     dst->capacity = src->n_points;
+    dst->episode_capacity = src->n_episodes;
     dst->points = s_duplicate(src->points, src->n_points, sizeof *src->points);
+    dst->episode = s_duplicate(src->episode, src->n_episodes, sizeof *src->episode);
+    bool ok = dst->points && dst->episode;
     for (int s = 0; s < S_SERIES; s++) {
         float **series = s_series(dst, s); /* still src's array here */
         *series = s_duplicate(*series, values, sizeof **series);
+        ok = ok && *series;
+    }
+    for (int s = 0; s < S_EPISODE_SERIES; s++) {
+        float **series = s_episode_series(dst, s);
+        *series = s_duplicate(*series, episode_values, sizeof **series);
+        ok = ok && *series;
     }
     dst->lorenz =
         src->has_exposure ? s_duplicate(src->lorenz, src->n_items + 1, sizeof(double)) : NULL;
     dst->topics =
         src->has_exposure ? s_duplicate(src->topics, src->n_topics, sizeof(int64_t)) : NULL;
-    bool ok = dst->points && dst->reward && dst->reward_average && dst->share &&
-              dst->share_running && (!src->has_exposure || (dst->lorenz && dst->topics));
+    ok = ok && (!src->has_exposure || (dst->lorenz && dst->topics));
     if (!ok) {
         viz_model_fini(dst);
         return VIZ_ENOMEM;

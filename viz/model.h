@@ -8,6 +8,11 @@
  * derived series (moving average, shares) are computed as ticks arrive,
  * so drawing only reads. Missing values are NaN and are drawn as gaps.
  *
+ * Besides the per-tick series, one row per episode (the learning curve):
+ * each agent's click rate, reward, regret per request and share over the
+ * episode, computed from the same ticks, so the latest episode's row is
+ * the episode so far.
+ *
  * Share is of requests in market mode (which platform users chose) and
  * of clicks in feed mode (whose items users clicked), as in summary.json.
  * The mode comes from the scenario when one is known, otherwise from the
@@ -37,8 +42,9 @@ const char *viz_strerror(int err);
 
 #define VIZ_MAX_ALGORITHM 48 /* bytes of an algorithm label, NUL included */
 #define VIZ_AVERAGE_TICKS 20 /* trailing window of the reward moving average, ticks */
-/* Per-agent values kept (n_points * n_agents); beyond, the older half of
- * the points is dropped. 4 series of floats: 128 MiB at most. */
+/* Per-agent values kept (n_points * n_agents, and n_episodes * n_agents);
+ * beyond, the older half of the points (episodes) is dropped. 8 series of
+ * floats per point: 256 MiB at most. */
 #define VIZ_MAX_VALUES (1u << 23)
 
 typedef enum viz_mode {
@@ -50,10 +56,22 @@ typedef enum viz_mode {
 /* One tick's system figures. */
 typedef struct viz_point {
     uint32_t episode, tick;
-    double x_all;   /* position on the "all episodes" axis, ticks */
-    float gini;     /* exposure Gini so far in the episode */
-    float coverage; /* catalog coverage so far in the episode */
+    double x_all;       /* position on the "all episodes" axis, ticks */
+    float gini;         /* exposure Gini so far in the episode */
+    float coverage;     /* catalog coverage so far in the episode */
+    float active_users; /* users in a session at the tick's start; NaN: unknown */
+    float welfare;      /* utility users consumed this tick; NaN: unknown */
 } viz_point_t;
+
+/* One episode's system figures (its ticks so far). */
+typedef struct viz_episode {
+    uint32_t episode;
+    uint32_t ticks;            /* ticks received */
+    float click_rate;          /* clicks / requests; NaN: no requests */
+    float welfare_per_request; /* welfare / requests; NaN: none (or welfare unknown) */
+    float mean_active_users;   /* NaN: unknown */
+    float gini, coverage;      /* at the episode's last tick received */
+} viz_episode_t;
 
 /* Fields are read directly (by the drawing code and the tests); they are
  * written only by the functions below. */
@@ -70,17 +88,35 @@ typedef struct viz_model {
 
     /* series */
     size_t n_points;
-    size_t capacity;       /* points allocated */
-    viz_point_t *points;   /* (n_points) */
-    float *reward;         /* (n_points, n_agents) tick reward */
-    float *reward_average; /* (n_points, n_agents) mean of the finite rewards of the last
-                              VIZ_AVERAGE_TICKS points of the same episode; NaN: none */
-    float *share;          /* (n_points, n_agents) share of the tick; NaN: nothing to share */
-    float *share_running;  /* (n_points, n_agents) share of the episode so far */
-    size_t episode_start;  /* index of the first point of the latest episode */
-    double episode_base;   /* x_all of tick 0 of the latest episode */
+    size_t capacity;            /* points allocated */
+    viz_point_t *points;        /* (n_points) */
+    float *reward;              /* (n_points, n_agents) tick reward */
+    float *reward_average;      /* (n_points, n_agents) mean of the finite rewards of the last
+                                   VIZ_AVERAGE_TICKS points of the same episode; NaN: none */
+    float *share;               /* (n_points, n_agents) share of the tick; NaN: nothing to share */
+    float *share_running;       /* (n_points, n_agents) share of the episode so far */
+    float *click_rate;          /* (n_points, n_agents) clicks / requests this tick; NaN: none */
+    float *click_rate_running;  /* (n_points, n_agents) of the episode so far */
+    float *regret_rate;         /* (n_points, n_agents) regret / requests this tick; NaN: none */
+    float *regret_rate_running; /* (n_points, n_agents) of the episode so far */
+    size_t episode_start;       /* index of the first point of the latest episode */
+    double episode_base;        /* x_all of tick 0 of the latest episode */
     int64_t sum_requests[PROTO_MAX_AGENTS]; /* latest episode so far */
     int64_t sum_clicks[PROTO_MAX_AGENTS];
+    double sum_reward[PROTO_MAX_AGENTS], sum_regret[PROTO_MAX_AGENTS];
+    double sum_welfare, sum_active_users; /* NaN once a tick lacks them */
+    int64_t sum_tick_requests, sum_tick_clicks;
+    bool has_regret; /* a nonzero regret arrived: the run has its oracle */
+    bool oracle_off; /* the scenario says world.oracle = false */
+
+    /* the learning curve: one row per episode, the latest one so far */
+    size_t n_episodes;
+    size_t episode_capacity;   /* rows allocated */
+    viz_episode_t *episode;    /* (n_episodes) */
+    float *episode_click_rate; /* (n_episodes, n_agents) clicks / requests; NaN: none */
+    float *episode_reward;     /* (n_episodes, n_agents) sum of the tick rewards */
+    float *episode_regret;     /* (n_episodes, n_agents) regret / request; NaN: none */
+    float *episode_share;      /* (n_episodes, n_agents) as share_running at the end */
 
     /* the latest exposure snapshot */
     bool has_exposure;

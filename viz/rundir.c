@@ -47,9 +47,10 @@ static bool s_csv_split(s_csv_t *c)
 }
 
 /* Opens dir/name and finds each of the n names in its header: column[i]
- * is the index of names[i]. */
+ * is the index of names[i]. The first n_required must be there; the
+ * others (columns added later) are -1 when missing. */
 static int s_csv_open(s_csv_t *c, const char *dir, const char *name, const char *const *names,
-                      int *column, int n, char *err, size_t err_len)
+                      int *column, int n, int n_required, char *err, size_t err_len)
 {
     snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
     c->line = 1;
@@ -67,7 +68,7 @@ static int s_csv_open(s_csv_t *c, const char *dir, const char *name, const char 
         for (int k = 0; k < c->n_fields; k++)
             if (strcmp(c->fields[k], names[i]) == 0)
                 column[i] = k;
-        if (column[i] < 0) {
+        if (column[i] < 0 && i < n_required) {
             snprintf(err, err_len, "%s: no column '%s' in the header", c->path, names[i]);
             goto fail;
         }
@@ -114,9 +115,14 @@ static int s_csv_int(s_csv_t *c, int column, long max, long *out, char *err, siz
     return 0;
 }
 
-/* Field column as a number; "nan" and the like are accepted (drawn as gaps). */
+/* Field column as a number; "nan" and the like are accepted (drawn as
+ * gaps), and so is a column the file does not have (-1: NaN). */
 static int s_csv_double(s_csv_t *c, int column, double *out, char *err, size_t err_len)
 {
+    if (column < 0 || column >= c->n_fields) {
+        *out = NAN;
+        return 0;
+    }
     const char *text = c->fields[column];
     int rc = parse_double(text, -DBL_MAX, DBL_MAX, out);
     if (rc == ERR_ESYNTAX) {
@@ -136,6 +142,7 @@ typedef struct s_scenario {
     char name[PROTO_MAX_NAME + 1];
     long episodes, ticks, n_topics;
     viz_mode_t mode;
+    bool oracle_off;
     uint32_t n_agents;
     char agents[PROTO_MAX_AGENTS][PROTO_MAX_NAME + 1];
     char labels[PROTO_MAX_AGENTS][VIZ_MAX_ALGORITHM];
@@ -172,6 +179,7 @@ static bool s_ini_long(s_scenario_t *sc, const char *section, const char *key, c
 static int s_ini_entry(void *user, const char *section, const char *key, const char *value)
 {
     s_scenario_t *sc = user;
+    bool on;
     if (!strcmp(section, "run")) {
         if (!strcmp(key, "name"))
             snprintf(sc->name, sizeof sc->name, "%s", value);
@@ -184,6 +192,8 @@ static int s_ini_entry(void *user, const char *section, const char *key, const c
             sc->mode = !strcmp(value, "feed") ? VIZ_MODE_FEED : VIZ_MODE_MARKET;
         else if (!strcmp(key, "n_topics"))
             return s_ini_long(sc, section, key, value, &sc->n_topics);
+        else if (!strcmp(key, "oracle") && parse_bool(value, &on) == 0)
+            sc->oracle_off = !on;
     } else if (!strncmp(section, "agent.", 6)) {
         const char *name = section + 6;
         uint32_t a = 0;
@@ -249,6 +259,7 @@ static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics,
     rc = viz_model_describe(m, sc->name, sc->mode, (uint32_t)sc->episodes, (uint32_t)sc->ticks,
                             sc->n_agents, names, algorithms);
     *n_topics = (uint32_t)sc->n_topics;
+    m->oracle_off = sc->oracle_off;
     free(sc);
     if (rc != 0)
         snprintf(err, err_len, "%s: %s", path, viz_strerror(rc));
@@ -272,23 +283,32 @@ static int s_next_agent_row(s_csv_t *agents, long episode, long tick, char *err,
     return more < 0 ? more : 0;
 }
 
+/* A count read as a number (NaN when the column is missing) as the
+ * telemetry's unsigned field: 0 when unknown or out of range. */
+static uint32_t s_count_or_zero(double v)
+{
+    return v >= 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 /* One tick: its row of ticks.csv (already read) and its agents' rows of
  * agents.csv, into the model. */
 static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *agents,
                        const int *ac, long episode, long tick, char *err, size_t err_len)
 {
-    enum { T_REQUESTS = 2, T_CLICKS, T_GINI, T_COVERAGE };
-    enum { A_EPISODE, A_TICK, A_AGENT, A_REQUESTS, A_CLICKS, A_REWARD };
+    enum { T_REQUESTS = 2, T_CLICKS, T_GINI, T_COVERAGE, T_ACTIVE_USERS, T_WELFARE };
+    enum { A_EPISODE, A_TICK, A_AGENT, A_REQUESTS, A_CLICKS, A_REWARD, A_REGRET };
     long requests, clicks;
-    double gini, coverage;
+    double gini, coverage, active_users, welfare;
     int rc = s_csv_int(ticks, tc[T_REQUESTS], INT32_MAX, &requests, err, err_len);
     rc = rc ? rc : s_csv_int(ticks, tc[T_CLICKS], INT32_MAX, &clicks, err, err_len);
     rc = rc ? rc : s_csv_double(ticks, tc[T_GINI], &gini, err, err_len);
     rc = rc ? rc : s_csv_double(ticks, tc[T_COVERAGE], &coverage, err, err_len);
+    rc = rc ? rc : s_csv_double(ticks, tc[T_ACTIVE_USERS], &active_users, err, err_len);
+    rc = rc ? rc : s_csv_double(ticks, tc[T_WELFARE], &welfare, err, err_len);
     if (rc != 0)
         return rc;
     int32_t agent_requests[PROTO_MAX_AGENTS], agent_clicks[PROTO_MAX_AGENTS];
-    double agent_reward[PROTO_MAX_AGENTS], agent_regret[PROTO_MAX_AGENTS] = {0};
+    double agent_reward[PROTO_MAX_AGENTS], agent_regret[PROTO_MAX_AGENTS];
     const char *names[PROTO_MAX_AGENTS];
     for (uint32_t a = 0; a < m->n_agents; a++) {
         rc = s_next_agent_row(agents, episode, tick, err, err_len);
@@ -311,6 +331,7 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
         rc = rc ? rc : s_csv_int(agents, ac[A_CLICKS], INT32_MAX, &v, err, err_len);
         agent_clicks[a] = (int32_t)v;
         rc = rc ? rc : s_csv_double(agents, ac[A_REWARD], &agent_reward[a], err, err_len);
+        rc = rc ? rc : s_csv_double(agents, ac[A_REGRET], &agent_regret[a], err, err_len);
         if (rc != 0)
             return rc;
         names[a] = m->names[a];
@@ -321,6 +342,8 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
                                 .clicks = (uint32_t)clicks,
                                 .gini = gini,
                                 .coverage = coverage,
+                                .active_users = s_count_or_zero(active_users),
+                                .welfare = welfare,
                                 .n_agents = m->n_agents,
                                 .agents = names,
                                 .agent_requests = agent_requests,
@@ -337,17 +360,18 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
  * per agent in scenario order (how the run writes them). */
 static int s_load_series(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len)
 {
-    static const char *const tick_columns[] = {"episode", "tick", "requests",
-                                               "clicks",  "gini", "coverage"};
-    static const char *const agent_columns[] = {"episode",  "tick",   "agent",
-                                                "requests", "clicks", "reward"};
-    int tc[6], ac[6];
+    /* required, then optional (newer) columns */
+    static const char *const tick_columns[] = {"episode", "tick",     "requests",     "clicks",
+                                               "gini",    "coverage", "active_users", "welfare"};
+    static const char *const agent_columns[] = {"episode", "tick",   "agent", "requests",
+                                                "clicks",  "reward", "regret"};
+    int tc[8], ac[7];
     s_csv_t *ticks = calloc(1, sizeof *ticks), *agents = calloc(1, sizeof *agents);
     int rc = ticks && agents ? 0 : VIZ_ENOMEM;
     if (rc != 0)
         snprintf(err, err_len, "out of memory");
-    rc = rc ? rc : s_csv_open(ticks, dir, "ticks.csv", tick_columns, tc, 6, err, err_len);
-    rc = rc ? rc : s_csv_open(agents, dir, "agents.csv", agent_columns, ac, 6, err, err_len);
+    rc = rc ? rc : s_csv_open(ticks, dir, "ticks.csv", tick_columns, tc, 8, 6, err, err_len);
+    rc = rc ? rc : s_csv_open(agents, dir, "agents.csv", agent_columns, ac, 7, 6, err, err_len);
     while (rc == 0) {
         int more = s_csv_next(ticks, 6, err, err_len);
         if (more <= 0) {
@@ -390,7 +414,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
         free(c);
         return 0; /* a run folder from before exposure.csv */
     }
-    int rc = s_csv_open(c, dir, "exposure.csv", columns, col, 4, err, err_len);
+    int rc = s_csv_open(c, dir, "exposure.csv", columns, col, 4, 4, err, err_len);
     int64_t *items = NULL, *topics = calloc(n_topics ? n_topics : 1, sizeof *topics);
     size_t n_items = 0, capacity = 0;
     if (!topics)

@@ -18,11 +18,44 @@ typedef struct s_loop {
     int64_t next_frame; /* drawing again before this (transport_now_ms) waits */
 } s_loop_t;
 
+/* Text and lines by step larger (or smaller), within the bounds. */
+static void s_rescale(s_loop_t *loop, double step)
+{
+    double scale = viz_draw_scale(loop->draw) + step;
+    scale = scale < VIZ_MIN_SCALE ? VIZ_MIN_SCALE : (scale > VIZ_MAX_SCALE ? VIZ_MAX_SCALE : scale);
+    if (viz_draw_set_style(loop->draw, scale, viz_draw_theme(loop->draw), loop->live->notice,
+                           sizeof loop->live->notice) == 0)
+        loop->live->notice[0] = '\0';
+}
+
 static void s_on_key(s_loop_t *loop, SDL_Keycode key)
 {
     viz_live_t *l = loop->live;
     char err[512];
     switch (key) {
+    case SDLK_1:
+    case SDLK_2:
+    case SDLK_3:
+        l->view.panels = (viz_panel_set_t)(key - SDLK_1);
+        break;
+    case SDLK_TAB:
+        l->view.panels = (viz_panel_set_t)((l->view.panels + 1) % VIZ_SET_COUNT);
+        break;
+    case SDLK_t:
+        viz_draw_set_style(loop->draw, viz_draw_scale(loop->draw),
+                           viz_draw_theme(loop->draw) == VIZ_THEME_LIGHT ? VIZ_THEME_CONTRAST
+                                                                         : VIZ_THEME_LIGHT,
+                           err, sizeof err);
+        break;
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+        s_rescale(loop, 0.25);
+        break;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS:
+        s_rescale(loop, -0.25);
+        break;
     case SDLK_SPACE:
     case SDLK_p:
         if (viz_live_pause(l, !l->view.paused) != 0)

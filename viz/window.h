@@ -1,6 +1,7 @@
 /* The live viewer in a window: a resizable SDL window that shows the run
- * as telemetry arrives, with keys to pause the display, switch between
- * this episode and all episodes, save a screenshot and quit
+ * as telemetry arrives, with keys to switch the panel set, the theme and
+ * the text size, pause the display, switch between this episode and all
+ * episodes, save a screenshot and quit
  * (docs/viewer.md). The window stays open when the run ends, showing its
  * final state, until it is closed. */
 #ifndef RECARENA_VIZ_WINDOW_H
@@ -13,7 +14,9 @@
 
 /* Help for the footer. */
 #define VIZ_WINDOW_KEYS                                                                            \
-    "space: pause \xc2\xb7 e: this episode / all \xc2\xb7 s: screenshot \xc2\xb7 q: quit"
+    "1 2 3: panels \xc2\xb7 t: theme \xc2\xb7 + -: size \xc2\xb7 space: pause \xc2\xb7 e: "        \
+    "episode / all "                                                                               \
+    "\xc2\xb7 s: screenshot \xc2\xb7 q: quit"
 
 /* Opens a width x height window and runs the viewer loop until the window
  * is closed (or q, Escape, SIGINT, SIGTERM). ready_fd >= 0: once the

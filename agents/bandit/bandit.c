@@ -54,7 +54,7 @@ struct bandit {
     linucb_t *linucb;   /* LINUCB */
     uint32_t exp3_live; /* EXP3: K at the last bandit_select */
 
-    /* META */
+    /* META, META_LINUCB */
     bandit_t *bases[BANDIT_MAX_BASES];
     double base_log_weight[BANDIT_MAX_BASES];
     double base_select_prob[BANDIT_MAX_BASES];
@@ -62,12 +62,34 @@ struct bandit {
     float *base_contexts;   /* (max_rows, dim) */
     int32_t *base_slates;   /* (max_rows, k_cap) */
     uint32_t max_rows, k_cap;
+    /* re-ranking (params.rerank): the candidates, their indices and embeddings */
+    rerank_t *rerank;
+    uint32_t pool_cap;
+    uint32_t *pool, *pool_order; /* (pool_cap) */
+    double *pool_scores;         /* (pool_cap) */
+    float *pool_embeddings;      /* (pool_cap, dim) */
+    /* META_LINUCB: a disjoint LinUCB whose slots are the bases */
+    linucb_t *strategy_linucb;
+    double strategy_scores[S_ROWS_PER_CHUNK * BANDIT_MAX_BASES]; /* (rows, n_bases) */
 };
 
 static const char *const s_algo_names[BANDIT_N_ALGOS] = {
     "random",   "popularity", "egreedy", "egreedy-decay", "ucb1",
-    "thompson", "linucb",     "exp3",    "meta",
+    "thompson", "linucb",     "exp3",    "meta",          "meta-linucb",
 };
+
+static bool s_is_meta(bandit_algo_t algo)
+{
+    return algo == BANDIT_META || algo == BANDIT_META_LINUCB;
+}
+
+/* Whether algo's slate is the top k of an index, which params.rerank can
+ * re-rank (a meta-bandit hands it to such bases). */
+static bool s_reranks(bandit_algo_t algo)
+{
+    return algo == BANDIT_POPULARITY || algo == BANDIT_UCB1 || algo == BANDIT_THOMPSON ||
+           algo == BANDIT_LINUCB || s_is_meta(algo);
+}
 
 int bandit_algo_parse(const char *name, bandit_algo_t *algo)
 {
@@ -95,8 +117,12 @@ void bandit_params_default(bandit_params_t *params)
         .linucb_model = BANDIT_LINUCB_DISJOINT,
         .gamma = 0.1,
         .meta_gamma = 0.1,
+        .meta_alpha = 1.0,
         .n_bases = 3,
         .bases = {BANDIT_EGREEDY_DECAY, BANDIT_THOMPSON, BANDIT_LINUCB},
+        .rerank = RERANK_NONE,
+        .rerank_lambda = 0.5,
+        .rerank_pool = 50,
     };
 }
 
@@ -114,7 +140,7 @@ int bandit_parse_bases(const char *list, bandit_params_t *params)
         memcpy(name, p, len);
         name[len] = '\0';
         bandit_algo_t algo;
-        if (bandit_algo_parse(name, &algo) != 0 || algo == BANDIT_EXP3 || algo == BANDIT_META)
+        if (bandit_algo_parse(name, &algo) != 0 || algo == BANDIT_EXP3 || s_is_meta(algo))
             return ERR_EINVAL;
         for (uint32_t i = 0; i < n; i++)
             if (bases[i] == algo)
@@ -136,14 +162,19 @@ int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
     if (!(p->epsilon >= 0 && p->epsilon <= 1) || !(p->epsilon_c >= 0 && isfinite(p->epsilon_c)) ||
         !(p->alpha >= 0 && isfinite(p->alpha)) || !(p->gamma > 0 && p->gamma <= 1) ||
         !(p->meta_gamma > 0 && p->meta_gamma <= 1) ||
+        !(p->meta_alpha >= 0 && isfinite(p->meta_alpha)) ||
         (p->linucb_model != BANDIT_LINUCB_DISJOINT && p->linucb_model != BANDIT_LINUCB_SHARED))
         return ERR_EINVAL;
-    if (algo == BANDIT_META) {
+    if ((unsigned)p->rerank > RERANK_DPP || !(p->rerank_lambda >= 0 && p->rerank_lambda <= 1) ||
+        p->rerank_pool < 1 || p->rerank_pool > RERANK_MAX_POOL ||
+        (p->rerank != RERANK_NONE && !s_reranks(algo)))
+        return ERR_EINVAL;
+    if (s_is_meta(algo)) {
         if (p->n_bases < 1 || p->n_bases > BANDIT_MAX_BASES)
             return ERR_EINVAL;
         for (uint32_t i = 0; i < p->n_bases; i++)
             if ((unsigned)p->bases[i] >= BANDIT_N_ALGOS || p->bases[i] == BANDIT_EXP3 ||
-                p->bases[i] == BANDIT_META)
+                s_is_meta(p->bases[i]))
                 return ERR_EINVAL;
     }
     return 0;
@@ -165,12 +196,33 @@ bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t
         if (!b->linucb)
             goto fail;
     }
-    if (algo == BANDIT_META) {
+    if (s_is_meta(algo)) {
         for (uint32_t i = 0; i < params->n_bases; i++) {
-            b->bases[i] = bandit_new(params->bases[i], params, dim, pcg32_next64(&b->rng));
+            bandit_params_t base = *params;
+            if (!s_reranks(params->bases[i]))
+                base.rerank = RERANK_NONE;
+            b->bases[i] = bandit_new(params->bases[i], &base, dim, pcg32_next64(&b->rng));
             if (!b->bases[i])
                 goto fail;
         }
+    }
+    if (params->rerank != RERANK_NONE && !s_is_meta(algo)) {
+        /* room for a slate longer than the pool: it then re-ranks k candidates */
+        b->pool_cap = params->rerank_pool > PROTO_MAX_SLATE ? params->rerank_pool : PROTO_MAX_SLATE;
+        b->rerank = rerank_new(params->rerank, params->rerank_lambda, b->pool_cap, dim);
+        b->pool = malloc(b->pool_cap * sizeof *b->pool);
+        b->pool_order = malloc(b->pool_cap * sizeof *b->pool_order);
+        b->pool_scores = malloc(b->pool_cap * sizeof *b->pool_scores);
+        b->pool_embeddings = malloc((size_t)b->pool_cap * dim * sizeof *b->pool_embeddings);
+        if (!b->rerank || !b->pool || !b->pool_order || !b->pool_scores || !b->pool_embeddings)
+            goto fail;
+    }
+    if (algo == BANDIT_META_LINUCB) {
+        b->strategy_linucb = linucb_new(BANDIT_LINUCB_DISJOINT, dim, params->meta_alpha);
+        if (!b->strategy_linucb || linucb_reserve(b->strategy_linucb, params->n_bases) != 0)
+            goto fail;
+        for (uint32_t i = 0; i < params->n_bases; i++)
+            linucb_clear_slot(b->strategy_linucb, i, NULL); /* DISJOINT reads no embedding */
     }
     return b;
 fail:
@@ -186,6 +238,12 @@ void bandit_destroy(bandit_t **self_p)
     for (uint32_t i = 0; i < BANDIT_MAX_BASES; i++)
         bandit_destroy(&b->bases[i]);
     linucb_destroy(&b->linucb);
+    linucb_destroy(&b->strategy_linucb);
+    rerank_destroy(&b->rerank);
+    free(b->pool);
+    free(b->pool_order);
+    free(b->pool_scores);
+    free(b->pool_embeddings);
     free(b->slot_of_id);
     free(b->arms);
     free(b->embeddings);
@@ -395,6 +453,28 @@ static void s_top_k(bandit_t *b, uint32_t k, uint32_t *out)
     }
 }
 
+/* The slate's k live indices, best first: the top k of b->score, or, with
+ * re-ranking, k of the top rerank_pool picked by MMR or DPP. out: (k). */
+static void s_rank(bandit_t *b, uint32_t k, uint32_t *out)
+{
+    if (!b->rerank) {
+        s_top_k(b, k, out);
+        return;
+    }
+    uint32_t m = b->params.rerank_pool < b->n_live ? b->params.rerank_pool : b->n_live;
+    m = m > k ? m : k;
+    s_top_k(b, m, b->pool);
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t slot = b->live[b->pool[i]];
+        b->pool_scores[i] = b->score[b->pool[i]];
+        memcpy(b->pool_embeddings + (size_t)i * b->dim, b->embeddings + (size_t)slot * b->dim,
+               b->dim * sizeof *b->embeddings);
+    }
+    rerank_slate(b->rerank, m, b->pool_scores, b->pool_embeddings, k, b->pool_order);
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = b->pool[b->pool_order[i]];
+}
+
 /* Normal draws two at a time (Marsaglia's polar method), for Thompson
  * sampling's many Beta draws per request: the spare is kept here, in a
  * sampler that lives for one pass over the arms. */
@@ -551,7 +631,7 @@ static void s_exp3_slate(bandit_t *b, uint32_t k, int32_t *slate)
 
 static bool s_needs_contexts(const bandit_t *b)
 {
-    if (b->algo == BANDIT_LINUCB)
+    if (b->algo == BANDIT_LINUCB || b->algo == BANDIT_META_LINUCB)
         return true;
     for (uint32_t i = 0; i < BANDIT_MAX_BASES && b->bases[i]; i++)
         if (s_needs_contexts(b->bases[i]))
@@ -573,7 +653,7 @@ static int s_linucb_select(bandit_t *b, uint32_t n, const float *contexts, uint3
             const double *row = b->linucb_scores + (size_t)r * b->n_slots;
             for (uint32_t i = 0; i < b->n_live; i++)
                 b->score[i] = row[b->live[i]];
-            s_top_k(b, k, top);
+            s_rank(b, k, top);
             for (uint32_t i = 0; i < k; i++)
                 slates[(size_t)(r0 + r) * k + i] = b->arms[b->live[top[i]]].id;
         }
@@ -594,8 +674,38 @@ static void s_meta_probabilities(const bandit_t *b, double *probs)
         probs[j] = (1.0 - gamma) * probs[j] / sum + gamma / J;
 }
 
-/* The meta-bandit: draw a base per request from EXP3 over the bases, then
- * let each base fill its requests in one batch. */
+/* meta-linucb's choice of base per request: the largest upper confidence
+ * bound of the bases' click regressions on x = [features, 1], ties broken
+ * uniformly at random. */
+static int s_meta_linucb_choose(bandit_t *b, uint32_t n, const float *contexts, uint8_t *strategies)
+{
+    uint32_t J = b->params.n_bases;
+    for (uint32_t r0 = 0; r0 < n; r0 += S_ROWS_PER_CHUNK) {
+        uint32_t rows = n - r0 < S_ROWS_PER_CHUNK ? n - r0 : S_ROWS_PER_CHUNK;
+        int rc = linucb_scores(b->strategy_linucb, rows, contexts + (size_t)r0 * b->dim, J,
+                               b->strategy_scores);
+        if (rc != 0)
+            return rc;
+        for (uint32_t r = 0; r < rows; r++) {
+            const double *row = b->strategy_scores + (size_t)r * J;
+            uint32_t best = 0, ties = 1;
+            for (uint32_t j = 1; j < J; j++) {
+                if (row[j] > row[best]) {
+                    best = j;
+                    ties = 1;
+                } else if (row[j] == row[best] && pcg32_bounded(&b->rng, ++ties) == 0) {
+                    best = j; /* each of the tied bases with chance 1 / ties */
+                }
+            }
+            strategies[r0 + r] = (uint8_t)best;
+        }
+    }
+    return 0;
+}
+
+/* The meta-bandits: choose a base per request (EXP3 over the bases, or
+ * meta-linucb's regressions), then let each base fill its requests in one
+ * batch. */
 static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
                          int32_t *slates, uint8_t *strategies)
 {
@@ -609,13 +719,19 @@ static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_
         b->max_rows = rows;
         b->k_cap = kk;
     }
-    s_meta_probabilities(b, b->base_select_prob);
-    for (uint32_t r = 0; r < n; r++) {
-        double u = pcg32_uniform(&b->rng);
-        uint32_t j = 0;
-        while (j + 1 < J && (u -= b->base_select_prob[j]) >= 0)
-            j++;
-        strategies[r] = (uint8_t)j;
+    if (b->algo == BANDIT_META_LINUCB) {
+        int rc = s_meta_linucb_choose(b, n, contexts, strategies);
+        if (rc != 0)
+            return rc;
+    } else {
+        s_meta_probabilities(b, b->base_select_prob);
+        for (uint32_t r = 0; r < n; r++) {
+            double u = pcg32_uniform(&b->rng);
+            uint32_t j = 0;
+            while (j + 1 < J && (u -= b->base_select_prob[j]) >= 0)
+                j++;
+            strategies[r] = (uint8_t)j;
+        }
     }
     for (uint32_t j = 0; j < J; j++) {
         uint32_t m = 0;
@@ -672,7 +788,7 @@ static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
         return;
     default: /* popularity, UCB1, Thompson: the top k of an index */
         s_scores(b);
-        s_top_k(b, k, top);
+        s_rank(b, k, top);
         for (uint32_t i = 0; i < k; i++)
             slate[i] = b->arms[b->live[top[i]]].id;
         return;
@@ -683,14 +799,13 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
                   uint8_t *strategies)
 {
     if (k < 1 || k > PROTO_MAX_SLATE || (n > 0 && !slates) ||
-        (n > 0 && !contexts && s_needs_contexts(b)) ||
-        (n > 0 && !strategies && b->algo == BANDIT_META))
+        (n > 0 && !contexts && s_needs_contexts(b)) || (n > 0 && !strategies && s_is_meta(b->algo)))
         return ERR_EINVAL;
     if (b->n_live < k)
         return ERR_ELIMIT;
     if (n == 0)
         return 0;
-    if (b->algo == BANDIT_META)
+    if (s_is_meta(b->algo))
         return s_meta_select(b, n, contexts, k, slates, strategies);
     if (strategies)
         memset(strategies, 0, n);
@@ -716,6 +831,14 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
 void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint32_t k,
                    int32_t clicked, uint8_t strategy)
 {
+    if (b->algo == BANDIT_META_LINUCB) {
+        for (uint32_t j = 0; j < b->params.n_bases; j++)
+            bandit_update(b->bases[j], context, slate, k, clicked, 0);
+        /* the chosen base's regression: reward 1 if the request got a click */
+        if (strategy < b->params.n_bases && context)
+            linucb_update(b->strategy_linucb, strategy, context, clicked >= 0 ? 1.0 : 0.0);
+        return;
+    }
     if (b->algo == BANDIT_META) {
         for (uint32_t j = 0; j < b->params.n_bases; j++)
             bandit_update(b->bases[j], context, slate, k, clicked, 0);

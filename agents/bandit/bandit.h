@@ -1,7 +1,8 @@
 /* Multi-armed bandit cores for recommending slates: random, popularity,
  * epsilon-greedy (fixed and decaying), UCB1, Thompson sampling
- * (Beta-Bernoulli), LinUCB (contextual), EXP3, and a meta-bandit that
- * picks, per request, which base strategy fills the slate. Plain
+ * (Beta-Bernoulli), LinUCB (contextual), EXP3, and two meta-bandits that
+ * pick, per request, which base strategy fills the slate (EXP3 over the
+ * bases, or LinUCB over them on the user's features). Plain
  * functions with no networking, so that they are unit-tested against
  * bandit theory (tests/unit/test_bandit.c) and driven by the agent
  * process (agents/bandit_agent.c). docs/agents.md has each formula.
@@ -43,6 +44,7 @@
 
 #include "core/err.h"
 #include "proto/protocol.h"
+#include "agents/bandit/rerank.h"
 
 /* Errors: 0 or a negative code of core/err.h, printed with err_str:
  * ERR_ENOMEM (allocation failed), ERR_EINVAL (bad argument), ERR_ELIMIT
@@ -62,11 +64,13 @@ typedef enum bandit_algo {
     BANDIT_LINUCB = 6,        /* theta.x + alpha sqrt(x' A^-1 x) */
     BANDIT_EXP3 = 7,          /* exponential weights, gamma-uniform exploration */
     BANDIT_META = 8,          /* EXP3 over base strategies, per request */
-    BANDIT_N_ALGOS = 9,
+    BANDIT_META_LINUCB = 9,   /* LinUCB over base strategies on the user's features */
+    BANDIT_N_ALGOS = 10,
 } bandit_algo_t;
 
 /* Parses an algorithm's name ("random", "popularity", "egreedy",
- * "egreedy-decay", "ucb1", "thompson", "linucb", "exp3", "meta"); 0, or
+ * "egreedy-decay", "ucb1", "thompson", "linucb", "exp3", "meta",
+ * "meta-linucb"); 0, or
  * ERR_EINVAL for an unknown name. */
 int bandit_algo_parse(const char *name, bandit_algo_t *algo);
 const char *bandit_algo_name(bandit_algo_t algo);
@@ -92,18 +96,26 @@ typedef struct bandit_params {
     double gamma;                       /* exp3: uniform exploration share; (0, 1] */
     double eta;                         /* exp3: learning rate, w *= exp(eta r^); 0 = gamma / K */
     double meta_gamma;                  /* meta: EXP3's gamma over the bases; (0, 1] */
-    uint32_t n_bases;                   /* meta: 1..BANDIT_MAX_BASES */
-    bandit_algo_t bases[BANDIT_MAX_BASES]; /* meta: base strategies, not exp3 or meta */
+    double meta_alpha;                  /* meta-linucb: confidence width over the bases; >= 0 */
+    uint32_t n_bases;                   /* meta, meta-linucb: 1..BANDIT_MAX_BASES */
+    bandit_algo_t bases[BANDIT_MAX_BASES]; /* meta*: base strategies, not exp3 or meta* */
+    /* Diversity re-ranking (rerank.h) of the slates of the algorithms whose
+     * slate is the top k of an index: popularity, ucb1, thompson, linucb,
+     * and those of a meta-bandit's bases; refused for the others. */
+    rerank_method_t rerank; /* none, mmr or dpp */
+    double rerank_lambda;   /* MMR's lambda, DPP's theta; [0, 1], 1 = relevance alone */
+    uint32_t rerank_pool;   /* candidates: the top rerank_pool by the index; 1..RERANK_MAX_POOL */
 } bandit_params_t;
 
 /* epsilon 0.1, epsilon_c 1, ucb_c 1, alpha 0.05, linucb_model disjoint,
- * gamma 0.1, eta 0 (gamma / K), meta_gamma 0.1, bases {egreedy-decay,
- * thompson, linucb}. */
+ * gamma 0.1, eta 0 (gamma / K), meta_gamma 0.1, meta_alpha 1, bases
+ * {egreedy-decay, thompson, linucb}, rerank none, rerank_lambda 0.5,
+ * rerank_pool 50. */
 void bandit_params_default(bandit_params_t *params);
 
-/* Parses a comma-separated list of base algorithms for the meta-bandit
+/* Parses a comma-separated list of base algorithms for the meta-bandits
  * ("ucb1,thompson") into params->bases and n_bases; 0, or ERR_EINVAL
- * (an unknown name, exp3 or meta, a repeat, none or too many), leaving
+ * (an unknown name, exp3, meta or meta-linucb, a repeat, none or too many), leaving
  * params unchanged. */
 int bandit_parse_bases(const char *list, bandit_params_t *params);
 
@@ -141,8 +153,9 @@ int bandit_sync(bandit_t *b, uint32_t n, const int32_t *ids, const float *embedd
 uint32_t bandit_n_live(const bandit_t *b);
 
 /* Fills one slate per request: slates (n, k), k distinct live arm ids per
- * row, best first. contexts: (n, dim) user features, read by LinUCB and
- * by a meta-bandit with a LinUCB base; may be NULL otherwise.
+ * row, best first. contexts: (n, dim) user features, read by LinUCB, by
+ * meta-linucb and by a meta-bandit with a LinUCB base; may be NULL
+ * otherwise.
  * strategies: (n), or NULL when the bandit is not a meta-bandit: which
  * base filled each row (0 for other bandits), to be handed back to
  * bandit_update. Each shown item counts as a pull at once, request by
@@ -166,7 +179,9 @@ void bandit_update(bandit_t *b, const float *context, const int32_t *slate, uint
 int bandit_exp3_probabilities(bandit_t *b, uint32_t cap, int32_t *ids, double *probs);
 
 /* A meta-bandit's probabilities of following each base: (n_bases), in the
- * order of params.bases. ERR_EINVAL if the bandit is not a meta. */
+ * order of params.bases. ERR_EINVAL if the bandit is not a meta (EXP3;
+ * meta-linucb picks deterministically, its choices are bandit_select's
+ * strategies). */
 int bandit_meta_probabilities(const bandit_t *b, double *probs);
 
 #endif

@@ -34,8 +34,8 @@ void linucb_destroy(linucb_t **self_p);
 int linucb_reserve(linucb_t *l, uint32_t n_slots);
 
 /* A new arm in `slot` (< the reserved count), item embedding (dim):
- * DISJOINT forgets the slot's regression (A = I, b = 0); SHARED records
- * the embedding. */
+ * DISJOINT forgets the slot's regression (A = I, b = 0) and reads no
+ * embedding (it may be NULL); SHARED records the embedding. */
 void linucb_clear_slot(linucb_t *l, uint32_t slot, const float *embedding);
 
 /* Learns reward r for the arm in `slot` shown to a user with features

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""LinUCB for recarena, in Python with numpy, on recarena_client.
+"""LinUCB for recarena, in Python with numpy, on recarena.client.
 
 One linear model shared by all items (Li et al. 2010's LinUCB with a
 shared parameter vector), over a context built from the user's public
@@ -27,13 +27,10 @@ Options: --alpha (exploration, default 0.5), --lam (ridge, default 1.0),
 --candidates (items scored with the exploration bonus per request, the
 best by mean first; 0 = all; default 0).
 """
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import recarena_client as rc  # noqa: E402
+import recarena.client as rc  # the package beside this file, or installed
 
 
 class LinUCB(rc.Agent):

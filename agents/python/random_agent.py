@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A random recommender for recarena, on recarena_client: k distinct live
+"""A random recommender for recarena, on recarena.client: k distinct live
 items per request, uniformly at random, drawn from the agent's seeded
 generator (so a run replays exactly). The baseline every learning agent
 must beat.
@@ -7,13 +7,10 @@ must beat.
     [agent.rnd]
     command = /usr/bin/python3 agents/python/random_agent.py
 """
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import recarena_client as rc  # noqa: E402
+import recarena.client as rc  # the package beside this file, or installed
 
 
 class RandomAgent(rc.Agent):

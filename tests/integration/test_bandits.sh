@@ -2,7 +2,8 @@
 # The bandit agent process end to end: its command line, the market
 # scenario with three bandit platforms (share, reward and per-platform
 # exposure in the report), and a shortened bench/compare_bandits.py
-# asserting that every learning algorithm beats random and popularity on
+# asserting that every learning algorithm (meta-linucb and recarena-mf
+# included) beats random and popularity on
 # the default scenario's world (3 seeds, 1 episode of 100 ticks, 1,000
 # users, no oracle: regret is not needed for the check, and the oracle is
 # most of the run time; the README's table is the full 10-seed run).
@@ -37,6 +38,14 @@ check "the bad option is named" grep -qF -- "--algo ucb2" "$tmp/err"
 rc=0
 "$agent" --algo egreedy --epsilon 1.5 --endpoint ipc:///nonexistent --name x 2>/dev/null || rc=$?
 check "epsilon out of range refused" test "$rc" -eq 2
+for bad in "--rerank mmx" "--rerank-lambda 1.5" "--rerank-pool 0" "--meta-alpha -1"; do
+    rc=0
+    # shellcheck disable=SC2086 # the option and its value are two words
+    "$agent" --algo linucb $bad --endpoint ipc:///nonexistent --name x 2>"$tmp/err" || rc=$?
+    check "$bad refused" test "$rc" -eq 2
+    check "$bad named" grep -qF -- "${bad%% *}" "$tmp/err"
+done
+check "help lists re-ranking" bash -c "'$agent' --help | grep -q -- '--rerank-lambda'"
 
 # scenarios start their agents as build/agents/...: run from a folder
 # whose build/ is the build under test

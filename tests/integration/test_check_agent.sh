@@ -44,6 +44,13 @@ expect() {
 
 expect "C random agent" 0 "" -- "$agent"
 expect "Python agent" 0 "" -- "${wire[@]}" ok
+# the agents of issue 15 (meta-linucb, re-ranking, matrix factorisation)
+agents=$(dirname "$agent")
+expect "meta-linucb" 0 "" -- "$agents/recarena-bandit" --algo meta-linucb
+expect "linucb with DPP re-ranking" 0 "" -- "$agents/recarena-bandit" --algo linucb --rerank dpp
+expect "thompson with MMR re-ranking" 0 "" -- "$agents/recarena-bandit" --algo thompson \
+    --rerank mmr --rerank-lambda 0.3
+expect "recarena-mf" 0 "" -- "$agents/recarena-mf"
 expect "no PONG" 1 "ping" -- "${wire[@]}" broken nopong
 expect "ignores retirements" 1 "catalog-changes" -- "${wire[@]}" broken retired
 expect "crashes on JOINT" 1 "joint" -- "${wire[@]}" broken joint

@@ -104,7 +104,7 @@ command = ./x --label "a\b"
 [agent.a]
 policy = random
 INI
-check "scenario --json" bash -c "'$bin' scenario '$tmp/j.ini' --json --seed 7 --ticks 12 --set world.n_users=300 --set agent.c.policy=popularity >'$tmp/j.json'"
+check "scenario --json" bash -c "'$bin' scenario '$tmp/j.ini' --json --seed 7 --ticks 12 --set world.n_users=300 --agent c=policy:popularity >'$tmp/j.json'"
 check "scenario --json is one line" test "$(wc -l <"$tmp/j.json")" -eq 1
 # expected: the file's values, the overrides, and docs/scenarios.md's defaults
 check "scenario --json values" /usr/bin/python3 -c "
@@ -156,6 +156,81 @@ fails_with "no scenario" "no scenario given" "$bin" run
 fails_with "unknown option" "unknown option '--fast'" "$bin" run "$src/scenarios/default.ini" --fast
 fails_with "unknown command" "unknown command 'walk'" "$bin" walk
 check "nothing written for bad flags" test ! -e "$tmp/bad"
+
+# agents on the command line: a duel on the default world, no scenario file
+duel=(--agent a=policy:random --agent "b=build/agents/recarena-bandit --algo linucb")
+check "duel from the command line" "$bin" run "${duel[@]}" --ticks 20 --quiet --out "$tmp/duel"
+"$bin" scenario "${duel[@]}" --ticks 20 >"$tmp/duel.ini"
+check "duel: the printer resolves it the same" cmp -s "$tmp/duel.ini" "$tmp/duel/scenario.ini"
+"$bin" scenario "${duel[@]}" --json >"$tmp/duel.json"
+check "duel: default world, the two agents" /usr/bin/python3 -c "
+import json
+d = json.load(open('$tmp/duel.json'))
+assert d['file'] == 'command-line' and d['run']['name'] == 'command-line', d['run']
+assert d['world']['mode'] == 'market' and d['world']['n_users'] == 2000, d['world']
+assert d['agents'] == [
+    {'name': 'a', 'policy': 'random', 'command': ''},
+    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb'},
+], d['agents']
+"
+check "duel: the process agent ran" grep -q "^episode 0: requests" "$tmp/duel/agent-b.log"
+# more than 512 items (the default world retires none): the agent once overran its Gini scratch
+check "duel: the process agent ended cleanly" test -z "$(grep -v "^episode " "$tmp/duel/agent-b.log")"
+"$bin" scenario "$src/scenarios/feed.ini" --drop-agent random --json >"$tmp/drop.json"
+check "--drop-agent" /usr/bin/python3 -c "
+import json
+d = json.load(open('$tmp/drop.json'))
+assert [a['name'] for a in d['agents']] == ['popular', 'random2'], d['agents']
+"
+"$bin" scenario "$src/scenarios/feed.ini" --drop-agent random2 --agent random2=policy:popularity >"$tmp/re.ini"
+check "--drop-agent then --agent replaces" test "$(tail -2 "$tmp/re.ini")" = "$(printf '[agent.random2]\npolicy = popularity')"
+fails_with "--set: a misspelt agent" "--set agent.populr.policy=random: no agent 'populr' in the scenario (did you mean popular?)" "$bin" run "$src/scenarios/feed.ini" --set agent.populr.policy=random --out "$tmp/bad"
+fails_with "--set: an unknown agent" "no agent 'zed' in the scenario (agents: random, popular, random2): --agent NAME=COMMAND adds one" "$bin" run "$src/scenarios/feed.ini" --set agent.zed.policy=random --out "$tmp/bad"
+fails_with "--drop-agent: misspelt" "--drop-agent randm: no agent 'randm' in the scenario (did you mean random?)" "$bin" run "$src/scenarios/feed.ini" --drop-agent randm --out "$tmp/bad"
+fails_with "--agent: already there" "--agent popular=policy:random: the scenario already has agent popular" "$bin" run "$src/scenarios/feed.ini" --agent popular=policy:random --out "$tmp/bad"
+fails_with "--agent: no =" "--agent b: expected NAME=COMMAND or NAME=policy:POLICY" "$bin" run --agent b
+fails_with "--agent: bad policy" "--agent b=policy:greedy: unknown policy 'greedy'" "$bin" run --agent b=policy:greedy
+check "nothing written for bad agents" test ! -e "$tmp/bad"
+
+# --out is checked before anything runs: the agent would leave a mark
+touch "$tmp/afile"
+marker=(--agent "m=touch '$tmp/started'; exec build/agents/recarena-bandit --algo random")
+fails_with "--out a file" "--out $tmp/afile: exists and is not a folder" "$bin" run "${marker[@]}" --out "$tmp/afile"
+fails_with "--out under a file" "--out $tmp/afile/x/run: $tmp/afile is not a folder" "$bin" run "${marker[@]}" --out "$tmp/afile/x/run"
+fails_with "serve --out a file" "exists and is not a folder" "$bin" serve "$src/scenarios/feed.ini" --bind "ipc://$tmp/s.sock" --out "$tmp/afile"
+check "--out refused before any agent started" test ! -e "$tmp/started"
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir "$tmp/locked" && chmod 555 "$tmp/locked"
+    fails_with "--out unwritable" "cannot create it in $tmp/locked" "$bin" run "${marker[@]}" --out "$tmp/locked/run"
+    check "--out unwritable: no agent started" test ! -e "$tmp/started"
+fi
+check "--out: new nested folders are fine" "$bin" run --agent a=policy:random --ticks 3 --quiet --out "$tmp/new/deeper/run"
+check "--out: nested run written" test -s "$tmp/new/deeper/run/summary.json"
+
+# --quiet: nothing on stdout or stderr for a run that goes well, agent processes included
+"$bin" run "$src/scenarios/processes.ini" --ticks 10 --episodes 1 --quiet --out "$tmp/quiet" >"$tmp/q.out" 2>"$tmp/q.err"
+check "--quiet: exit 0" test $? -eq 0
+check "--quiet: stdout empty" test ! -s "$tmp/q.out"
+check "--quiet: stderr empty" test ! -s "$tmp/q.err"
+check "--quiet: the folder written" test -s "$tmp/quiet/summary.json"
+
+# help: 'help bench' and 'bench --help' print the bench usage and exit 0
+for how in "help bench" "bench --help" "bench world --help"; do
+    # shellcheck disable=SC2086 # $how is words on purpose
+    "$bin" $how >"$tmp/help"
+    check "$how: exit 0" test $? -eq 0
+    check "$how: the bench usage" grep -q "^usage: recarena bench world" "$tmp/help"
+done
+
+# plot: PNG or JPEG by the name, any other name refused before drawing
+if [ -x "$(dirname "$bin")/../viz/recarena-view" ]; then
+    check "plot --out x.jpg" "$bin" plot "$tmp/duel" --out "$tmp/x.jpg"
+    check "plot: a JPEG" test "$(head -c 3 "$tmp/x.jpg" | od -An -tx1 | tr -d ' ')" = ffd8ff
+    check "plot --out x.png" "$bin" plot "$tmp/duel" --out "$tmp/x.png"
+    check "plot: a PNG" test "$(head -c 4 "$tmp/x.png" | od -An -tx1 | tr -d ' ')" = 89504e47
+    fails_with "plot --out x.gif" "unknown picture type" "$bin" plot "$tmp/duel" --out "$tmp/x.gif"
+    check "plot: nothing written for x.gif" test ! -e "$tmp/x.gif"
+fi
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

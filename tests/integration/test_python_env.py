@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Tests of the Python client (agents/python/recarena_client.py) and of the
-PettingZoo-style environment (agents/python/recarena_env.py) against the
-real server.
+"""Tests of the Python package recarena (agents/python/recarena): the
+client, the spaces (here Debian's /usr/bin/python3 has no gymnasium: the
+stand-ins), the candidate table and the PettingZoo-style environment,
+against the real server. tests/python/test_real_libs.py runs the real
+Gymnasium, PettingZoo, SuperSuit and Stable-Baselines3 on them.
 
     RECARENA_BIN=build/sim/recarena /usr/bin/python3 tests/integration/test_python_env.py
 
@@ -12,13 +14,18 @@ import sys
 import tempfile
 import unittest
 
+import pickle
+
 import msgpack
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "agents", "python"))
-import recarena_client as rc  # noqa: E402
-import recarena_env  # noqa: E402
+import recarena  # noqa: E402
+import recarena.client as rc  # noqa: E402
+import recarena.parallel as recarena_env  # noqa: E402
+import recarena.spaces as spaces  # noqa: E402
+from recarena.candidates import CandidateTable, slates_from_rows  # noqa: E402
 
 BIN = os.environ.get("RECARENA_BIN", "build/sim/recarena")
 
@@ -56,7 +63,7 @@ def play(env, rng, episodes=1, seed=None, check=None):
             live = list(env.agents)
             actions = {}
             for a in live:
-                items = infos[a]["catalog"].ids
+                items = infos[a]["catalog"]["ids"]
                 keys = rng.random((len(obs[a]["user_ids"]), len(items)))
                 actions[a] = items[np.argsort(keys, axis=1)[:, :env.welcome(a).slate_size]]
             obs, rewards, terms, truncs, infos = env.step(actions)
@@ -140,7 +147,7 @@ class Spaces(unittest.TestCase):
     def test_from_wire(self):
         """The WELCOME spaces of docs/protocol.md's example."""
         inf = float("inf")
-        obs = recarena_env.space_from_wire({"type": "Dict", "spaces": {
+        obs = spaces.space_from_wire({"type": "Dict", "spaces": {
             "user_ids": {"type": "Box", "low": 0.0, "high": 999.0, "shape": [-1], "dtype": "int32"},
             "features": {"type": "Box", "low": -inf, "high": inf, "shape": [-1, 3],
                          "dtype": "float32"},
@@ -157,7 +164,7 @@ class Spaces(unittest.TestCase):
         self.assertFalse(obs.contains(dict(good, user_ids=np.array([1000], np.int32))))
         self.assertFalse(obs.contains(dict(good, features=np.zeros((1, 4), np.float32))))
         self.assertTrue(obs.contains(obs.sample()))
-        slate = recarena_env.space_from_wire({"type": "Slate", "n": 0, "k": 2})
+        slate = spaces.space_from_wire({"type": "Slate", "n": 0, "k": 2})
         self.assertEqual((slate.n, slate.k, slate.shape), (0, 2, (None, 2)))
         self.assertTrue(slate.contains(np.array([[4, 9]])))
         self.assertFalse(slate.contains(np.array([[4, 4]])))
@@ -165,12 +172,120 @@ class Spaces(unittest.TestCase):
         s = slate.sample(batch=3, items=np.array([2, 4, 6, 8]))
         self.assertEqual(s.shape, (3, 2))
         self.assertTrue(slate.contains(s) and np.isin(s, [2, 4, 6, 8]).all())
-        self.assertEqual(recarena_env.space_from_wire({"type": "Discrete", "n": 4}).n, 4)
-        md = recarena_env.space_from_wire({"type": "MultiDiscrete", "nvec": [2, 3]})
+        self.assertEqual(spaces.space_from_wire({"type": "Discrete", "n": 4}).n, 4)
+        md = spaces.space_from_wire({"type": "MultiDiscrete", "nvec": [2, 3]})
         self.assertTrue(md.contains(np.array([1, 2])))
-        if recarena_env.gymnasium is not None:
-            self.assertIsInstance(obs, recarena_env.gymnasium.spaces.Dict)
-            self.assertIsInstance(slate, recarena_env.gymnasium.spaces.Space)
+        if spaces.gymnasium is not None:
+            self.assertIsInstance(obs, spaces.gymnasium.spaces.Dict)
+            self.assertIsInstance(slate, spaces.gymnasium.spaces.Space)
+        for space in (obs, slate, md):                           # plain data: they pickle
+            again = pickle.loads(pickle.dumps(space))
+            self.assertEqual(again, space)
+
+    def test_slate_rows(self):
+        rows = spaces.SlateRows(6, 3, slates=2)
+        self.assertEqual(rows.shape, (6,))
+        self.assertEqual(rows.nvec.tolist(), [6] * 6)
+        rows.seed(1)
+        mask = np.array([0, 1, 1, 0, 1, 1], np.int8)
+        for _ in range(20):
+            a = rows.sample(mask).reshape(2, 3)
+            self.assertTrue(mask[a].all())
+            self.assertTrue(all(len(set(r)) == 3 for r in a.tolist()))
+            self.assertTrue(rows.contains(a.reshape(-1)))
+        self.assertEqual(pickle.loads(pickle.dumps(rows)), rows)
+
+
+class Candidates(unittest.TestCase):
+    """recarena.candidates on hand-worked tables."""
+
+    def table(self, ids, capacity):
+        ids = np.array(ids, np.int32)
+        items = rc.Items(ids, ids % 3, np.zeros(len(ids), np.int32),
+                         np.arange(len(ids) * 2, dtype=np.float32).reshape(-1, 2))
+        t = CandidateTable(capacity, 2)
+        t.fill(rc.Catalog(0, 0, items), np.random.default_rng(0))
+        return t
+
+    def test_padding(self):
+        t = self.table([3, 5, 7, 9], 6)
+        self.assertEqual(t.ids.tolist(), [3, 5, 7, 9, -1, -1])
+        self.assertEqual(t.mask.tolist(), [1, 1, 1, 1, 0, 0])
+        self.assertEqual(t.embeddings[3].tolist(), [6.0, 7.0])
+        self.assertEqual(t.embeddings[4].tolist(), [0.0, 0.0])
+
+    def test_subset(self):
+        t = self.table(list(range(10, 30)), 8)
+        self.assertEqual(int(t.mask.sum()), 8)
+        self.assertEqual(len(set(t.ids.tolist())), 8)
+        self.assertTrue(np.all(np.diff(t.ids) > 0))             # id order
+        self.assertEqual(t.ids.tolist(), self.table(list(range(10, 30)), 8).ids.tolist())
+
+    def test_slates_from_rows(self):
+        t = self.table([3, 5, 7, 9], 6)
+        # good row kept; a repeat and padding replaced by the lowest unused
+        # live rows, left to right; out of range likewise
+        got = slates_from_rows(np.array([[3, 2, 1], [0, 0, 5], [-1, 9, 0]]), t)
+        self.assertEqual(got.tolist(), [[9, 7, 5], [3, 5, 7], [5, 7, 3]])
+        self.assertEqual(slates_from_rows(np.zeros((0, 3), int), t).shape, (0, 3))
+        with self.assertRaises(ValueError):
+            slates_from_rows(np.zeros((1, 5), int), t)         # 4 live items, k = 5
+
+
+class Package(unittest.TestCase):
+    def test_version_is_the_protocols(self):
+        with open(os.path.join(HERE, "..", "..", "proto", "protocol.h")) as f:
+            text = f.read()
+        import re
+        major = re.search(r"#define PROTO_VERSION_MAJOR (\d+)", text).group(1)
+        minor = re.search(r"#define PROTO_VERSION_MINOR (\d+)", text).group(1)
+        self.assertEqual(recarena.__version__.split(".")[:2], [major, minor])
+        self.assertEqual((rc.PROTOCOL_MAJOR, rc.PROTOCOL_MINOR), (int(major), int(minor)))
+
+    def test_import_from_any_folder(self):
+        """PYTHONPATH=agents/python, from /: the package and its binary."""
+        pkg = os.path.abspath(os.path.join(HERE, "..", "..", "agents", "python"))
+        env = {k: v for k, v in os.environ.items() if k != "RECARENA_BIN"}
+        env["PYTHONPATH"] = pkg
+        env["PATH"] = "/usr/bin:/bin"
+        out = subprocess.run([sys.executable, "-c", "import recarena, recarena_client; "
+                              "print(recarena.find_binary()); print(recarena.__file__)"],
+                             cwd="/", env=env, capture_output=True, text=True, check=True)
+        binary, init = out.stdout.split()
+        self.assertEqual(init, os.path.join(pkg, "recarena", "__init__.py"))
+        self.assertEqual(binary, recarena.BUILD_BINARY)
+        self.assertEqual(recarena.find_binary("/x/recarena"), "/x/recarena")
+
+    def test_scenario_resolved_by_the_binary(self):
+        s = Scenario(SCENARIO)
+        self.addCleanup(s.close)
+        from recarena import scenario
+        got = scenario.resolve(s.path, ["run.seed=12", "world.n_users=77"], recarena_bin=BIN)
+        self.assertEqual(got["run"]["seed"], 12)
+        self.assertEqual(got["world"]["n_users"], 77)
+        self.assertEqual(scenario.external_agents(got), ["a", "b"])
+        with self.assertRaises(scenario.ScenarioError) as e:
+            scenario.resolve(s.path, ["world.n_users=lots"], recarena_bin=BIN)
+        self.assertIn("n_users", str(e.exception))
+
+
+class ShownSlates(unittest.TestCase):
+    def test_match(self):
+        body = {"user_ids": rc.typed([4, 9, 2], "int32"),
+                "features": rc.typed(np.arange(6).reshape(3, 2), "float32"),
+                "history": rc.typed(np.zeros((3, 0)), "int32")}
+        step = type("S", (), {"requests": rc.Requests(body)})()
+        shown = rc.ShownSlates()
+        shown.record(step, [[1, 2], [3, 4], [5, 6]])
+        fb = rc.Feedback({"user_ids": rc.typed([2, 4, 7], "int32"),
+                          "clicked": rc.typed([1, -1, 0], "int32"),
+                          "reward": rc.typed([1, 0, 1], "float32"),
+                          "session_end": rc.typed([0, 0, 1], "uint8")})
+        m = shown.match(fb)
+        self.assertEqual(m.slates.tolist(), [[5, 6], [1, 2], [-1, -1]])   # 7 was never shown
+        self.assertEqual(m.clicked_item.tolist(), [6, -1, -1])
+        self.assertEqual(m.features.tolist(), [[4, 5], [0, 1], [0, 0]])
+        self.assertIn("3 users", repr(m))
 
 
 class Env(unittest.TestCase):
@@ -217,10 +332,10 @@ class Env(unittest.TestCase):
                 self.assertEqual(set(obs), set(env.possible_agents))
                 self.assertEqual(set(infos), set(obs))
                 self.assertEqual(env.agents, env.possible_agents)
-                episodes.append((env.seed_in_use, infos["a"]["episode"]))
+                episodes.append((env.seed_in_use, infos["a"]["episode_index"]))
                 for a in obs:
                     self.assertEqual(infos[a]["tick"], 0)
-                    self.assertEqual(infos[a]["feedback"].n, 0)
+                    self.assertEqual(len(infos[a]["feedback"]["user_ids"]), 0)
             else:
                 terms, truncs = done
                 for d in (obs, infos, rewards, terms, truncs):
@@ -279,7 +394,9 @@ class Env(unittest.TestCase):
         actions = {a: env.action_space(a).sample() for a in env.agents}
         for a in env.agents:
             self.assertEqual(actions[a].shape, (len(obs[a]["user_ids"]), 5))
-            self.assertTrue(np.isin(actions[a], infos[a]["catalog"].ids).all())
+            self.assertTrue(np.isin(actions[a], infos[a]["catalog"]["ids"]).all())
+            self.assertEqual(np.flatnonzero(infos[a]["action_mask"]).tolist(),
+                             infos[a]["catalog"]["ids"].tolist())
         obs, rewards, _, _, infos = env.step(actions)
         self.assertEqual(infos["a"]["errors"], [])
         with self.assertRaises(ValueError):          # wrong shape: refused before sending
@@ -334,8 +451,65 @@ class Env(unittest.TestCase):
         with self.assertRaises(ValueError):
             recarena_env.ParallelEnv(s.path, recarena_bin=BIN)
 
+    def test_infos_are_copies(self):
+        """An info kept (as a replay buffer keeps it) does not change with
+        later steps; the feedback is matched to the slates that were sent."""
+        env = self.make()
+        obs, infos = env.reset(seed=4)
+        kept, snapshot = infos, pickle.dumps(infos)
+        sent, matched = {}, 0
+        for _ in range(6):
+            actions = {a: env.action_space(a).sample(infos[a]["action_mask"]) for a in env.agents}
+            for a in env.agents:
+                sent[a] = dict(zip(obs[a]["user_ids"].tolist(), actions[a].tolist()))
+            obs, _, _, _, infos = env.step(actions)
+            for a in env.agents:
+                fb = infos[a]["feedback"]
+                for u, slate, c, item in zip(fb["user_ids"].tolist(), fb["slates"].tolist(),
+                                             fb["clicked"].tolist(), fb["clicked_item"].tolist()):
+                    self.assertEqual(slate, sent[a][u])
+                    self.assertEqual(item, slate[c] if c >= 0 else -1)
+                    matched += 1
+        self.assertGreater(matched, 0)
+        self.assertEqual(pickle.dumps(kept), snapshot)
+
+    def test_padded_form(self):
+        env = self.make(padded=True, max_batch=64, n_candidates=40)
+        obs, infos = env.reset(seed=2)
+        a = "a"
+        space = env.observation_space(a)
+        self.assertEqual(space["features"].shape, (64, 16))
+        self.assertEqual(env.action_space(a).shape, (64 * 5,))
+        first = {k: v.copy() for k, v in obs[a].items()}
+        for _ in range(5):
+            for x in env.agents:
+                self.assertTrue(env.observation_space(x).contains(obs[x]))
+                n = int(obs[x]["valid"].sum())
+                self.assertTrue((obs[x]["user_ids"][n:] == -1).all())
+                self.assertTrue((infos[x]["candidate_ids"][infos[x]["action_mask"] == 1] >= 0).all())
+            actions = {x: np.zeros(64 * 5, np.int64) for x in env.agents}   # all rows 0: repaired
+            obs, _, _, _, infos = env.step(actions)
+            self.assertEqual(infos[a]["errors"], [])
+        fb = infos[a]["feedback"]
+        for slate in fb["slates"].tolist():
+            self.assertEqual(len(set(slate)), 5)
+        self.assertTrue(env.state_space.contains(env.state()))
+        env.reset(seed=2)
+        again, _ = env.reset(seed=2)
+        for k in first:
+            self.assertTrue(np.array_equal(first[k], again[a][k]), k)
+
+    def test_render(self):
+        env = self.make(render_mode="ansi")
+        env.reset(seed=1)
+        env.step({a: env.action_space(a).sample() for a in env.agents})
+        self.assertRegex(env.render(), r"episode 0 tick 1: 2 live agents; last rewards: a ")
+        self.assertIsNone(self.make().render())
+        with self.assertRaises(ValueError):
+            self.make(render_mode="rgb_array")
+
     def test_bad_binary(self):
-        with self.assertRaises(RuntimeError):
+        with self.assertRaises(OSError):
             recarena_env.ParallelEnv(self.scenario.path, recarena_bin="/nonexistent/recarena")
 
 

@@ -27,10 +27,10 @@ check() { # check NAME COMMAND...
     fi
 }
 
-# field NAME KEY: a run's figure for agent NAME from summary.json (episode 0)
+# field RUN NAME KEY: a run total for agent NAME from RUN's summary.json
 field() {
     $py -c "import json,sys; d=json.load(open('$tmp/$1/summary.json')); \
-a=[x for x in d['episodes'][-1]['agents'] if x['name']=='$2'][0]; print(a['$3'])"
+a=[x for x in d['totals']['agents'] if x['name']=='$2'][0]; print(a['$3'])"
 }
 
 cat >"$tmp/base.ini" <<EOF
@@ -58,7 +58,7 @@ run() { # run OUT [--set ...]: a quiet run of base.ini into $tmp/OUT
 }
 
 # two C SDK agents over several episodes, byte-identical on replay
-sdk=(--set "agent.w.command=$agent" --set "agent.c.command=$agent")
+sdk=(--set "agent.w.command=$agent" --agent "c=$agent")
 check "two SDK agents" run sdk1 "${sdk[@]}"
 check "SDK agent served" test "$(field sdk1 c requests)" -gt 0
 check "SDK agent never fell back" test "$(field sdk1 c fallback_missed)" -eq 0

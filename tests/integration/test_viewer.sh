@@ -105,11 +105,30 @@ check "plot a folder without exposure.csv" "$bin" plot "$tmp/old" --out "$tmp/ol
 check "plot through recarena-view" "$view" --plot "$tmp/m" --out "$tmp/v.png" --size 800x500
 check "recarena-view: 800x500 PNG" png_size "$tmp/v.png" 800 500
 check "view --help" bash -c "'$bin' view --help | grep -q -- '--connect ENDPOINT'"
+for set in overview learning episodes; do
+    check "plot --panels $set" "$bin" plot "$tmp/m" --out "$tmp/$set.png" --panels "$set"
+done
+check "plot --projector 1280x720" "$bin" plot "$tmp/m" --out "$tmp/p.png" --projector --size 1280x720
+check "plot --projector: 1280x720 PNG" png_size "$tmp/p.png" 1280 720
+check "plot --theme contrast --scale 2" "$bin" plot "$tmp/f" --out "$tmp/c.png" --theme contrast \
+    --scale 2
+# options from RECARENA_VIEW (how run --view passes them): the projector's
+# picture, byte for byte
+check "RECARENA_VIEW options" env RECARENA_VIEW="--projector --size 1280x720" "$bin" plot "$tmp/m" \
+    --out "$tmp/pe.png"
+check "RECARENA_VIEW: the same picture" cmp -s "$tmp/p.png" "$tmp/pe.png"
+check "the sets draw different pictures" bash -c "! cmp -s '$tmp/overview.png' '$tmp/learning.png'"
 
 fails_with "plot: not a run folder" 1 "$tmp/nothing/scenario.ini" "$bin" plot "$tmp/nothing" --out "$tmp/x.png"
 fails_with "plot: no such episode" 1 "no episode 7" "$bin" plot "$tmp/m" --out "$tmp/x.png" --episode 7
 fails_with "plot: no --out" 2 "--out FILE.png is required" "$bin" plot "$tmp/m"
 fails_with "plot: nothing" 2 "usage: recarena plot RUN_DIR" "$bin" plot
+fails_with "plot: bad panel set" 2 "--panels: expected overview, learning or episodes, got 'all'" \
+    "$bin" plot "$tmp/m" --out "$tmp/x.png" --panels all
+fails_with "plot: bad scale" 2 "--scale: expected a number in [0.5, 4], got '9'" \
+    "$bin" plot "$tmp/m" --out "$tmp/x.png" --scale 9
+fails_with "plot: bad theme" 2 "--theme: expected light or contrast, got 'dark'" \
+    "$bin" plot "$tmp/m" --out "$tmp/x.png" --theme dark
 fails_with "plot: bad size" 2 "--size: expected WxH" "$bin" plot "$tmp/m" --out "$tmp/x.png" --size 10x10
 fails_with "plot: unwritable" 1 "cannot write $tmp/none/x.png" "$bin" plot "$tmp/m" --out "$tmp/none/x.png"
 fails_with "missing font" 1 "fonts-dejavu-core" "$bin" plot "$tmp/m" --out "$tmp/x.png" --font "$tmp/no.ttf"

@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "core/err.h"
 #include "core/parse.h"
+#include "core/stats.h"
 #include "proto/protocol.h"
 
 static void test_err_table(void **state)
@@ -83,13 +85,44 @@ static void test_parse_bool(void **state)
     assert_true(b);
 }
 
+static void test_stats(void **state)
+{
+    (void)state;
+    assert_true(stats_t975(1) == 12.706);
+    assert_true(stats_t975(30) == 2.042);
+    assert_true(fabs(stats_t975(60) - 2.000) < 1e-12);
+    assert_true(stats_t975(50) < 2.021 && stats_t975(50) > 2.000);
+    assert_true(fabs(stats_t975(1000000) - 1.960) < 1e-4);
+    assert_true(isnan(stats_t975(0)));
+
+    const double v[] = {1, 2, 3, 4, 5};
+    stats_t s;
+    stats_summary(v, 5, &s);
+    assert_int_equal(s.n, 5);
+    assert_true(s.mean == 3.0);
+    assert_true(fabs(s.sd - sqrt(2.5)) < 1e-12);
+    /* 2.776 * sqrt(2.5) / sqrt(5) = 2.776 * 0.70710678 = 1.9629284 */
+    assert_true(fabs(s.half_width - 2.776 * sqrt(0.5)) < 1e-12);
+    assert_true(fabs(s.low - (3.0 - 1.9629284)) < 1e-6);
+
+    stats_summary(v, 1, &s);
+    assert_true(s.mean == 1.0 && s.sd == 0.0 && isnan(s.half_width));
+    stats_summary(v, 0, &s);
+    assert_true(isnan(s.mean));
+
+    const double a[] = {3, 5, 7}, b[] = {1, 2, 4}; /* differences 2, 3, 3 */
+    assert_int_equal(stats_paired(a, b, 3, &s), 0);
+    assert_true(fabs(s.mean - 8.0 / 3.0) < 1e-12);
+    assert_true(fabs(s.sd - sqrt(1.0 / 3.0)) < 1e-12);
+    assert_true(fabs(s.half_width - 4.303 * sqrt(1.0 / 3.0) / sqrt(3.0)) < 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_table),
-        cmocka_unit_test(test_parse_int),
-        cmocka_unit_test(test_parse_double),
-        cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_err_table),    cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_parse_double), cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -487,7 +487,7 @@ static void test_override_errors_name_the_flag(void **state)
     s_expect_error(s_agent, set, 1, ERR_EINVAL, message);
 }
 
-static void test_overrides_win_and_add_agents(void **state)
+static void test_overrides_win(void **state)
 {
     (void)state;
     static scenario_t sc;
@@ -495,18 +495,21 @@ static void test_overrides_win_and_add_agents(void **state)
                        "[agent.alice]\npolicy = random\n"
                        "[agent.bob]\ncommand = ./build/agents/recarena-bandit --algo ucb1\n";
     const char *const set[] = {
-        "world.n_users=200",       " world.n_items = 50 ",
-        "world.n_items=60",        "run.seed=18446744073709551615",
-        "run.name=tuned",          "agent.carol.policy=popularity",
-        "agent.bob.policy=random", "agent.alice.command=python3 agent.py",
+        "world.n_users=200",
+        " world.n_items = 50 ",
+        "world.n_items=60",
+        "run.seed=18446744073709551615",
+        "run.name=tuned",
+        "agent.bob.policy=random",
+        "agent.alice.command=python3 agent.py",
     };
     s_load_ok(&sc, text, set, (int)(sizeof set / sizeof set[0]));
     assert_int_equal(sc.world.n_users, 200);
     assert_int_equal(sc.world.n_items, 60); /* the later override wins */
     assert_true(sc.seed == UINT64_MAX);
     assert_string_equal(sc.name, "tuned");
-    assert_int_equal(sc.n_agents, 3);
-    assert_int_equal(sc.world.n_agents, 3);
+    assert_int_equal(sc.n_agents, 2);
+    assert_int_equal(sc.world.n_agents, 2);
     assert_string_equal(sc.agents[0].name, "alice");
     assert_string_equal(sc.agents[0].policy, "");
     assert_string_equal(sc.agents[0].command, "python3 agent.py");
@@ -515,16 +518,107 @@ static void test_overrides_win_and_add_agents(void **state)
     /* the replaced command leaves no bytes behind */
     static const char zeros[sizeof sc.agents[1].command];
     assert_memory_equal(sc.agents[1].command, zeros, sizeof zeros);
-    assert_string_equal(sc.agents[2].name, "carol");
-    assert_string_equal(sc.agents[2].policy, "popularity");
+}
 
-    /* a run given only by overrides */
-    const char *const only[] = {"agent.solo.policy=random", "world.mode=feed"};
-    char err[256];
-    assert_int_equal(scenario_load_string(&sc, "", "cli", only, 2, err, sizeof err), 0);
-    assert_string_equal(sc.name, "cli");
-    assert_int_equal(sc.n_agents, 1);
-    assert_int_equal(sc.world.mode, WORLD_MODE_FEED);
+/* --set names only agents the scenario has: a misspelt name is an error
+ * with a did-you-mean, never a new agent. */
+static void test_set_never_adds_agents(void **state)
+{
+    (void)state;
+    const char *text = "[agent.alice]\npolicy = random\n[agent.carol]\npolicy = random\n";
+    const char *const typo[] = {"agent.alise.policy=popularity"};
+    s_expect_error(text, typo, 1, ERR_EINVAL,
+                   "--set agent.alise.policy=popularity: no agent 'alise' in the scenario (did "
+                   "you mean alice?)");
+    const char *const other[] = {"agent.zed.command=./x"};
+    s_expect_error(text, other, 1, ERR_EINVAL,
+                   "--set agent.zed.command=./x: no agent 'zed' in the scenario (agents: alice, "
+                   "carol): --agent NAME=COMMAND adds one");
+    s_expect_error("", other, 1, ERR_EINVAL,
+                   "--set agent.zed.command=./x: no agent 'zed' in the scenario (agents: none): "
+                   "--agent NAME=COMMAND adds one");
+}
+
+/* --drop-agent, --agent and --set on a file, in that order; with no file,
+ * the default world with only the added agents. */
+static void test_edits_drop_add_set(void **state)
+{
+    (void)state;
+    static scenario_t sc, plain;
+    char err[512];
+    const char *const drop[] = {"alice"};
+    const char *const add[] = {"alice=policy:popularity", "dave=python3 agent.py --x=1"};
+    const char *const set[] = {"agent.dave.command=./y", "world.n_users=70"};
+    scenario_edits_t edits = {drop, 1, add, 2, set, 2};
+    int rc = scenario_load_edited(&sc, DATA_DIR "full.ini", &edits, err, sizeof err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sc.n_agents, 4);
+    assert_int_equal(sc.world.n_agents, 4);
+    assert_string_equal(sc.agents[0].name, "bob"); /* the file's order, alice gone */
+    assert_string_equal(sc.agents[1].name, "carol-2");
+    assert_string_equal(sc.agents[2].name, "alice"); /* then the added ones */
+    assert_string_equal(sc.agents[2].policy, "popularity");
+    assert_string_equal(sc.agents[2].command, "");
+    assert_string_equal(sc.agents[3].name, "dave");
+    assert_string_equal(sc.agents[3].command, "./y"); /* --set after --agent */
+    assert_int_equal(sc.world.n_users, 70);
+
+    /* dropping and re-adding as in the file gives the file's scenario,
+     * bytes and all (the dropped slot is zeroed) */
+    assert_int_equal(scenario_load(&plain, DATA_DIR "full.ini", NULL, 0, err, sizeof err), 0);
+    const char *const drop_last[] = {"carol-2"};
+    char readd[128];
+    snprintf(readd, sizeof readd, "carol-2=policy:%s", plain.agents[2].policy);
+    const char *const add_last[] = {readd};
+    scenario_edits_t same = {.drop = drop_last, .n_drop = 1, .add = add_last, .n_add = 1};
+    assert_int_equal(scenario_load_edited(&sc, DATA_DIR "full.ini", &same, err, sizeof err), 0);
+    assert_memory_equal(&sc, &plain, sizeof sc);
+
+    /* no file: every key at its default, only the added agents */
+    const char *const duel[] = {"a=policy:random", "b=build/agents/recarena-bandit --algo linucb"};
+    scenario_edits_t cli = {.add = duel, .n_add = 2};
+    assert_int_equal(scenario_load_edited(&sc, NULL, &cli, err, sizeof err), 0);
+    assert_string_equal(sc.path, SCENARIO_NO_FILE_LABEL);
+    assert_string_equal(sc.name, SCENARIO_NO_FILE_LABEL);
+    assert_int_equal(sc.n_agents, 2);
+    assert_string_equal(sc.agents[0].policy, "random");
+    assert_string_equal(sc.agents[1].command, "build/agents/recarena-bandit --algo linucb");
+    world_config_t defaults;
+    memset(&defaults, 0, sizeof defaults);
+    world_config_default(&defaults);
+    defaults.n_agents = 2;
+    assert_memory_equal(&sc.world, &defaults, sizeof defaults);
+
+    /* errors name their flag */
+    const struct {
+        scenario_edits_t edits;
+        const char *message;
+    } bad[] = {
+        {{.drop = (const char *const[]){"bobb"}, .n_drop = 1},
+         "--drop-agent bobb: no agent 'bobb' in the scenario (did you mean bob?)"},
+        {{.drop = (const char *const[]){"zed"}, .n_drop = 1},
+         "--drop-agent zed: no agent 'zed' in the scenario (agents: alice, bob, carol-2)"},
+        {{.add = (const char *const[]){"bob=./x"}, .n_add = 1},
+         "--agent bob=./x: the scenario already has agent bob (--set agent.bob.command=... "
+         "changes it, --drop-agent bob removes it)"},
+        {{.add = (const char *const[]){"bob"}, .n_add = 1},
+         "--agent bob: expected NAME=COMMAND or NAME=policy:POLICY"},
+        {{.add = (const char *const[]){"=./x"}, .n_add = 1},
+         "--agent =./x: expected NAME=COMMAND or NAME=policy:POLICY"},
+        {{.add = (const char *const[]){"b@d=./x"}, .n_add = 1},
+         "--agent b@d=./x: bad agent name 'b@d': use 1 to 42 of A-Z a-z 0-9 _ -"},
+        {{.add = (const char *const[]){"e=policy:best"}, .n_add = 1},
+         "--agent e=policy:best: unknown policy 'best' (built-in: random, popularity)"},
+        {{.add = (const char *const[]){"e="}, .n_add = 1}, "--agent e=: expected a value, got ''"},
+        {{.drop = (const char *const[]){"alice", "bob", "carol-2"}, .n_drop = 3},
+         DATA_DIR "full.ini: no agents: add an [agent.NAME] section with a policy or a command"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_not_equal(
+            scenario_load_edited(&sc, DATA_DIR "full.ini", &bad[i].edits, err, sizeof err), 0);
+        assert_string_equal(err, bad[i].message);
+    }
 }
 
 /* Writes sc and reads it back under the same label: the same bytes. */
@@ -575,12 +669,11 @@ static void test_write_then_load_round_trips(void **state)
         "world.return_gain=-99.99999999999999",
         "world.choice_temperature=0.3333333333333333",
         "agent.bob.policy=popularity",
-        "agent.dave.command=./agents/x --name=dave",
     };
+    const char *const add[] = {"dave=./agents/x --name=dave"};
+    scenario_edits_t edits = {.add = add, .n_add = 1, .set = set, .n_set = 6};
     memset(&sc, 0, sizeof sc);
-    assert_int_equal(scenario_load(&sc, DATA_DIR "full.ini", set, (int)(sizeof set / sizeof set[0]),
-                                   err, sizeof err),
-                     0);
+    assert_int_equal(scenario_load_edited(&sc, DATA_DIR "full.ini", &edits, err, sizeof err), 0);
     s_assert_round_trip(&sc);
 
     memset(&sc, 0, sizeof sc);
@@ -653,7 +746,9 @@ int main(void)
         cmocka_unit_test(test_agent_errors),
         cmocka_unit_test(test_range_errors_name_where_the_key_was_set),
         cmocka_unit_test(test_override_errors_name_the_flag),
-        cmocka_unit_test(test_overrides_win_and_add_agents),
+        cmocka_unit_test(test_overrides_win),
+        cmocka_unit_test(test_set_never_adds_agents),
+        cmocka_unit_test(test_edits_drop_add_set),
         cmocka_unit_test(test_write_then_load_round_trips),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_server_section),

@@ -73,17 +73,20 @@ static void s_make_recording(s_recording_t *rec)
     for (uint32_t e = 0; e < S_EPISODES; e++) {
         for (uint32_t t = 0; t < S_TICKS; t++) {
             int32_t requests[S_AGENTS], clicks[S_AGENTS];
-            double reward[S_AGENTS], regret[S_AGENTS] = {0};
+            double reward[S_AGENTS], regret[S_AGENTS];
             for (int a = 0; a < S_AGENTS; a++) {
                 requests[a] = (int32_t)(100 * s_shares[a]);
-                clicks[a] = requests[a] / 2;
+                clicks[a] = requests[a] / 2; /* every agent's click rate is 0.5 */
                 reward[a] = 5 + 10 * a + 10 * e + (t % 3);
+                regret[a] = 0.1 * (a + 1) * requests[a] * (1 + 0.02 * t);
             }
             proto_msg_t msg = {.type = PROTO_MSG_TELEMETRY_TICK};
             msg.telemetry_tick = (proto_telemetry_tick_t){.episode = e,
                                                           .tick = t,
+                                                          .active_users = 80 + t,
                                                           .requests = 100,
                                                           .clicks = 50,
+                                                          .welfare = 10 + (t % 5),
                                                           .gini = 0.3 + 0.01 * t,
                                                           .coverage = 0.9,
                                                           .n_agents = S_AGENTS,
@@ -192,6 +195,20 @@ static int s_count(const SDL_Surface *s, SDL_Rect rect, SDL_Color c)
     return n;
 }
 
+/* The row of rect with the most pixels of colour c. */
+static int s_busiest_row(const SDL_Surface *s, SDL_Rect rect, SDL_Color c)
+{
+    int best = rect.y, most = -1;
+    for (int y = rect.y; y < rect.y + rect.h; y++) {
+        int n = s_count(s, (SDL_Rect){rect.x, y, rect.w, 1}, c);
+        if (n > most) {
+            most = n;
+            best = y;
+        }
+    }
+    return best;
+}
+
 /* Pixels inside rect that are neither the panel's background nor colour
  * except (text, mostly). */
 static int s_ink(const SDL_Surface *s, SDL_Rect rect, SDL_Color background, SDL_Color except)
@@ -227,7 +244,8 @@ static void s_check_panels(const SDL_Surface *s, const viz_layout_t *l, uint32_t
                            bool exposure)
 {
     for (uint32_t a = 0; a < n_agents; a++) {
-        SDL_Color full = viz_agent_colour(a), tint = viz_agent_tint(a);
+        SDL_Color full = viz_agent_colour(VIZ_THEME_LIGHT, a),
+                  tint = viz_agent_tint(VIZ_THEME_LIGHT, a);
         if (s_count(s, l->plot[VIZ_PANEL_REWARD], full) < 20)
             fail_msg("agent %u: no average reward curve in its colour", a);
         if (s_count(s, l->plot[VIZ_PANEL_REWARD], tint) < 5)
@@ -235,13 +253,18 @@ static void s_check_panels(const SDL_Surface *s, const viz_layout_t *l, uint32_t
         if (s_count(s, l->plot[VIZ_PANEL_SHARE], full) < 20)
             fail_msg("agent %u: no share curve in its colour", a);
     }
-    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_GINI)) >= 20);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_COVERAGE)) >= 20);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_GINI)) >= 20);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_DIVERSITY],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_COVERAGE)) >= 20);
     if (!exposure)
         return;
-    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ], viz_colour(VIZ_COLOUR_LORENZ)) >= 50);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ], viz_colour(VIZ_COLOUR_EQUALITY)) >= 50);
-    assert_true(s_count(s, l->plot[VIZ_PANEL_TOPICS], viz_colour(VIZ_COLOUR_TOPIC)) >= 400);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_LORENZ)) >= 50);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_LORENZ],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_EQUALITY)) >= 50);
+    assert_true(s_count(s, l->plot[VIZ_PANEL_TOPICS],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TOPIC)) >= 400);
 }
 
 /* Legend row a: the agent's swatch, and text beside it. */
@@ -249,10 +272,10 @@ static void s_check_legend(const SDL_Surface *s, const viz_layout_t *l, uint32_t
 {
     SDL_Rect row;
     assert_true(viz_layout_legend_row(l, (int)a, &row));
-    SDL_Color colour = viz_agent_colour(a);
+    SDL_Color colour = viz_agent_colour(VIZ_THEME_LIGHT, a);
     if (s_count(s, row, colour) < 100)
         fail_msg("legend row %u: no swatch in the agent's colour", a);
-    if (s_ink(s, row, viz_colour(VIZ_COLOUR_PANEL), colour) < 200)
+    if (s_ink(s, row, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL), colour) < 200)
         fail_msg("legend row %u: no text", a);
 }
 
@@ -267,33 +290,199 @@ static void test_recorded_sequence(void **state)
     assert_int_equal(m.n_points, S_EPISODES * S_TICKS);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, S_AGENTS, true);
     for (uint32_t a = 0; a < S_AGENTS; a++)
         s_check_legend(s, &l, a);
-    assert_true(s_ink(s, l.title, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                200);
-    assert_true(s_ink(s, l.footer, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                50);
-    /* the running shares are constant: each agent's thick line lies at
-     * the height of its share, within a pixel (it is 2 pixels thick) */
+    assert_true(s_ink(s, l.title, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 200);
+    assert_true(s_ink(s, l.footer, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 50);
+    /* the running shares are constant: each agent's thick line lies at a
+     * height above the axis in proportion to its share (0.2 : 0.3 : 0.5),
+     * within two pixels */
     const SDL_Rect *p = &l.plot[VIZ_PANEL_SHARE];
+    int height[S_AGENTS];
+    for (uint32_t a = 0; a < S_AGENTS; a++)
+        height[a] = p->y + p->h - 1 - s_busiest_row(s, *p, viz_agent_colour(VIZ_THEME_LIGHT, a));
     for (uint32_t a = 0; a < S_AGENTS; a++) {
-        int y = (int)lround(p->y + p->h - 1 - s_shares[a] * (p->h - 1));
-        SDL_Rect band = {p->x, y - 1, p->w, 3};
-        int on_line = s_count(s, band, viz_agent_colour(a));
-        if (on_line < p->w / 2)
-            fail_msg("agent %u: share line not at y %d (%d pixels there)", a, y, on_line);
+        double expected = s_shares[a] / s_shares[S_AGENTS - 1] * height[S_AGENTS - 1];
+        if (fabs(height[a] - expected) > 2)
+            fail_msg("agent %u: share line %d pixels up, expected %.1f", a, height[a], expected);
     }
     /* all episodes: a dashed line where episode 1 starts */
-    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_COLOUR_SEPARATOR)) > 10);
+    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)) > 10);
     SDL_FreeSurface(s);
 
     /* this episode only: no separator, the same curves */
     s = s_draw(f, 1280, 800, &m, false);
     s_check_panels(s, &l, S_AGENTS, true);
-    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_COLOUR_SEPARATOR)), 0);
+    assert_int_equal(
+        s_count(s, l.plot[VIZ_PANEL_REWARD], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)), 0);
     SDL_FreeSurface(s);
+    viz_model_fini(&m);
+}
+
+/* Pixels of the agent's exact colour right of its curve's end, in panel
+ * p: its name there. The curve ends at the plot's right edge (ticks) or,
+ * per episode, at the last of S_EPISODES episodes, 3/4 of the way across
+ * (the axis runs from episode -0.5 to 1.5); its marker is 6 pixels wide. */
+static int s_end_label_ink(const SDL_Surface *s, const viz_layout_t *l, viz_panel_t p,
+                           bool episodes, SDL_Color colour)
+{
+    const SDL_Rect *plot = &l->plot[p], *f = &l->panel[p];
+    int x = episodes ? plot->x + (plot->w - 1) * 3 / 4 + 5 : plot->x + plot->w;
+    SDL_Rect right = {x, f->y, f->x + f->w - x, f->h};
+    return s_count(s, right, colour);
+}
+
+/* The learning and episodes sets: each new panel's curves in its plot in
+ * the right colours, and the agents named at their curves' ends. All
+ * agents have the same click rate (0.5): their curves coincide, and each
+ * agent's colour still shows (dashes). */
+static void test_panel_sets(void **state)
+{
+    s_fixture_t *f = *state;
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    assert_int_equal(m.n_episodes, S_EPISODES);
+    char err[512];
+    for (viz_panel_set_t set = VIZ_SET_LEARNING; set <= VIZ_SET_EPISODES; set++) {
+        viz_view_t view = s_view(true);
+        view.panels = set;
+        SDL_Surface *s = viz_draw_surface(f->draw, 1280, 800, &m, &view, err, sizeof err);
+        assert_non_null(s);
+        viz_layout_t l;
+        viz_draw_layout(f->draw, s->w, s->h, set, &l);
+        bool time = set == VIZ_SET_LEARNING;
+        viz_panel_t agent_panels[2][4] = {
+            {VIZ_PANEL_CLICK_RATE, VIZ_PANEL_REGRET, VIZ_PANEL_SHARE, VIZ_PANEL_REWARD},
+            {VIZ_PANEL_EPISODE_CLICK_RATE, VIZ_PANEL_EPISODE_REGRET, VIZ_PANEL_EPISODE_SHARE,
+             VIZ_PANEL_EPISODE_REWARD}};
+        int least = time ? 20 : 15; /* episodes: two points, markers and a line */
+        for (int i = 0; i < 4; i++) {
+            viz_panel_t p = agent_panels[!time][i];
+            assert_true(l.shown[p]);
+            for (uint32_t a = 0; a < S_AGENTS; a++) {
+                SDL_Color colour = viz_agent_colour(VIZ_THEME_LIGHT, a);
+                int n = s_count(s, l.plot[p], colour);
+                if (n < least)
+                    fail_msg("set %s panel %d agent %u: %d pixels of its colour",
+                             viz_panel_set_name(set), (int)p, a, n);
+                if (s_end_label_ink(s, &l, p, !time, colour) < 5)
+                    fail_msg("set %s panel %d agent %u: no label at the curve's end",
+                             viz_panel_set_name(set), (int)p, a);
+            }
+        }
+        SDL_Color users = viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_USERS);
+        if (time) {
+            assert_true(s_count(s, l.plot[VIZ_PANEL_USERS], users) >= 20);
+            assert_true(s_count(s, l.plot[VIZ_PANEL_WELFARE], users) >= 20);
+            assert_false(l.shown[VIZ_PANEL_LORENZ]);
+        } else {
+            assert_true(s_count(s, l.plot[VIZ_PANEL_EPISODE_WELFARE], users) >= 15);
+            assert_true(s_count(s, l.plot[VIZ_PANEL_EPISODE_DIVERSITY],
+                                viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_GINI)) >= 15);
+            assert_true(s_count(s, l.plot[VIZ_PANEL_EPISODE_DIVERSITY],
+                                viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_COVERAGE)) >= 15);
+        }
+        SDL_FreeSurface(s);
+    }
+    viz_panel_set_t set;
+    assert_true(viz_panel_set_parse("episodes", &set));
+    assert_int_equal(set, VIZ_SET_EPISODES);
+    assert_false(viz_panel_set_parse("everything", &set));
+    viz_model_fini(&m);
+}
+
+/* Coverage at 1.0 lies below the plot's top edge, on a grid line one can
+ * see, not on the frame. */
+static void test_coverage_below_the_top(void **state)
+{
+    s_fixture_t *f = *state;
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    for (size_t i = 0; i < m.n_points; i++)
+        m.points[i].coverage = 1.0f;
+    SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
+    viz_layout_t l;
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
+    const SDL_Rect *p = &l.plot[VIZ_PANEL_DIVERSITY];
+    int row = s_busiest_row(s, *p, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_COVERAGE));
+    assert_true(row - p->y >= 10);
+    SDL_FreeSurface(s);
+    viz_model_fini(&m);
+}
+
+/* Without the oracle the regret panels say n/a and draw no curves. */
+static void test_regret_without_oracle(void **state)
+{
+    s_fixture_t *f = *state;
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    m.oracle_off = true;
+    char err[512];
+    viz_view_t view = s_view(true);
+    view.panels = VIZ_SET_LEARNING;
+    SDL_Surface *s = viz_draw_surface(f->draw, 1280, 800, &m, &view, err, sizeof err);
+    assert_non_null(s);
+    viz_layout_t l;
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_LEARNING, &l);
+    for (uint32_t a = 0; a < S_AGENTS; a++)
+        assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REGRET], viz_agent_colour(VIZ_THEME_LIGHT, a)),
+                         0);
+    assert_true(s_count(s, l.plot[VIZ_PANEL_REGRET],
+                        viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)) > 20);
+    SDL_FreeSurface(s);
+    viz_model_fini(&m);
+}
+
+/* Projector mode at 1280x720: white on black, text 1.5 times larger (a
+ * tick label's line at least 16 pixels), every panel still with a plot
+ * area that holds its curves, in every set. */
+static void test_projector(void **state)
+{
+    s_fixture_t *f = *state;
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    char err[512];
+    assert_int_equal(viz_draw_set_style(f->draw, 9, VIZ_THEME_CONTRAST, err, sizeof err),
+                     VIZ_EINVAL);
+    assert_non_null(strstr(err, "scale 9"));
+    assert_int_equal(
+        viz_draw_set_style(f->draw, VIZ_PROJECTOR_SCALE, VIZ_THEME_CONTRAST, err, sizeof err), 0);
+    for (viz_panel_set_t set = 0; set < VIZ_SET_COUNT; set++) {
+        viz_view_t view = s_view(true);
+        view.panels = set;
+        SDL_Surface *s = viz_draw_surface(f->draw, 1280, 720, &m, &view, err, sizeof err);
+        assert_non_null(s);
+        viz_layout_t l;
+        viz_draw_layout(f->draw, 1280, 720, set, &l);
+        assert_true(l.footer.h >= 16 + 4);
+        assert_true(s_same(s_at(s, 2, 2), viz_colour(VIZ_THEME_CONTRAST, VIZ_COLOUR_BACKGROUND)));
+        assert_true(s_ink(s, l.title, viz_colour(VIZ_THEME_CONTRAST, VIZ_COLOUR_BACKGROUND),
+                          viz_colour(VIZ_THEME_CONTRAST, VIZ_COLOUR_BACKGROUND)) > 400);
+        const viz_panel_t *panels = viz_panel_set_panels(set);
+        for (int i = 0; i < VIZ_SET_PANELS; i++) {
+            viz_panel_t p = panels[i];
+            assert_true(l.plot[p].w >= 200 && l.plot[p].h >= 150);
+            if (p == VIZ_PANEL_LEGEND || p == VIZ_PANEL_LORENZ || p == VIZ_PANEL_TOPICS ||
+                p == VIZ_PANEL_USERS || p == VIZ_PANEL_WELFARE || p == VIZ_PANEL_DIVERSITY ||
+                p == VIZ_PANEL_EPISODE_WELFARE || p == VIZ_PANEL_EPISODE_DIVERSITY)
+                continue;
+            for (uint32_t a = 0; a < S_AGENTS; a++)
+                if (s_count(s, l.plot[p], viz_agent_colour(VIZ_THEME_CONTRAST, a)) < 15)
+                    fail_msg("projector, set %s, panel %d: no curve of agent %u",
+                             viz_panel_set_name(set), (int)p, a);
+        }
+        SDL_FreeSurface(s);
+    }
+    assert_int_equal(viz_draw_set_style(f->draw, 1.0, VIZ_THEME_LIGHT, err, sizeof err), 0);
     viz_model_fini(&m);
 }
 
@@ -302,15 +491,23 @@ static void test_empty_model(void **state)
     s_fixture_t *f = *state;
     viz_model_t m;
     viz_model_init(&m);
-    SDL_Surface *s = s_draw(f, 800, 500, &m, true);
-    viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
-    /* the title says it waits; each chart says there is no data */
-    assert_true(s_ink(s, l.title, viz_colour(VIZ_COLOUR_BACKGROUND), viz_colour(VIZ_COLOUR_TEXT)) >
-                100);
-    for (int p = 0; p < VIZ_PANEL_COUNT; p++)
-        assert_true(s_count(s, l.plot[p], viz_colour(VIZ_COLOUR_SEPARATOR)) > 5);
-    SDL_FreeSurface(s);
+    for (viz_panel_set_t set = 0; set < VIZ_SET_COUNT; set++) {
+        char err[512];
+        viz_view_t view = s_view(true);
+        view.panels = set;
+        SDL_Surface *s = viz_draw_surface(f->draw, 800, 500, &m, &view, err, sizeof err);
+        assert_non_null(s);
+        viz_layout_t l;
+        viz_draw_layout(f->draw, s->w, s->h, set, &l);
+        /* the title says it waits; each chart says there is no data */
+        assert_true(s_ink(s, l.title, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_BACKGROUND),
+                          viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_TEXT)) > 100);
+        for (int p = 0; p < VIZ_PANEL_COUNT; p++)
+            if (l.shown[p] &&
+                s_count(s, l.plot[p], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_SEPARATOR)) <= 5)
+                fail_msg("set %s, panel %d: no note", viz_panel_set_name(set), p);
+        SDL_FreeSurface(s);
+    }
     viz_model_fini(&m);
 }
 
@@ -328,11 +525,13 @@ static void test_one_tick(void **state)
     for (int all = 0; all < 2; all++) {
         SDL_Surface *s = s_draw(f, 1024, 640, &m, all);
         viz_layout_t l;
-        viz_draw_layout(f->draw, s->w, s->h, &l);
+        viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
         for (uint32_t a = 0; a < S_AGENTS; a++) {
             /* a lone point is a dot */
-            assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(a)) >= 3);
-            assert_true(s_count(s, l.plot[VIZ_PANEL_SHARE], viz_agent_colour(a)) >= 3);
+            assert_true(
+                s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, a)) >= 3);
+            assert_true(s_count(s, l.plot[VIZ_PANEL_SHARE], viz_agent_colour(VIZ_THEME_LIGHT, a)) >=
+                        3);
             s_check_legend(s, &l, a);
         }
         SDL_FreeSurface(s);
@@ -365,10 +564,11 @@ static void test_nan_values(void **state)
     }
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
-    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(0)) > 20);
-    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(1)), 0);
-    assert_true(s_count(s, l.plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_COLOUR_GINI)) > 20);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
+    assert_true(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, 0)) > 20);
+    assert_int_equal(s_count(s, l.plot[VIZ_PANEL_REWARD], viz_agent_colour(VIZ_THEME_LIGHT, 1)), 0);
+    assert_true(
+        s_count(s, l.plot[VIZ_PANEL_DIVERSITY], viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_GINI)) > 20);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -417,7 +617,7 @@ static void test_many_agents(void **state)
     }
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     /* the rows that fit, the last saying how many more there are */
     SDL_Rect row;
     int fit = 0;
@@ -426,7 +626,8 @@ static void test_many_agents(void **state)
     assert_true(fit > 2 && fit < PROTO_MAX_AGENTS);
     s_check_legend(s, &l, 0);
     viz_layout_legend_row(&l, fit - 1, &row);
-    assert_true(s_ink(s, row, viz_colour(VIZ_COLOUR_PANEL), viz_colour(VIZ_COLOUR_PANEL)) > 100);
+    assert_true(s_ink(s, row, viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL),
+                      viz_colour(VIZ_THEME_LIGHT, VIZ_COLOUR_PANEL)) > 100);
     SDL_FreeSurface(s);
     viz_model_fini(&m);
 }
@@ -463,6 +664,47 @@ static void test_png(void **state)
     viz_model_fini(&m);
 }
 
+/* A name ending in .jpg or .jpeg gets a JPEG (lossy: near the drawn
+ * picture, not equal), any other ending but .png is refused before drawing. */
+static void test_jpeg_and_unknown_types(void **state)
+{
+    s_fixture_t *f = *state;
+    assert_int_equal(viz_image_type("a.png"), VIZ_IMAGE_PNG);
+    assert_int_equal(viz_image_type("a.JPG"), VIZ_IMAGE_JPEG);
+    assert_int_equal(viz_image_type("dir.png/a.jpeg"), VIZ_IMAGE_JPEG);
+    assert_int_equal(viz_image_type("a.gif"), VIZ_IMAGE_UNKNOWN);
+    assert_int_equal(viz_image_type(".png"), VIZ_IMAGE_UNKNOWN);
+    assert_int_equal(viz_image_type("png"), VIZ_IMAGE_UNKNOWN);
+
+    viz_model_t m;
+    viz_model_init(&m);
+    s_replay(&f->recording, &m);
+    char dir[] = "/tmp/recarena-viz-XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/picture.jpg", dir);
+    viz_view_t view = s_view(true);
+    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), 0);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    unsigned char magic[3] = {0};
+    assert_int_equal(fread(magic, 1, 3, in), 3);
+    fclose(in);
+    assert_memory_equal(magic, "\xff\xd8\xff", 3); /* a JPEG's SOI marker */
+    SDL_Surface *jpeg = IMG_Load(path);
+    assert_non_null(jpeg);
+    assert_int_equal(jpeg->w, 640);
+    assert_int_equal(jpeg->h, 400);
+    SDL_FreeSurface(jpeg);
+    unlink(path);
+
+    snprintf(path, sizeof path, "%s/picture.gif", dir);
+    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), VIZ_EINVAL);
+    assert_non_null(strstr(err, "unknown picture type"));
+    assert_int_equal(access(path, F_OK), -1);
+    rmdir(dir);
+    viz_model_fini(&m);
+}
+
 /* tests/data/run, a run folder recarena wrote, as `recarena plot` draws it. */
 static void test_run_folder(void **state)
 {
@@ -475,7 +717,7 @@ static void test_run_folder(void **state)
                      0);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, 3, true);
     for (uint32_t a = 0; a < 3; a++)
         s_check_legend(s, &l, a);
@@ -521,7 +763,7 @@ static void test_live_subscriber(void **state)
     assert_int_equal(m.episodes_received, S_EPISODES);
     SDL_Surface *s = s_draw(f, 1280, 800, &m, true);
     viz_layout_t l;
-    viz_draw_layout(f->draw, s->w, s->h, &l);
+    viz_draw_layout(f->draw, s->w, s->h, VIZ_SET_OVERVIEW, &l);
     s_check_panels(s, &l, S_AGENTS, true);
     SDL_FreeSurface(s);
     /* garbage, then the first tick again with seq + 5: bad 1, lost 4 */
@@ -557,12 +799,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recorded_sequence),
+        cmocka_unit_test(test_panel_sets),
+        cmocka_unit_test(test_coverage_below_the_top),
+        cmocka_unit_test(test_regret_without_oracle),
+        cmocka_unit_test(test_projector),
         cmocka_unit_test(test_empty_model),
         cmocka_unit_test(test_one_tick),
         cmocka_unit_test(test_nan_values),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_many_agents),
         cmocka_unit_test(test_png),
+        cmocka_unit_test(test_jpeg_and_unknown_types),
         cmocka_unit_test(test_run_folder),
         cmocka_unit_test(test_missing_font),
         cmocka_unit_test(test_live_subscriber),

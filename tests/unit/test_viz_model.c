@@ -41,6 +41,28 @@ static int s_add(viz_model_t *m, uint32_t episode, uint32_t tick, uint32_t reque
     return viz_model_add_tick(m, &t);
 }
 
+/* A tick of two agents with regret, active users and welfare. */
+static int s_add_full(viz_model_t *m, uint32_t episode, uint32_t tick, const int32_t *requests,
+                      const int32_t *clicks, const double *reward, const double *regret,
+                      uint32_t active_users, double welfare)
+{
+    proto_telemetry_tick_t t = {.episode = episode,
+                                .tick = tick,
+                                .active_users = active_users,
+                                .requests = (uint32_t)(requests[0] + requests[1]),
+                                .clicks = (uint32_t)(clicks[0] + clicks[1]),
+                                .welfare = welfare,
+                                .gini = 0.1 * (tick + 1),
+                                .coverage = 0.5,
+                                .n_agents = 2,
+                                .agents = s_names,
+                                .agent_requests = requests,
+                                .agent_clicks = clicks,
+                                .agent_reward = reward,
+                                .agent_regret = regret};
+    return viz_model_add_tick(m, &t);
+}
+
 static float s_at(const float *series, const viz_model_t *m, size_t point, uint32_t agent)
 {
     return series[point * m->n_agents + agent];
@@ -90,6 +112,77 @@ static void test_shares_and_average_hand_computed(void **state)
     assert_int_equal(viz_model_first_point(&m, false), 3);
     assert_string_equal(m.algorithms[1], "popularity");
     assert_int_equal(m.ticks_received, 4);
+    viz_model_fini(&m);
+}
+
+/* Click rate and regret per request, per tick and episode so far, and the
+ * learning curve's rows, against hand-computed values. */
+static void test_rates_and_episodes_hand_computed(void **state)
+{
+    (void)state;
+    viz_model_t m;
+    viz_model_init(&m);
+    assert_int_equal(viz_model_describe(&m, "hand", VIZ_MODE_MARKET, 2, 2, 2, s_names, NULL), 0);
+    assert_false(m.oracle_off);
+    /* episode 0, tick 0: alpha 4 requests 1 click regret 2, beta 6 / 3 / 0.6 */
+    assert_int_equal(s_add_full(&m, 0, 0, (int32_t[]){4, 6}, (int32_t[]){1, 3}, (double[]){1, 3},
+                                (double[]){2, 0.6}, 10, 5),
+                     0);
+    /* tick 1: alpha 6 / 5 / 1, beta 0 requests */
+    assert_int_equal(s_add_full(&m, 0, 1, (int32_t[]){6, 0}, (int32_t[]){5, 0}, (double[]){5, 0},
+                                (double[]){1, 0}, 12, 7),
+                     0);
+    ASSERT_NEAR(s_at(m.click_rate, &m, 0, 0), 0.25, TOLERANCE);
+    ASSERT_NEAR(s_at(m.click_rate, &m, 0, 1), 0.5, TOLERANCE);
+    ASSERT_NEAR(s_at(m.regret_rate, &m, 0, 0), 0.5, TOLERANCE);
+    ASSERT_NEAR(s_at(m.regret_rate, &m, 0, 1), 0.1, TOLERANCE);
+    assert_true(isnan(s_at(m.click_rate, &m, 1, 1))); /* no requests: no rate */
+    /* alpha so far: 6 clicks of 10 requests, regret 3 over 10 */
+    ASSERT_NEAR(s_at(m.click_rate_running, &m, 1, 0), 0.6, TOLERANCE);
+    ASSERT_NEAR(s_at(m.regret_rate_running, &m, 1, 0), 0.3, TOLERANCE);
+    ASSERT_NEAR(s_at(m.click_rate_running, &m, 1, 1), 0.5, TOLERANCE);
+    ASSERT_NEAR(m.points[1].active_users, 12, 0);
+    ASSERT_NEAR(m.points[1].welfare, 7, TOLERANCE);
+    assert_true(m.has_regret);
+    /* the episode's row: 9 clicks of 16 requests, welfare 12 / 16, mean
+     * active users 11; shares of requests 10/16 and 6/16; rewards 6, 3 */
+    assert_int_equal(m.n_episodes, 1);
+    assert_int_equal(m.episode[0].ticks, 2);
+    ASSERT_NEAR(m.episode[0].click_rate, 9.0 / 16, TOLERANCE);
+    ASSERT_NEAR(m.episode[0].welfare_per_request, 0.75, TOLERANCE);
+    ASSERT_NEAR(m.episode[0].mean_active_users, 11, TOLERANCE);
+    ASSERT_NEAR(m.episode[0].gini, 0.2, TOLERANCE);
+    ASSERT_NEAR(m.episode_click_rate[0], 0.6, TOLERANCE);
+    ASSERT_NEAR(m.episode_click_rate[1], 0.5, TOLERANCE);
+    ASSERT_NEAR(m.episode_regret[0], 0.3, TOLERANCE);
+    ASSERT_NEAR(m.episode_regret[1], 0.1, TOLERANCE);
+    ASSERT_NEAR(m.episode_share[0], 10.0 / 16, TOLERANCE);
+    ASSERT_NEAR(m.episode_reward[0], 6, TOLERANCE);
+    ASSERT_NEAR(m.episode_reward[1], 3, TOLERANCE);
+    /* episode 1 starts a second row; the sums start again */
+    assert_int_equal(s_add_full(&m, 1, 0, (int32_t[]){2, 2}, (int32_t[]){2, 0}, (double[]){2, 0},
+                                (double[]){0, 0}, 4, 1),
+                     0);
+    assert_int_equal(m.n_episodes, 2);
+    assert_int_equal(m.episode[1].episode, 1);
+    ASSERT_NEAR(m.episode_click_rate[2], 1.0, TOLERANCE);
+    ASSERT_NEAR(m.episode_click_rate[3], 0.0, TOLERANCE);
+    ASSERT_NEAR(m.episode_reward[2], 2, TOLERANCE);
+    ASSERT_NEAR(m.episode_click_rate[0], 0.6, TOLERANCE); /* the first row stays */
+    /* a deep copy has the rows too */
+    viz_model_t copy;
+    viz_model_init(&copy);
+    assert_int_equal(viz_model_copy(&copy, &m), 0);
+    assert_int_equal(copy.n_episodes, 2);
+    assert_ptr_not_equal(copy.episode_reward, m.episode_reward);
+    ASSERT_NEAR(copy.episode_reward[2], 2, TOLERANCE);
+    viz_model_fini(&copy);
+    /* a run without its oracle: regret all zero */
+    viz_model_clear(&m);
+    assert_int_equal(s_add_full(&m, 0, 0, (int32_t[]){4, 6}, (int32_t[]){1, 3}, (double[]){1, 3},
+                                (double[]){0, 0}, 10, 5),
+                     0);
+    assert_false(m.has_regret);
     viz_model_fini(&m);
 }
 
@@ -428,7 +521,13 @@ static void test_rundir_load(void **state)
     assert_int_equal(m.n_agents, 2);
     assert_string_equal(m.algorithms[0], "random");
     assert_string_equal(m.algorithms[1], "recarena-bandit --algo ucb1");
+    assert_false(m.oracle_off);
     assert_int_equal(m.n_points, 4);
+    ASSERT_NEAR(m.points[0].active_users, 5, 0);
+    ASSERT_NEAR(m.points[0].welfare, 1, TOLERANCE);
+    /* alpha at tick (0,1): 3 clicks of 5 requests */
+    ASSERT_NEAR(s_at(m.click_rate, &m, 1, 0), 0.6, TOLERANCE);
+    assert_int_equal(m.n_episodes, 2);
     /* feed: share of clicks; tick (0,0): 1 and 1; episode 0 so far after
      * tick 1: 4 of 5 */
     ASSERT_NEAR(s_at(m.share, &m, 0, 0), 0.5, TOLERANCE);
@@ -454,6 +553,13 @@ static void test_rundir_load(void **state)
     assert_int_equal(viz_rundir_load(&m, f->dir, 5, err, sizeof err), VIZ_EINVAL);
     assert_non_null(strstr(err, "no episode 5"));
     assert_int_equal(m.n_points, 0);
+    /* world.oracle = false: the regret panels say n/a */
+    s_write(f, "scenario.ini",
+            "[run]\nname = tiny\nepisodes = 2\nticks = 2\n[world]\nmode = feed\nn_topics = 3\n"
+            "oracle = false\n[agent.alpha]\npolicy = random\n[agent.beta]\npolicy = random\n");
+    assert_int_equal(viz_rundir_load(&m, f->dir, VIZ_ALL_EPISODES, err, sizeof err), 0);
+    assert_true(m.oracle_off);
+    assert_false(m.has_regret);
     viz_model_fini(&m);
 }
 
@@ -543,6 +649,29 @@ static void test_rundir_matches_summary(void **state)
     }
     assert_int_equal(viz_rundir_load(&m, dir, VIZ_ALL_EPISODES, err, sizeof err), 0);
     assert_int_equal(m.n_points, 40);
+    /* the learning curve's rows: summary.json's per-episode figures (its
+     * regret is a sum over requests, the row's per request) */
+    const double ctr[2][3] = {{0.360119048, 0.538732394, 0.376666667},
+                              {0.408510638, 0.46743295, 0.38172043}};
+    const double reward[2][3] = {{121, 153, 113}, {96, 244, 71}};
+    const double regret[2][3] = {{156.865786 / 336, 95.0867045 / 284, 135.869423 / 300},
+                                 {101.556157 / 235, 173.27052 / 522, 89.0477599 / 186}};
+    const double welfare_per_request[2] = {0.318218714, 0.333040622};
+    const double mean_active_users[2] = {46, 47.15};
+    assert_int_equal(m.n_episodes, 2);
+    assert_true(m.has_regret);
+    for (int e = 0; e < 2; e++) {
+        assert_int_equal(m.episode[e].ticks, 20);
+        ASSERT_NEAR(m.episode[e].welfare_per_request, welfare_per_request[e], 1e-6);
+        ASSERT_NEAR(m.episode[e].mean_active_users, mean_active_users[e], 1e-5);
+        ASSERT_NEAR(m.episode[e].gini, m.points[20 * e + 19].gini, 0);
+        for (int a = 0; a < 3; a++) {
+            ASSERT_NEAR(m.episode_click_rate[e * 3 + a], ctr[e][a], 1e-6);
+            ASSERT_NEAR(m.episode_reward[e * 3 + a], reward[e][a], 1e-6);
+            ASSERT_NEAR(m.episode_regret[e * 3 + a], regret[e][a], 1e-6);
+            ASSERT_NEAR(m.episode_share[e * 3 + a], share[e][a], 1e-6);
+        }
+    }
     assert_string_equal(m.scenario, "fixture");
     assert_string_equal(m.names[2], "random2");
     assert_string_equal(m.algorithms[1], "popularity");
@@ -555,6 +684,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shares_and_average_hand_computed),
+        cmocka_unit_test(test_rates_and_episodes_hand_computed),
         cmocka_unit_test(test_average_window),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_mode_inferred),
