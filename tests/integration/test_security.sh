@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CURVE over tcp and least privilege (docs/security.md), with real
 # processes: recarena keygen's files; a run over tcp://127.0.0.1 with CURVE
-# played by a C SDK agent (keys from the environment) and two Python agents
-# (pyzmq's CURVE client); while it runs, a client without keys, one with
+# played by a C SDK agent (keys from the environment), the recarena Python
+# package's random agent (key flags) and two spec-only Python agents; while it runs, a client without keys, one with
 # an unknown key and one holding a's key but claiming slot b are refused
 # and the run completes untouched; the server's log names each refusal; an
 # agent that asks for JOINT without [agent.X] joint = true gets none, the
@@ -39,7 +39,7 @@ cd "$tmp" || exit 1
 
 # ---- keygen ----
 check "keygen server" "$bin" keygen server --dir keys >/dev/null
-for n in a b c; do "$bin" keygen "$n" --dir keys/allow >/dev/null; done
+for n in a b c e; do "$bin" keygen "$n" --dir keys/allow >/dev/null; done
 "$bin" keygen x --dir keys/other >/dev/null
 check "secret key is 0600" test "$(stat -c %a keys/allow/a.key)" = 600
 check "public key is one Z85 line" test "$(wc -l <keys/allow/a.pub) $(head -c 40 keys/allow/a.pub | wc -c)" = "1 40"
@@ -91,6 +91,8 @@ command = x
 command = x
 [agent.d]
 policy = popularity
+[agent.e]
+command = x
 INI
 "$bin" serve s.ini --bind "$ep" --curve-secret-key keys/server.key --curve-allow keys/allow \
     --quiet --no-progress --out run 2>serve.err &
@@ -100,8 +102,11 @@ $py "$probe" "$ep" a keys/server.pub keys/allow/a.key >a.log 2>&1 &
 pids+=($!)
 $py "$probe" "$ep" b keys/server.pub keys/allow/b.key >b.log 2>&1 &
 pids+=($!)
-# the intruders, while a and b hold their slots and the server waits for c
-for _ in $(seq 100); do [ "$(grep -c "auth: accepted" serve.err)" = 2 ] && break; sleep 0.1; done
+PYTHONPATH="$src/agents/python" $py "$src/agents/python/random_agent.py" --endpoint "$ep" \
+    --name e --server-key keys/server.pub --agent-key keys/allow/e.key >e.log 2>&1 &
+pids+=($!)
+# the intruders, while a, b and e hold their slots and the server waits for c
+for _ in $(seq 100); do [ "$(grep -c "auth: accepted" serve.err)" = 3 ] && break; sleep 0.1; done
 timeout 3 "$agents/recarena-agent-random" --endpoint "$ep" --name a >nokey.log 2>&1
 timeout 3 "$agents/recarena-agent-random" --endpoint "$ep" --name a \
     --server-key keys/server.pub --agent-key keys/other/x.key >unknown.log 2>&1
@@ -126,6 +131,7 @@ check "granted a got a JOINT per tick" grep -qx "joint $ticks" a.log
 check "ungranted b got no JOINT" grep -qx "joint 0" b.log
 check "ungranted b was told" grep -q "error -14 capability 'joint' refused" b.log
 check "the C SDK agent played over CURVE" grep -q "auth: accepted .* key of c" serve.err
+check "the Python package's agent played over CURVE" grep -q "auth: accepted .* key of e" serve.err
 
 echo "security: $passed passed, $failed failed"
 [ "$failed" = 0 ]
