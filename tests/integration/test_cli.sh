@@ -169,8 +169,8 @@ d = json.load(open('$tmp/duel.json'))
 assert d['file'] == 'command-line' and d['run']['name'] == 'command-line', d['run']
 assert d['world']['mode'] == 'market' and d['world']['n_users'] == 2000, d['world']
 assert d['agents'] == [
-    {'name': 'a', 'policy': 'random', 'command': ''},
-    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb'},
+    {'name': 'a', 'policy': 'random', 'command': '', 'joint': False},
+    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb', 'joint': False},
 ], d['agents']
 "
 check "duel: the process agent ran" grep -q "^episode 0: requests" "$tmp/duel/agent-b.log"
