@@ -1,6 +1,7 @@
 /* ZeroMQ socket helpers (transport.h). */
 #include "proto/transport.h"
 
+#include "proto/curve.h"
 #include "proto/protocol.h"
 
 #include <errno.h>
@@ -11,8 +12,14 @@
 #include <time.h>
 #include <zmq.h>
 
-static void *s_socket(void *ctx, int type, const char *endpoint, bool bind, char *err,
-                      size_t err_len)
+/* CURVE keys of a socket: none (both NULL), a server (secret only) or a
+ * client (the server's public key and the client's secret key). */
+typedef struct s_keys {
+    const char *server_public, *secret;
+} s_keys_t;
+
+static void *s_socket(void *ctx, int type, const char *endpoint, bool bind, s_keys_t keys,
+                      char *err, size_t err_len)
 {
     void *sock = zmq_socket(ctx, type);
     if (!sock) {
@@ -29,6 +36,15 @@ static void *s_socket(void *ctx, int type, const char *endpoint, bool bind, char
         zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     if (type == ZMQ_SUB)
         zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    if (keys.secret) {
+        int krc = keys.server_public
+                      ? curve_client(sock, keys.server_public, keys.secret, err, err_len)
+                      : curve_server(sock, keys.secret, err, err_len);
+        if (krc != 0) {
+            zmq_close(sock);
+            return NULL;
+        }
+    }
     int rc = bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint);
     if (rc != 0) {
         snprintf(err, err_len, "cannot %s %s: %s", bind ? "bind" : "connect to", endpoint,
@@ -39,24 +55,40 @@ static void *s_socket(void *ctx, int type, const char *endpoint, bool bind, char
     return sock;
 }
 
+static const s_keys_t s_no_keys = {NULL, NULL};
+
 void *transport_router(void *ctx, const char *endpoint, char *err, size_t err_len)
 {
-    return s_socket(ctx, ZMQ_ROUTER, endpoint, true, err, err_len);
+    return s_socket(ctx, ZMQ_ROUTER, endpoint, true, s_no_keys, err, err_len);
 }
 
 void *transport_dealer(void *ctx, const char *endpoint, char *err, size_t err_len)
 {
-    return s_socket(ctx, ZMQ_DEALER, endpoint, false, err, err_len);
+    return s_socket(ctx, ZMQ_DEALER, endpoint, false, s_no_keys, err, err_len);
+}
+
+void *transport_router_curve(void *ctx, const char *endpoint, const char *secret_key_file,
+                             char *err, size_t err_len)
+{
+    s_keys_t keys = {NULL, secret_key_file};
+    return s_socket(ctx, ZMQ_ROUTER, endpoint, true, keys, err, err_len);
+}
+
+void *transport_dealer_curve(void *ctx, const char *endpoint, const char *server_key_file,
+                             const char *agent_key_file, char *err, size_t err_len)
+{
+    s_keys_t keys = {server_key_file, agent_key_file};
+    return s_socket(ctx, ZMQ_DEALER, endpoint, false, keys, err, err_len);
 }
 
 void *transport_pub(void *ctx, const char *endpoint, char *err, size_t err_len)
 {
-    return s_socket(ctx, ZMQ_PUB, endpoint, true, err, err_len);
+    return s_socket(ctx, ZMQ_PUB, endpoint, true, s_no_keys, err, err_len);
 }
 
 void *transport_sub(void *ctx, const char *endpoint, char *err, size_t err_len)
 {
-    return s_socket(ctx, ZMQ_SUB, endpoint, false, err, err_len);
+    return s_socket(ctx, ZMQ_SUB, endpoint, false, s_no_keys, err, err_len);
 }
 
 int transport_send(void *socket, const void *data, size_t size, int flags)
@@ -90,10 +122,26 @@ static void s_drain(void *socket)
     }
 }
 
+/* The connection's ZAP User-Id of a received frame into user_id ("" when
+ * none: no CURVE, or the handler gave none). */
+static void s_user_id(zmq_msg_t *msg, char *user_id)
+{
+    const char *got = zmq_msg_gets(msg, "User-Id");
+    snprintf(user_id, TRANSPORT_MAX_USER_ID, "%s", got ? got : "");
+}
+
 long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8_t **buf,
                     size_t *buf_cap, int flags)
 {
+    return transport_recv_user(socket, identity, identity_len, NULL, buf, buf_cap, flags);
+}
+
+long transport_recv_user(void *socket, uint8_t *identity, size_t *identity_len, char *user_id,
+                         uint8_t **buf, size_t *buf_cap, int flags)
+{
     zmq_msg_t msg;
+    if (user_id)
+        user_id[0] = '\0';
     if (identity) {
         zmq_msg_init(&msg);
         if (zmq_msg_recv(&msg, socket, flags) < 0) {
@@ -121,6 +169,8 @@ long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8
         errno = EPROTO;
         return -1;
     }
+    if (user_id) /* the ROUTER's identity frame carries no metadata; the payload does */
+        s_user_id(&msg, user_id);
     size_t size = zmq_msg_size(&msg);
     if (size > *buf_cap || !*buf) {
         uint8_t *grown = realloc(*buf, size ? size : 1);

@@ -14,12 +14,25 @@
 #include <stdint.h>
 
 #define TRANSPORT_MAX_IDENTITY 256 /* ZeroMQ routing ids are at most 255 bytes */
+#define TRANSPORT_MAX_USER_ID  64  /* a ZAP User-Id: an agent name (PROTO_MAX_NAME) */
 
 /* Sockets; NULL on failure with a message naming the endpoint in err.
  * ctx is a zmq context (zmq_ctx_new). Caller owns the socket (zmq_close). */
 void *transport_router(void *ctx, const char *endpoint, char *err, size_t err_len);
 void *transport_dealer(void *ctx, const char *endpoint, char *err, size_t err_len);
 void *transport_pub(void *ctx, const char *endpoint, char *err, size_t err_len);
+
+/* The same with ZeroMQ CURVE (proto/curve.h, docs/security.md), keys set
+ * before binding or connecting: a ROUTER that is a CURVE server with the
+ * secret key in secret_key_file (connections must then pass the ZAP
+ * handler, sim/auth.h), a DEALER that is a CURVE client trusting the
+ * server key in server_key_file, proving itself with the secret key in
+ * agent_key_file. NULL on failure with a message naming the file or the
+ * endpoint in err. */
+void *transport_router_curve(void *ctx, const char *endpoint, const char *secret_key_file,
+                             char *err, size_t err_len);
+void *transport_dealer_curve(void *ctx, const char *endpoint, const char *server_key_file,
+                             const char *agent_key_file, char *err, size_t err_len);
 void *transport_sub(void *ctx, const char *endpoint, char *err, size_t err_len);
 
 /* One frame on a DEALER or PUB (PUB: never blocks; a message a slow
@@ -38,6 +51,13 @@ int transport_send_to(void *router, const void *identity, size_t identity_len, c
  * Returns the payload size, or -1 (errno set; EAGAIN: nothing there). */
 long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8_t **buf,
                     size_t *buf_cap, int flags);
+
+/* transport_recv on a ROUTER that also gives the connection's ZAP User-Id
+ * (TRANSPORT_MAX_USER_ID bytes; "" when the connection has none, e.g.
+ * without CURVE): on a CURVE server, the name of the allowed key the peer
+ * proved it holds. user_id may be NULL. */
+long transport_recv_user(void *socket, uint8_t *identity, size_t *identity_len, char *user_id,
+                         uint8_t **buf, size_t *buf_cap, int flags);
 
 /* Milliseconds on a monotonic clock. */
 int64_t transport_now_ms(void);

@@ -27,11 +27,13 @@ struct auth {
     void *zap;     /* REP bound to S_ZAP_ENDPOINT, used only by the thread */
     void *stop_tx; /* PAIR: the owner says stop */
     void *stop_rx; /* PAIR: the thread hears it */
+    void *monitor; /* PAIR on a watched socket's events, used only by the thread; or NULL */
     FILE *log;
     pthread_t thread;
     size_t n_keys;
     s_key_t keys[S_MAX_KEYS];
     char stop_endpoint[64];
+    char monitor_endpoint[64];
 };
 
 static int s_load(auth_t *a, const char *dir, char *err, size_t err_len)
@@ -159,24 +161,74 @@ static void s_answer(auth_t *a, uint8_t frames[S_FRAMES][S_FRAME_MAX], const siz
     s_reply(a->zap, frames[1], sizes[1], "400", "unknown key", "");
 }
 
+/* Logs one event of the watched socket: a handshake that failed before
+ * the ZAP handler was asked (a peer without CURVE, or one that does not
+ * hold the server key the socket's secret key matches). Frames: 6 bytes
+ * (uint16 event, uint32 value, host order), then the local endpoint. */
+static void s_log_event(auth_t *a)
+{
+    uint8_t frames[S_FRAMES][S_FRAME_MAX];
+    size_t sizes[S_FRAMES];
+    int n;
+    if (s_recv_request(a->monitor, frames, sizes, &n) != 0 || n < 2 || sizes[0] < 6 || !a->log)
+        return;
+    uint16_t event;
+    uint32_t value;
+    memcpy(&event, frames[0], sizeof event);
+    memcpy(&value, frames[0] + 2, sizeof value);
+    const char *why = "no CURVE handshake (a client without keys, or not a ZeroMQ peer)";
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+        value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        why = "it offered no CURVE key (a client without keys)";
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        why = "the CURVE handshake failed (a client holding the wrong server key?)";
+    fprintf(a->log, "auth: refused a peer on %.*s: %s (ZeroMQ event 0x%x, 0x%x)\n", (int)sizes[1],
+            (const char *)frames[1], why, (unsigned)event, (unsigned)value);
+}
+
+/* Starts watching: the owner sent the monitor endpoint on the stop pair. */
+static void s_start_monitor(auth_t *a, const uint8_t *endpoint, size_t len)
+{
+    char at[sizeof a->monitor_endpoint];
+    snprintf(at, sizeof at, "%.*s", (int)len, (const char *)endpoint);
+    a->monitor = zmq_socket(a->ctx, ZMQ_PAIR);
+    int linger = 0;
+    if (a->monitor)
+        zmq_setsockopt(a->monitor, ZMQ_LINGER, &linger, sizeof linger);
+    if (a->monitor && zmq_connect(a->monitor, at) != 0) {
+        zmq_close(a->monitor);
+        a->monitor = NULL;
+    }
+}
+
 static void *s_run(void *arg)
 {
     auth_t *a = arg;
     static uint8_t frames[S_FRAMES][S_FRAME_MAX]; /* only this thread uses them */
     size_t sizes[S_FRAMES];
-    zmq_pollitem_t items[] = {{a->zap, 0, ZMQ_POLLIN, 0}, {a->stop_rx, 0, ZMQ_POLLIN, 0}};
     for (;;) {
-        if (zmq_poll(items, 2, -1) < 0) {
+        zmq_pollitem_t items[] = {{a->zap, 0, ZMQ_POLLIN, 0},
+                                  {a->stop_rx, 0, ZMQ_POLLIN, 0},
+                                  {a->monitor, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, a->monitor ? 3 : 2, -1) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN)
-            break;
         int n;
+        if (items[1].revents & ZMQ_POLLIN) {
+            if (s_recv_request(a->stop_rx, frames, sizes, &n) != 0 || n < 1 || sizes[0] == 0)
+                break; /* stop */
+            if (!a->monitor)
+                s_start_monitor(a, frames[0], sizes[0]);
+        }
         if ((items[0].revents & ZMQ_POLLIN) && s_recv_request(a->zap, frames, sizes, &n) == 0)
             s_answer(a, frames, sizes, n);
+        if (a->monitor && (items[2].revents & ZMQ_POLLIN))
+            s_log_event(a);
     }
+    if (a->monitor)
+        zmq_close(a->monitor);
     return NULL;
 }
 
@@ -234,6 +286,35 @@ void auth_destroy(auth_t **self_p)
     zmq_close(a->stop_tx);
     free(a);
     *self_p = NULL;
+}
+
+int auth_watch(auth_t *auth, void *socket, char *err, size_t err_len)
+{
+    snprintf(auth->monitor_endpoint, sizeof auth->monitor_endpoint, "inproc://recarena-monitor-%p",
+             (void *)auth);
+    if (zmq_socket_monitor(socket, auth->monitor_endpoint,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+        snprintf(err, err_len, "auth: cannot watch the CURVE socket: %s",
+                 zmq_strerror(zmq_errno()));
+        return ERR_EIO;
+    }
+    zmq_send(auth->stop_tx, auth->monitor_endpoint, strlen(auth->monitor_endpoint), 0);
+    return 0;
+}
+
+bool auth_endpoint_private(const char *endpoint)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0)
+        return true;
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return false;
+    const char *host = endpoint + 6;
+    static const char *const loopback[] = {"127.", "localhost:", "[::1]:", "::1:"};
+    for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+        if (strncmp(host, loopback[i], strlen(loopback[i])) == 0)
+            return i > 0 || strchr(host, ':') != NULL; /* 127.x needs its :port */
+    return false;
 }
 
 size_t auth_keys(const auth_t *auth)

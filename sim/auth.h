@@ -18,6 +18,7 @@
 #ifndef RECARENA_SIM_AUTH_H
 #define RECARENA_SIM_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -33,6 +34,17 @@ auth_t *auth_new(void *ctx, const char *allow_dir, FILE *log, char *err, size_t 
 
 /* Stops the handler and frees it; accepts NULL, nulls *self_p. */
 void auth_destroy(auth_t **self_p);
+
+/* Watches socket (a CURVE server of auth's context, borrowed) and logs
+ * the handshakes that fail before the handler is asked: a client without
+ * a CURVE key, or one holding the wrong server key. 0 or ERR_EIO. */
+int auth_watch(auth_t *auth, void *socket, char *err, size_t err_len);
+
+/* True if endpoint is reachable from this host only: ipc://, inproc://,
+ * or tcp:// on a loopback address (127.x.x.x, localhost, [::1], ::1).
+ * Binding anything else without CURVE exposes the server to the network
+ * (docs/security.md). */
+bool auth_endpoint_private(const char *endpoint);
 
 /* Number of allowed keys. */
 size_t auth_keys(const auth_t *auth);

@@ -9,6 +9,7 @@
 #include "core/parse.h"
 
 #include "proto/codec.h"
+#include "proto/curve.h"
 #include "sim/folder.h"
 #include "sim/policy.h"
 #include "sim/session.h"
@@ -20,6 +21,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +114,43 @@ typedef struct s_wire_result {
     size_t step_bytes, act_bytes;
 } s_wire_result_t;
 
-static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_result_t *res)
+/* CURVE for the wire benchmark: keys for the server and both agents in a
+ * new folder key_dir (caller removes it), set in sc, and each agent's
+ * command given its key flags. 0, or 1 with a message on stderr. */
+static int s_wire_keys(scenario_t *sc, const char *agent_path, char *key_dir)
+{
+    char err[1200], allow[64];
+    if (!mkdtemp(key_dir)) {
+        fprintf(stderr, "recarena bench: cannot create %s: %s\n", key_dir, strerror(errno));
+        return 1;
+    }
+    snprintf(allow, sizeof allow, "%s/allow", key_dir);
+    if (mkdir(allow, 0700) != 0 || curve_keygen(key_dir, "server", err, sizeof err) != 0) {
+        fprintf(stderr, "recarena bench: keys: %s\n", errno ? strerror(errno) : err);
+        return 1;
+    }
+    snprintf(sc->server.curve_secret_key, sizeof sc->server.curve_secret_key, "%s/server.key",
+             key_dir);
+    snprintf(sc->server.curve_allow, sizeof sc->server.curve_allow, "%s", allow);
+    for (int a = 0; a < sc->n_agents; a++) {
+        scenario_agent_t *ag = &sc->agents[a];
+        if (curve_keygen(allow, ag->name, err, sizeof err) != 0) {
+            fprintf(stderr, "recarena bench: keys: %s\n", err);
+            return 1;
+        }
+        int n = snprintf(ag->command, sizeof ag->command,
+                         "%s --server-key %s/server.pub --agent-key %s/%s.key", agent_path, key_dir,
+                         allow, ag->name);
+        if (n < 0 || (size_t)n >= sizeof ag->command) {
+            fprintf(stderr, "recarena bench: agent path too long: %s\n", agent_path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int s_wire_run(const char *agent_path, bool curve, int n_users, int ticks,
+                      s_wire_result_t *res)
 {
     static scenario_t sc; /* large; zero-initialised */
     memset(&sc, 0, sizeof sc);
@@ -131,6 +169,12 @@ static int s_wire_run(const char *agent_path, int n_users, int ticks, s_wire_res
             return 1;
         }
         memcpy(sc.agents[a].command, agent_path, strlen(agent_path) + 1);
+    }
+    char key_dir[] = "/tmp/recarena-bench-keys-XXXXXX";
+    if (curve && s_wire_keys(&sc, agent_path, key_dir) != 0) {
+        if (strcmp(key_dir, "/tmp/recarena-bench-keys-XXXXXX") != 0)
+            folder_remove(key_dir);
+        return 1;
     }
     world_t *w = world_new(&sc.world, sc.seed);
     double *times = malloc((size_t)ticks * sizeof *times);
@@ -216,6 +260,8 @@ cleanup_logs:
     if (folder_remove(log_dir) != 0)
         fprintf(stderr, "recarena bench: could not remove %s: %s\n", log_dir, strerror(errno));
 done:
+    if (curve)
+        folder_remove(key_dir);
     free(times);
     free(exchange);
     world_destroy(&w);
@@ -316,15 +362,15 @@ static void s_default_agent(char *out, size_t len)
     snprintf(out, len, "%s/../agents/recarena-agent-random", dirname(exe));
 }
 
-static int s_bench_wire(const char *agent_path, int ticks)
+static int s_bench_wire(const char *agent_path, bool curve, int ticks)
 {
-    printf("config: 1000 items, dim 16, slate 10, 2 SDK agents (%s) over ipc://, "
+    printf("config: 1000 items, dim 16, slate 10, 2 SDK agents (%s) over ipc://%s, "
            "market mode, oracle off\n",
-           agent_path);
+           agent_path, curve ? " with CURVE (keys made for the run)" : "");
     const int sizes[2] = {1024, 1};
     for (int i = 0; i < 2; i++) {
         s_wire_result_t res = {0};
-        if (s_wire_run(agent_path, sizes[i], ticks, &res) != 0)
+        if (s_wire_run(agent_path, curve, sizes[i], ticks, &res) != 0)
             return 1;
         double raw = s_ping_pong(res.step_bytes, res.act_bytes, ticks);
         printf("wire   %4d requests/tick: %.0f interactions/s over %d ticks\n"
@@ -340,7 +386,7 @@ static int s_bench_wire(const char *agent_path, int ticks)
 
 const char bench_usage[] =
     "usage: recarena bench world [--ticks N]\n"
-    "       recarena bench wire [--ticks N] [--agent PATH]\n"
+    "       recarena bench wire [--ticks N] [--agent PATH] [--curve]\n"
     "\n"
     "Prints throughput figures (docs/benchmarks.md); they are measurements, not tests.\n"
     "  world   the world alone, in-process random agents: interactions per second at\n"
@@ -352,6 +398,7 @@ const char bench_usage[] =
     "  --ticks N     ticks to measure, 1..1000000 (default: world 500, wire 300)\n"
     "  --agent PATH  (wire) the agent program (default: the SDK's random agent,\n"
     "                agents/recarena-agent-random beside this build)\n"
+    "  --curve       (wire) the agents connect with CURVE keys made for the run\n"
     "  -h, --help    this text\n";
 
 int bench_main(int argc, char **argv)
@@ -366,7 +413,7 @@ int bench_main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    bool wire = strcmp(argv[0], "wire") == 0;
+    bool wire = strcmp(argv[0], "wire") == 0, curve = false;
     int ticks = wire ? 300 : 500;
     char agent[PATH_MAX + 64];
     s_default_agent(agent, sizeof agent);
@@ -377,6 +424,8 @@ int bench_main(int argc, char **argv)
                         argv[i]);
                 return 2;
             }
+        } else if (wire && strcmp(argv[i], "--curve") == 0) {
+            curve = true;
         } else if (wire && strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
             snprintf(agent, sizeof agent, "%s", argv[++i]);
         } else {
@@ -390,7 +439,7 @@ int bench_main(int argc, char **argv)
                     agent);
             return 2;
         }
-        return s_bench_wire(agent, ticks);
+        return s_bench_wire(agent, curve, ticks);
     }
     printf("config: 1000 items, dim 16, slate 10, 1024 requests/tick, 2 agents (random "
            "policy), market mode, one core\n");

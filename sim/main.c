@@ -1,9 +1,11 @@
 /* The recarena command line: run a scenario, benchmark the world, check an
  * agent, start the viewer. */
+#include "sim/auth.h"
 #include "sim/bench.h"
 #include "sim/checker.h"
 #include "core/parse.h"
 #include "proto/codec.h"
+#include "proto/curve.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
@@ -34,6 +36,8 @@ static const char s_usage[] =
     "                      print the resolved scenario (INI, or one JSON object)\n"
     "  serve SCENARIO.ini --bind ENDPOINT\n"
     "                      the same, waiting for external agents to connect\n"
+    "  keygen NAME [--dir DIR]\n"
+    "                      a CURVE key pair: DIR/NAME.key (secret) and DIR/NAME.pub\n"
     "  sweep SCENARIO.ini --seeds LIST [--grid S.K=V1,V2 ...]\n"
     "                      a study: every grid cell x seed as a run folder, then\n"
     "                      runs.csv and study.json with 95% confidence intervals\n"
@@ -94,7 +98,13 @@ static const char s_run_usage[] =
     "  --quiet               print nothing but errors (and agents' troubles)\n"
     "  --bind ENDPOINT       (serve) where agents connect, e.g. tcp://*:5555 or\n"
     "                        ipc:///tmp/recarena.sock\n"
-    "  --telemetry ENDPOINT  (serve) where the telemetry PUB binds\n"
+    "  --telemetry ENDPOINT  (serve) where the telemetry PUB binds (ipc or loopback\n"
+    "                        tcp: telemetry is never encrypted)\n"
+    "  --curve-secret-key FILE\n"
+    "                        (serve) the server's CURVE secret key (server.curve_secret_key)\n"
+    "  --curve-allow DIR     (serve) allowed agent keys, NAME.pub each (server.curve_allow)\n"
+    "  --insecure            (serve) allow binding a non-loopback tcp address without\n"
+    "                        CURVE (anyone who reaches it can take a slot; docs/security.md)\n"
     "  --no-progress         no progress bar (it is shown only on a terminal anyway)\n"
     "  --view                (run) open the viewer on the run's telemetry; it stays\n"
     "                        open after the run (docs/viewer.md)\n"
@@ -197,6 +207,37 @@ static int s_override_flag(const char *cmd, int argc, char **argv, int *i, s_ove
     return 1;
 }
 
+/* Serve mode: refuses (false, on stderr) to bind an endpoint that other
+ * hosts can reach without CURVE, unless insecure; then it warns. The
+ * telemetry PUB is never encrypted, so the same rule holds for it. */
+static bool s_exposure_ok(const scenario_t *sc, const run_options_t *opt, bool insecure)
+{
+    const char *open_control =
+        sc->server.curve_secret_key[0] || auth_endpoint_private(opt->serve_endpoint)
+            ? NULL
+            : opt->serve_endpoint;
+    const char *open_telemetry =
+        opt->telemetry_endpoint && !auth_endpoint_private(opt->telemetry_endpoint)
+            ? opt->telemetry_endpoint
+            : NULL;
+    const char *what[2] = {open_control, open_telemetry};
+    const char *how[2] = {"without CURVE keys (--curve-secret-key, --curve-allow)",
+                          "for telemetry, which is never encrypted"};
+    for (int i = 0; i < 2; i++) {
+        if (!what[i])
+            continue;
+        if (!insecure) {
+            fprintf(stderr,
+                    "recarena serve: refusing to bind %s %s: any host that reaches it could "
+                    "%s; use keys or a loopback address, or --insecure (docs/security.md)\n",
+                    what[i], how[i], i == 0 ? "take an agent slot" : "read the run");
+            return false;
+        }
+        fprintf(stderr, "recarena serve: WARNING: %s is bound %s (--insecure)\n", what[i], how[i]);
+    }
+    return true;
+}
+
 /* Refuses, before anything runs, a run folder that could not be written:
  * dir an existing file, or its nearest existing parent not a folder or not
  * writable (the folder is made beside itself, then renamed into place).
@@ -251,8 +292,9 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     const char *path = NULL;
     s_overrides_t overrides = {.n = 0};
     char viewer[1100];
-    bool view = false;
+    bool view = false, insecure = false;
     run_options_t opt = {.progress = isatty(STDERR_FILENO) != 0};
+    char curve_sets[2][SCENARIO_PATH_SIZE + 32]; /* --curve-* as server.* overrides */
 
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -278,6 +320,21 @@ static int s_cmd_run(int argc, char **argv, bool serve)
                 opt.serve_endpoint = argv[++i];
             else
                 opt.telemetry_endpoint = argv[++i];
+        } else if (serve && strcmp(arg, "--insecure") == 0) {
+            insecure = true;
+        } else if (serve &&
+                   (strcmp(arg, "--curve-secret-key") == 0 || strcmp(arg, "--curve-allow") == 0)) {
+            if (!has_value)
+                goto missing_value;
+            if (overrides.n == MAX_OVERRIDES) {
+                fprintf(stderr, "recarena %s: more than %d overrides\n", cmd, MAX_OVERRIDES);
+                return 2;
+            }
+            bool secret = strcmp(arg, "--curve-secret-key") == 0;
+            char *set = curve_sets[secret ? 0 : 1];
+            snprintf(set, sizeof curve_sets[0], "server.%s=%s",
+                     secret ? "curve_secret_key" : "curve_allow", argv[++i]);
+            overrides.args[overrides.n++] = set;
         } else if (strcmp(arg, "--out") == 0) {
             if (!has_value)
                 goto missing_value;
@@ -318,6 +375,8 @@ static int s_cmd_run(int argc, char **argv, bool serve)
     opt.viewer = view ? viewer : NULL;
     scenario_t sc;
     if (s_load_scenario(&sc, path, &overrides) != 0)
+        return 2;
+    if (serve && !s_exposure_ok(&sc, &opt, insecure))
         return 2;
     int rc = run_scenario(&sc, &opt);
     return rc == 0 ? 0 : (rc == ERR_EINTR ? 130 : 1);
@@ -527,6 +586,63 @@ static int s_cmd_viewer(int argc, char **argv, bool plot)
     return 1;
 }
 
+static const char s_keygen_usage[] =
+    "usage: recarena keygen NAME [--dir DIR]\n"
+    "\n"
+    "Writes a new CURVE key pair: DIR/NAME.key, the secret key (mode 0600), and\n"
+    "DIR/NAME.pub, the public key, each one line of Z85. NAME is an agent name\n"
+    "(the slot the key opens when NAME.pub is in the server's curve_allow folder)\n"
+    "or 'server'. DIR (default .) is created (mode 0700) if missing; existing key\n"
+    "files are never overwritten. docs/security.md has the whole set-up.\n";
+
+static int s_cmd_keygen(int argc, char **argv)
+{
+    const char *name = NULL, *dir = ".";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(s_keygen_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (argv[i][0] == '-' || name) {
+            fprintf(stderr, "recarena keygen: unexpected '%s'\n\n%s", argv[i], s_keygen_usage);
+            return 2;
+        } else {
+            name = argv[i];
+        }
+    }
+    if (!name) {
+        fprintf(stderr, "recarena keygen: no NAME given\n\n%s", s_keygen_usage);
+        return 2;
+    }
+    char path[1024];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        fprintf(stderr, "recarena keygen: --dir: path too long\n");
+        return 2;
+    }
+    for (char *c = path + 1;; c++) { /* mkdir -p, each new folder 0700 */
+        if (*c != '/' && *c != '\0')
+            continue;
+        char was = *c;
+        *c = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "recarena keygen: cannot create %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        *c = was;
+        if (!was)
+            break;
+    }
+    char err[1200];
+    if (curve_keygen(dir, name, err, sizeof err) != 0) {
+        fprintf(stderr, "recarena keygen: %s\n", err);
+        return 1;
+    }
+    printf("%s/%s.key (secret, keep it on the host that uses it)\n%s/%s.pub (public)\n", dir, name,
+           dir, name);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -553,6 +669,8 @@ int main(int argc, char **argv)
         return s_cmd_run(argc - 2, argv + 2, strcmp(cmd, "serve") == 0);
     if (strcmp(cmd, "scenario") == 0)
         return s_cmd_scenario(argc - 2, argv + 2);
+    if (strcmp(cmd, "keygen") == 0)
+        return s_cmd_keygen(argc - 2, argv + 2);
     if (strcmp(cmd, "check-agent") == 0)
         return s_cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0)

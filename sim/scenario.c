@@ -290,6 +290,21 @@ static int s_check_text(s_parser_t *p, const char *section, const char *key, con
     return 0;
 }
 
+/* Sets an agent's joint grant: "true", or "" for false (the default, which
+ * the resolved INI then leaves out). */
+static int s_set_agent_joint(s_parser_t *p, scenario_agent_t *agent, const char *section,
+                             const char *key, const char *value, s_origin_t at)
+{
+    bool joint;
+    if (parse_bool(value, &joint) != 0)
+        return s_fail(p, ERR_EINVAL, at, section, key, "expected " PARSE_BOOL_WORDS ", got '%s'",
+                      value);
+    memset(agent->joint, 0, sizeof agent->joint);
+    if (joint)
+        memcpy(agent->joint, "true", 4);
+    return 0;
+}
+
 /* Sets an agent's policy or command. Within the file an agent takes one of
  * the two, once; an override replaces whichever the agent had. */
 static int s_set_agent(s_parser_t *p, int a, const char *section, const char *key,
@@ -306,6 +321,8 @@ static int s_set_agent(s_parser_t *p, int a, const char *section, const char *ke
         p->sc.world.enter_tick[a] = tick;
         return 0;
     }
+    if (strcmp(key, "joint") == 0)
+        return s_set_agent_joint(p, agent, section, key, value, at);
     bool is_policy = strcmp(key, "policy") == 0;
     if (!is_policy && strcmp(key, "command") != 0) {
         const char *known[SCENARIO_N_AGENT_KEYS];
@@ -429,13 +446,8 @@ static int s_set_key(s_parser_t *p, const char *section, const char *key, const 
         memcpy(field, value, strlen(value));
         break;
     case SCENARIO_KEY_PATH:
-        if (strlen(value) >= SCENARIO_PATH_SIZE)
-            return s_fail(p, ERR_EINVAL, at, section, key, "path longer than %d characters",
-                          SCENARIO_PATH_SIZE - 1);
-        for (const char *c = value; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                return s_fail(p, ERR_EINVAL, at, section, key, "control character in path '%s'",
-                              value);
+        if (s_check_text(p, section, key, value, SCENARIO_PATH_SIZE, at) != 0)
+            return p->error;
         memset(field, 0, SCENARIO_PATH_SIZE);
         memcpy(field, value, strlen(value));
         break;
@@ -665,7 +677,18 @@ static int s_finish(s_parser_t *p)
             return s_fail(p, ERR_EINVAL, p->agent_at[a], section, NULL,
                           "needs a policy (built-in) or a command (external process)");
         }
+        if (sc->agents[a].joint[0] && !sc->agents[a].command[0]) {
+            char section[80];
+            snprintf(section, sizeof section, "agent.%s", sc->agents[a].name);
+            return s_fail(p, ERR_EINVAL, p->agent_at[a], section, "joint",
+                          "only an agent process (command) can be granted JOINT messages");
+        }
     }
+    if (!sc->server.curve_secret_key[0] != !sc->server.curve_allow[0])
+        return s_fail(p, ERR_EINVAL, (s_origin_t){0}, "server",
+                      sc->server.curve_allow[0] ? "curve_secret_key" : "curve_allow",
+                      "CURVE needs both curve_secret_key (the server's key) and curve_allow "
+                      "(the agents' keys)");
     sc->world.n_agents = sc->n_agents;
 
     if (!sc->name[0]) {
@@ -948,7 +971,10 @@ int scenario_write_json(const scenario_t *sc, FILE *out)
         s_json_string(out, sc->agents[a].name);
         for (int k = 0; k < SCENARIO_N_AGENT_KEYS; k++) {
             fprintf(out, ", \"%s\": ", scenario_agent_keys[k].name);
-            s_json_string(out, s_agent_value(&sc->agents[a], k));
+            if (k == SCENARIO_AGENT_KEY_joint) /* a JSON bool, as [server]'s bools */
+                fputs(s_agent_value(&sc->agents[a], k)[0] ? "true" : "false", out);
+            else
+                s_json_string(out, s_agent_value(&sc->agents[a], k));
         }
         fputc('}', out);
     }

@@ -77,15 +77,19 @@
     X(WORLD, world, diversity_bonus, REAL, 0.0, 0.0, 1e6, "team bonus per tick × the fraction of topics consumed") \
     X(WORLD, world, oracle, BOOL, true, 0, 0, "compute the oracle's best slate for each request, for regret; `false` saves the time and reports regret 0") \
     X(SERVER, server, deadline_ms, INT, 2000, 1, 600000, "milliseconds an agent has to answer a STEP with its ACT; after that its requests get the fallback slate (popularity), it is told with an ERROR, and it is not waited for again until it speaks") \
-    X(SERVER, server, hello_timeout_ms, INT, 10000, 100, 600000, "milliseconds a spawned agent has to say HELLO before `recarena run` gives up, naming it and showing its last output (`recarena serve` waits without a limit)")
+    X(SERVER, server, hello_timeout_ms, INT, 10000, 100, 600000, "milliseconds a spawned agent has to say HELLO before `recarena run` gives up, naming it and showing its last output (`recarena serve` waits without a limit)") \
+    X(SERVER, server, curve_secret_key, PATH, 0, 0, 0, "the server's CURVE secret key file (`recarena keygen server`); with `curve_allow`, agents must connect with CURVE keys ([security.md](security.md)); empty: no CURVE") \
+    X(SERVER, server, curve_allow, PATH, 0, 0, 0, "a folder of allowed agent public keys: `NAME.pub` lets that key take the slot `NAME` and no other; set together with `curve_secret_key`")
 
 /* X(name, size, type, meaning): the keys of an [agent.NAME] section, each a
- * char[size] field of scenario_agent_t. An agent has exactly one of policy
- * and command; enter_tick is optional. */
+ * char[size] field of scenario_agent_t ("" when unset). An agent has
+ * exactly one of policy and command; enter_tick is optional; joint holds
+ * "true" when granted. */
 #define SCENARIO_AGENT_KEYS(X)                                                                     \
     X(policy, 32, "enum: `random`, `popularity`, `ideal`", "a built-in policy run inside the simulator (`sim/policy.h`): `random` shows k distinct live items at random; `popularity` the k live items with most clicks this episode; `ideal` the k live items of highest true utility to the user (the oracle as a recommender)") \
     X(command, 1024, "text, 1 to 189 characters", "an external agent process, started with this command line; it speaks the protocol of [protocol.md](protocol.md)") \
-    X(enter_tick, 16, "int, 0 to 10000000", "market mode: the tick at which the agent enters the market; before it no user picks it (a late entrant). Default 0")
+    X(enter_tick, 16, "int, 0 to 10000000", "market mode: the tick at which the agent enters the market; before it no user picks it (a late entrant). Default 0") \
+    X(joint, 8, "bool, default `false`", "grants this agent the `joint` capability: after each tick a JOINT with every agent's requests, slates and rewards (for centralized critics such as MADDPG); an agent that asks without the grant gets no JOINT")
 /* clang-format on */
 
 #define SCENARIO_NAME_SIZE 128 /* run.name: up to 127 characters */
@@ -188,7 +192,8 @@ extern const char *const scenario_mode_names[2];
 extern const char *const scenario_reputation_names[2];
 
 /* Stores the default of key k into its field of base (the struct the key
- * lives in). NAME keys get "" (their default depends on the file). */
+ * lives in). NAME keys get "" (their default depends on the file), PATH
+ * keys "" (unset). */
 void scenario_key_set_default(scenario_key_id_t k, void *base);
 
 /* Checks the value of key k in base (the struct it lives in) against its

@@ -6,6 +6,7 @@
 
 #include "proto/codec.h"
 #include "core/pcg32.h"
+#include "sim/auth.h"
 #include "sim/server_act.h"
 #include "sim/server_msg.h"
 #include "sim/streams.h"
@@ -32,7 +33,7 @@ typedef struct s_slot {
     bool awaiting;    /* a STEP of this tick is unanswered */
     bool answered;    /* slates holds this tick's answer (or its fallback) */
     bool need_resync; /* must get a CATALOG before its next STEP */
-    bool joint;       /* asked for JOINT messages */
+    bool joint;       /* asked for JOINT messages and granted them ([agent.X] joint) */
     uint8_t identity[TRANSPORT_MAX_IDENTITY];
     size_t identity_len;
     uint64_t seq;          /* our next seq to this agent */
@@ -47,6 +48,7 @@ struct server {
     world_t *w;
     server_options_t opt;
     void *ctx, *router, *pub;
+    auth_t *auth; /* the ZAP handler when the ROUTER is a CURVE server; NULL: no CURVE */
     s_slot_t slots[SCENARIO_MAX_AGENTS];
     int n_agents, k;
     bool in_episode;
@@ -188,33 +190,31 @@ static int s_slot_of_identity(const server_t *s, const uint8_t *id, size_t len)
     return -1;
 }
 
-static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const proto_msg_t *msg)
+/* A HELLO. Under CURVE the connection's User-Id (the name of the allowed
+ * key it proved, sim/auth.h) must be the slot it claims: a key opens one
+ * slot and no other. A peer that is refused learns nothing of the
+ * scenario: neither the slot names nor whether the name it gave exists. */
+static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const char *user_id,
+                       const proto_msg_t *msg)
 {
     const proto_hello_t *h = &msg->hello;
-    int agent = -1;
-    char expected[768] = "";
-    for (int a = 0; a < s->n_agents; a++) {
-        if (!s->slots[a].remote)
-            continue;
-        if (strcmp(s->sc->agents[a].name, h->name) == 0)
-            agent = a;
-        size_t used = strlen(expected);
-        snprintf(expected + used, sizeof expected - used, "%s%s", used ? ", " : "",
-                 s->sc->agents[a].name);
-    }
-    char text[PROTO_MAX_TEXT + 1];
-    if (agent < 0) {
-        snprintf(text, sizeof text, "no agent slot named '%.63s'; this scenario expects: %s",
-                 h->name, expected[0] ? expected : "(none)");
-        s_send_error_to(s, id, id_len, PROTO_EFULL, true, msg, text);
-        s_log(s, "refused a HELLO from '%s': no such agent in the scenario", h->name);
+    if (s->auth && strcmp(user_id, h->name) != 0) {
+        s_send_error_to(s, id, id_len, PROTO_EAUTH, true, msg,
+                        "this connection's CURVE key may not take that slot");
+        s_log(s,
+              "refused a HELLO for slot '%s' from the key of '%s': a key takes only its own slot",
+              h->name, user_id);
         return;
     }
-    if (s->opt.token && (!h->token || strcmp(h->token, s->opt.token) != 0)) {
-        s_send_error_to(s, id, id_len, PROTO_EAUTH, true, msg,
-                        h->token ? "wrong token" : "this server needs a token");
-        s_log(s, "refused a HELLO for agent %s: %s", h->name,
-              h->token ? "wrong token" : "no token");
+    int agent = -1;
+    for (int a = 0; a < s->n_agents; a++)
+        if (s->slots[a].remote && strcmp(s->sc->agents[a].name, h->name) == 0)
+            agent = a;
+    char text[PROTO_MAX_TEXT + 1];
+    if (agent < 0) {
+        s_send_error_to(s, id, id_len, PROTO_EFULL, true, msg,
+                        "no agent slot of that name on this server");
+        s_log(s, "refused a HELLO from '%s': no such agent in the scenario", h->name);
         return;
     }
     if (strcmp(h->role, "agent") != 0) {
@@ -241,10 +241,20 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const prot
     slot->connected = true;
     slot->responsive = true;
     slot->awaiting = false;
-    slot->joint = false;
+    bool asked_joint = false;
     for (uint32_t c = 0; c < h->n_caps; c++)
-        slot->joint = slot->joint || strcmp(h->caps[c], "joint") == 0;
+        asked_joint = asked_joint || strcmp(h->caps[c], "joint") == 0;
+    bool granted_joint = s->sc->agents[agent].joint[0] != '\0';
+    slot->joint = asked_joint && granted_joint;
     s_send_welcome(s, agent);
+    if (asked_joint && !granted_joint) {
+        s_send_error(s, agent, PROTO_EAUTH, msg,
+                     "capability 'joint' refused: the scenario does not grant it to agent %s "
+                     "([agent.%s] joint = true); no JOINT will be sent",
+                     h->name, h->name);
+        s_log(s, "agent %s asked for JOINT without the grant ([agent.%s] joint); refused", h->name,
+              h->name);
+    }
     slot->need_resync = s->in_episode;
 }
 
@@ -297,7 +307,9 @@ static void s_receive_one(server_t *s)
 {
     uint8_t id[TRANSPORT_MAX_IDENTITY];
     size_t id_len = 0;
-    long size = transport_recv(s->router, id, &id_len, &s->in, &s->in_cap, ZMQ_DONTWAIT);
+    char user_id[TRANSPORT_MAX_USER_ID];
+    long size =
+        transport_recv_user(s->router, id, &id_len, user_id, &s->in, &s->in_cap, ZMQ_DONTWAIT);
     if (size < 0)
         return;
     int agent = s_slot_of_identity(s, id, id_len);
@@ -336,7 +348,7 @@ static void s_receive_one(server_t *s)
         return;
     }
     if (msg.type == PROTO_MSG_HELLO) {
-        s_on_hello(s, id, id_len, &msg);
+        s_on_hello(s, id, id_len, user_id, &msg);
     } else if (agent < 0) {
         s_send_error_to(s, id, id_len, PROTO_ESTATE, false, &msg, "say HELLO first");
     } else {
@@ -445,7 +457,18 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
         snprintf(err, err_len, "cannot create a ZeroMQ context");
         goto fail;
     }
-    s->router = transport_router(s->ctx, opt->control_endpoint, err, err_len);
+    if (sc->server.curve_secret_key[0]) {
+        /* the ZAP handler first: it must answer the first handshake */
+        s->auth = auth_new(s->ctx, sc->server.curve_allow, stderr, err, err_len);
+        if (!s->auth)
+            goto fail;
+        s->router = transport_router_curve(s->ctx, opt->control_endpoint,
+                                           sc->server.curve_secret_key, err, err_len);
+        if (s->router && auth_watch(s->auth, s->router, err, err_len) != 0)
+            goto fail;
+    } else {
+        s->router = transport_router(s->ctx, opt->control_endpoint, err, err_len);
+    }
     if (!s->router)
         goto fail;
     if (opt->telemetry_endpoint) {
@@ -485,6 +508,7 @@ void server_destroy(server_t **self_p, const char *reason)
     telemetry_destroy(&s->telemetry);
     if (s->pub)
         zmq_close(s->pub);
+    auth_destroy(&s->auth); /* after the sockets it serves, before the context */
     if (s->ctx)
         zmq_ctx_term(s->ctx);
     free(s->fallback);

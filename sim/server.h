@@ -34,7 +34,6 @@
 typedef struct server_options {
     const char *control_endpoint;   /* ROUTER binds here */
     const char *telemetry_endpoint; /* PUB binds here; NULL: no telemetry */
-    const char *token;              /* HELLO must carry it; NULL: none asked */
     bool quiet;                     /* no log lines on stderr */
 } server_options_t;
 
@@ -51,7 +50,11 @@ typedef struct server_agent_stats {
 typedef struct server server_t;
 
 /* Binds the sockets. Agents of sc with a command are served over the
- * wire; the others are in-process and left to the caller. w is borrowed
+ * wire; the others are in-process and left to the caller. With
+ * sc->server.curve_secret_key set, the control ROUTER is a CURVE server
+ * whose ZAP handler (sim/auth.h) admits the keys of sc->server.curve_allow,
+ * each to its own slot only; JOINT goes only to agents granted it
+ * ([agent.X] joint). w is borrowed
  * and must outlive the server. NULL on failure, with a message in err. */
 server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *opt, char *err,
                      size_t err_len);

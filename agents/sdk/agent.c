@@ -38,7 +38,8 @@ struct agent {
     const agent_spec_t *spec;
     void *user;
     const char *program; /* argv[0] without its directory, for messages */
-    const char *endpoint, *name, *token;
+    const char *endpoint, *name;
+    const char *server_key, *agent_key; /* CURVE key files; NULL: no CURVE */
     long idle_ms, ping_ms;
 
     void *ctx, *socket;
@@ -323,7 +324,9 @@ static void s_catalog_retire(s_catalog_t *c, const int32_t *ids, uint32_t n)
 static void s_connect(agent_t *a)
 {
     char err[PROTO_ERR_LEN];
-    a->socket = transport_dealer(a->ctx, a->endpoint, err, sizeof err);
+    a->socket = a->server_key ? transport_dealer_curve(a->ctx, a->endpoint, a->server_key,
+                                                       a->agent_key, err, sizeof err)
+                              : transport_dealer(a->ctx, a->endpoint, err, sizeof err);
     if (!a->socket) {
         s_finish(a, 1, "%s", err);
         return;
@@ -336,8 +339,7 @@ static void s_connect(agent_t *a)
                                 .name = a->name,
                                 .role = "agent",
                                 .n_caps = a->spec->n_caps,
-                                .caps = a->spec->caps,
-                                .token = a->token};
+                                .caps = a->spec->caps};
     if (s_send(a, &msg) != 0)
         s_finish(a, 1, NULL);
 }
@@ -585,7 +587,10 @@ static void s_usage(const agent_t *a)
            "  --endpoint ENDPOINT  the server's control endpoint (default: $RECARENA_ENDPOINT)\n"
            "  --name NAME          this agent's name in the scenario "
            "(default: $RECARENA_AGENT_NAME)\n"
-           "  --token TOKEN        the server's shared secret, if any (default: $RECARENA_TOKEN)\n"
+           "  --server-key FILE    the server's CURVE public key, for a server with keys\n"
+           "                       (default: $RECARENA_SERVER_KEY; docs/security.md)\n"
+           "  --agent-key FILE     this agent's CURVE secret key, NAME.key of recarena keygen\n"
+           "                       (default: $RECARENA_AGENT_KEY)\n"
            "  --idle-timeout MS    ping a server silent for MS milliseconds (default %d)\n"
            "  --ping-timeout MS    reconnect when a ping is unanswered for MS (default %d)\n"
            "  --help               show this help\n",
@@ -624,8 +629,10 @@ static void s_option(agent_t *a, const char *option, const char *value)
         a->endpoint = value;
     else if (strcmp(option, "name") == 0)
         a->name = value;
-    else if (strcmp(option, "token") == 0)
-        a->token = value;
+    else if (strcmp(option, "server-key") == 0)
+        a->server_key = value;
+    else if (strcmp(option, "agent-key") == 0)
+        a->agent_key = value;
     else if (strcmp(option, "idle-timeout") == 0)
         s_parse_ms(a, option, value, &a->idle_ms);
     else if (strcmp(option, "ping-timeout") == 0)
@@ -678,7 +685,8 @@ static void s_parse_args(agent_t *a, int argc, char **argv)
         return;
     a->endpoint = a->endpoint ? a->endpoint : s_env("RECARENA_ENDPOINT");
     a->name = a->name ? a->name : s_env("RECARENA_AGENT_NAME");
-    a->token = a->token ? a->token : s_env("RECARENA_TOKEN");
+    a->server_key = a->server_key ? a->server_key : s_env("RECARENA_SERVER_KEY");
+    a->agent_key = a->agent_key ? a->agent_key : s_env("RECARENA_AGENT_KEY");
     if (!a->endpoint) {
         s_finish(a, 2,
                  "no server endpoint: pass --endpoint ENDPOINT or set RECARENA_ENDPOINT "
@@ -698,8 +706,10 @@ static void s_parse_args(agent_t *a, int argc, char **argv)
             return;
         }
     }
-    if (a->token && strlen(a->token) > PROTO_MAX_TEXT) {
-        s_finish(a, 2, "token longer than %d bytes", PROTO_MAX_TEXT);
+    if (!a->server_key != !a->agent_key) {
+        s_finish(a, 2,
+                 "CURVE needs both --server-key (the server's NAME.pub) and --agent-key (this "
+                 "agent's NAME.key), or their variables RECARENA_SERVER_KEY, RECARENA_AGENT_KEY");
         return;
     }
 }

@@ -77,10 +77,12 @@ typedef struct agent_spec {
     void (*on_episode_end)(agent_t *agent, void *user, const proto_episode_end_t *end);
 } agent_spec_t;
 
-/* Runs an agent process: parses argv (--endpoint, --name, --token,
- * --idle-timeout, --ping-timeout, --help, and the agent's own options via
- * spec->on_option; endpoint, name and token default to the environment
- * variables RECARENA_ENDPOINT, RECARENA_AGENT_NAME and RECARENA_TOKEN),
+/* Runs an agent process: parses argv (--endpoint, --name, --server-key,
+ * --agent-key, --idle-timeout, --ping-timeout, --help, and the agent's own
+ * options via spec->on_option; endpoint, name and the two CURVE key files
+ * default to the environment variables RECARENA_ENDPOINT,
+ * RECARENA_AGENT_NAME, RECARENA_SERVER_KEY and RECARENA_AGENT_KEY; with
+ * the key files the connection uses CURVE, docs/security.md),
  * connects and serves until the run ends. Borrows argv, spec and user for
  * the call. Returns the process exit status: 0 after the server's BYE (or
  * --help), 1 after a fatal error or a failed callback, 2 for a bad command

@@ -113,7 +113,8 @@ d = json.load(open('$tmp/j.json'))
 assert sorted(d) == ['agents', 'file', 'run', 'server', 'world'], d.keys()
 assert d['file'] == '$tmp/j.ini', d['file']
 assert d['run'] == {'name': 'jtest', 'seed': 7, 'episodes': 3, 'log': False, 'ticks': 12}, d['run']
-assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500}, d['server']
+assert d['server'] == {'deadline_ms': 2000, 'hello_timeout_ms': 500, 'curve_secret_key': '',
+                      'curve_allow': ''}, d['server']
 w = d['world']
 assert len(w) == 39 and 'n_agents' not in w and 'ticks' not in w, sorted(w)
 assert w['catalog'] == '' and w['item_embeddings'] == '', w
@@ -126,9 +127,9 @@ assert w['position_decay'] == 1.0 and type(w['position_decay']) is float, w
 assert w['reward_sharing'] == 0.0 and w['market_temperature'] == 0.1, w
 assert w['reputation'] == 'private' and w['market_random_share'] == 0.0, w
 assert d['agents'] == [
-    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"', 'enter_tick': ''},
-    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': ''},
-    {'name': 'c', 'policy': 'popularity', 'command': '', 'enter_tick': ''},
+    {'name': 'b', 'policy': '', 'command': './x --label \"a\\\\b\"', 'enter_tick': '', 'joint': False},
+    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': '', 'joint': False},
+    {'name': 'c', 'policy': 'popularity', 'command': '', 'enter_tick': '', 'joint': False},
 ], d['agents']
 "
 check "scenario --json seed 2^64-1" /usr/bin/python3 -c "
@@ -170,8 +171,8 @@ d = json.load(open('$tmp/duel.json'))
 assert d['file'] == 'command-line' and d['run']['name'] == 'command-line', d['run']
 assert d['world']['mode'] == 'market' and d['world']['n_users'] == 2000, d['world']
 assert d['agents'] == [
-    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': ''},
-    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb', 'enter_tick': ''},
+    {'name': 'a', 'policy': 'random', 'command': '', 'enter_tick': '', 'joint': False},
+    {'name': 'b', 'policy': '', 'command': 'build/agents/recarena-bandit --algo linucb', 'enter_tick': '', 'joint': False},
 ], d['agents']
 "
 check "duel: the process agent ran" grep -q "^episode 0: requests" "$tmp/duel/agent-b.log"

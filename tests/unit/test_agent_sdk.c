@@ -443,7 +443,8 @@ static void f_spawn_agent(fake_t *f, const char *extra1, const char *extra2)
 
 /* ---- tests --------------------------------------------------------------- */
 
-/* HELLO carries what the environment says; BYE ends the agent with 0. */
+/* HELLO carries what the environment says, and no token (CURVE replaced
+ * it: RECARENA_TOKEN is ignored); BYE ends the agent with 0. */
 static void test_handshake_from_environment(void **state)
 {
     fake_t *f = *state;
@@ -460,8 +461,7 @@ static void test_handshake_from_environment(void **state)
     assert_string_equal(hello->role, "agent");
     assert_int_equal(hello->n_caps, 1);
     assert_string_equal(hello->caps[0], "joint");
-    assert_non_null(hello->token);
-    assert_string_equal(hello->token, "secret");
+    assert_null(hello->token);
     f_send_welcome(f);
     proto_msg_t ping = {.type = PROTO_MSG_PING, .ping = {.nonce = 5}};
     f_send(f, &ping);
@@ -571,9 +571,9 @@ static void test_fatal_error(void **state)
     f_bind(f);
     f_spawn_agent(f, NULL, NULL);
     f_expect(f, PROTO_MSG_HELLO);
-    f_send_error(f, ERR_EAUTH, "bad token", true);
+    f_send_error(f, ERR_EAUTH, "bad key", true);
     assert_int_equal(f_wait(f), 1);
-    assert_contains(f_read(f, "err"), "bad token");
+    assert_contains(f_read(f, "err"), "bad key");
 }
 
 /* Sends msg with its major version byte raised by one. */

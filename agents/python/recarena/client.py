@@ -20,7 +20,7 @@ server. An agent is a subclass of Agent with the same two callbacks:
     if __name__ == "__main__":
         raise SystemExit(rc.run(MyAgent()))
 
-`run` parses the command line (--endpoint, --name, --token,
+`run` parses the command line (--endpoint, --name, --server-key, --agent-key,
 --idle-timeout, --ping-timeout, the agent's own options), serves until the
 server's BYE and returns the exit status (0 after BYE, 1 after a fatal
 ERROR or a failed callback, 2 for a bad command line), as the C agents do.
@@ -475,9 +475,10 @@ class Connection:
     ProtocolError for a frame that does not decode (the caller answers it
     with an ERROR). reopen() starts a new connection (seq from 0 again)."""
 
-    def __init__(self, endpoint, context=None):
+    def __init__(self, endpoint, context=None, server_key=None, agent_key=None):
         self.endpoint = endpoint
         self.context = context or zmq.Context.instance()
+        self.curve = read_curve_keys(server_key, agent_key)
         self.socket = None
         self.seq = 0
         self.reopen()
@@ -493,6 +494,11 @@ class Connection:
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.socket.setsockopt(zmq.RECONNECT_IVL, 20)
+        if self.curve:
+            server_public, secret = self.curve
+            self.socket.curve_serverkey = server_public
+            self.socket.curve_secretkey = secret
+            self.socket.curve_publickey = zmq.curve_public(secret)
         self.socket.connect(self.endpoint)
         self.seq = 0
 
@@ -621,12 +627,38 @@ class Agent:
         print(f"{self.name}: server error {code}: {message}", file=sys.stderr, flush=True)
 
 
-USAGE = """usage: {prog} [--endpoint ENDPOINT] [--name NAME] [--token TOKEN] [OPTIONS]
+def read_curve_keys(server_key, agent_key):
+    """CURVE key files -> (server public key, agent secret key) as Z85
+    bytes, or None when neither is given (docs/security.md). server_key is
+    the server's NAME.pub, agent_key this agent's NAME.key (recarena
+    keygen); ValueError for one without the other or a bad file."""
+    if not server_key and not agent_key:
+        return None
+    if not server_key or not agent_key:
+        raise ValueError("CURVE needs both --server-key (the server's NAME.pub) and --agent-key "
+                         "(this agent's NAME.key)")
+    keys = []
+    for path in (server_key, agent_key):
+        try:
+            with open(path, "rb") as f:
+                key = f.read().strip()
+        except OSError as e:
+            raise ValueError(f"cannot read key {path}: {e.strerror}") from None
+        if len(key) != 40:
+            raise ValueError(f"key file {path}: expected one 40-character Z85 key (recarena keygen)")
+        keys.append(key)
+    return keys[0], keys[1]
+
+
+USAGE = """usage: {prog} [--endpoint ENDPOINT] [--name NAME] [OPTIONS]
 
 A recarena agent (docs/agents.md). Options:
   --endpoint ENDPOINT  the server's control endpoint (default $RECARENA_ENDPOINT)
   --name NAME          the agent's name in the scenario (default $RECARENA_AGENT_NAME)
-  --token TOKEN        the run's shared secret (default $RECARENA_TOKEN)
+  --server-key FILE    the server's CURVE public key, for a server with keys
+                       (default $RECARENA_SERVER_KEY; docs/security.md)
+  --agent-key FILE     this agent's CURVE secret key, NAME.key of recarena keygen
+                       (default $RECARENA_AGENT_KEY)
   --idle-timeout MS    PING a server silent for MS ms (default 30000)
   --ping-timeout MS    reconnect if the PING gets no answer within MS ms (default 5000)
   --help               this text
@@ -641,7 +673,8 @@ def parse_args(agent, argv, prog):
             setattr(agent, key, default)
     settings = {"endpoint": os.environ.get("RECARENA_ENDPOINT", ""),
                 "name": os.environ.get("RECARENA_AGENT_NAME", ""),
-                "token": os.environ.get("RECARENA_TOKEN", ""),
+                "server-key": os.environ.get("RECARENA_SERVER_KEY", ""),
+                "agent-key": os.environ.get("RECARENA_AGENT_KEY", ""),
                 "idle-timeout": "30000", "ping-timeout": "5000"}
     i = 0
     while i < len(argv):
@@ -674,6 +707,7 @@ def parse_args(agent, argv, prog):
     for key in ("idle-timeout", "ping-timeout"):
         if not settings[key].isdigit() or int(settings[key]) == 0:
             raise ValueError(f"--{key}: expected a positive number of milliseconds")
+    read_curve_keys(settings["server-key"], settings["agent-key"])   # fail before connecting
     return settings
 
 
@@ -689,7 +723,8 @@ def run(agent, argv=None, prog=None):
         return 2
     agent.name = settings["name"]
     agent.shown = ShownSlates()
-    conn = Connection(settings["endpoint"], zmq.Context())
+    conn = Connection(settings["endpoint"], zmq.Context(), settings["server-key"] or None,
+                      settings["agent-key"] or None)
     agent.connection = conn
     try:
         return _serve(agent, conn, settings, prog)
@@ -728,8 +763,8 @@ def parse_message(msg):
 
 def _serve(agent, conn, settings, prog):
     idle_ms, ping_ms = int(settings["idle-timeout"]), int(settings["ping-timeout"])
-    name, token = settings["name"], settings["token"]
-    conn.hello(name, agent.caps, token)
+    name = settings["name"]
+    conn.hello(name, agent.caps)
     ping_seq, ping_sent_at = None, 0.0
     while True:
         if ping_seq is None:
@@ -749,7 +784,7 @@ def _serve(agent, conn, settings, prog):
                 print(f"{prog}: no answer from the server within {ping_ms} ms; reconnecting",
                       file=sys.stderr, flush=True)
                 conn.reopen()
-                conn.hello(name, agent.caps, token)
+                conn.hello(name, agent.caps)
                 ping_seq = None
             continue
         our_ping, ping_seq = ping_seq, None  # anything at all proves the server alive
@@ -758,7 +793,7 @@ def _serve(agent, conn, settings, prog):
             code, text = body.get("code", 0), str(body.get("message", ""))
             fatal = body.get("fatal") is True
             if code == ESTATE and our_ping is not None and body.get("ref_seq") == our_ping:
-                conn.hello(name, agent.caps, token)   # the server restarted: greet it anew
+                conn.hello(name, agent.caps)   # the server restarted: greet it anew
                 continue
             agent.on_error(code, text, fatal)
             if fatal:
