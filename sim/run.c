@@ -455,11 +455,12 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
-    struct sigaction old_int, old_term, on_signal = {.sa_handler = s_on_signal};
+    struct sigaction old_int, old_term, old_hup, on_signal = {.sa_handler = s_on_signal};
     sigemptyset(&on_signal.sa_mask);
     s_stop_signal = 0;
     sigaction(SIGINT, &on_signal, &old_int);
     sigaction(SIGTERM, &on_signal, &old_term);
+    sigaction(SIGHUP, &on_signal, &old_hup); /* a closed terminal ends a run like SIGTERM */
     if (!w) {
         fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
                 sc->world.n_users, sc->world.n_items);
@@ -591,5 +592,6 @@ done:
     outdir_unlock(&lock);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return rc;
 }
