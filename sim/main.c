@@ -6,6 +6,7 @@
 #include "core/parse.h"
 #include "proto/codec.h"
 #include "proto/curve.h"
+#include "sim/outdir.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
@@ -85,8 +86,10 @@ static const char s_run_usage[] =
     "  --episodes N          number of episodes (overrides run.episodes)\n"
     "  --ticks N             ticks per episode (overrides run.ticks)\n"
     "  --out DIR             run folder (default: runs/NAME-seedSEED); an existing\n"
-    "                        folder is replaced only if it is a run folder; a file,\n"
-    "                        or a place that cannot be written, is refused at once\n"
+    "                        folder is replaced only if recarena wrote it (it holds\n"
+    "                        .recarena-run); a file, another non-empty folder, a\n"
+    "                        folder another run is writing (DIR.lock) or a place\n"
+    "                        that cannot be written is refused at once\n"
     "  --set SECTION.KEY=V   override a scenario key, e.g. --set world.n_users=500\n"
     "                        or --set agent.alice.policy=popularity (repeatable); an\n"
     "                        agent NAME must be one of the scenario's\n"
@@ -238,23 +241,21 @@ static bool s_exposure_ok(const scenario_t *sc, const run_options_t *opt, bool i
     return true;
 }
 
-/* Refuses, before anything runs, a run folder that could not be written:
- * dir an existing file, or its nearest existing parent not a folder or not
- * writable (the folder is made beside itself, then renamed into place).
- * run_scenario decides later whether an existing folder may be replaced.
- * 0, or an error on stderr and -1. */
+/* Refuses, before anything runs, a run folder that could not be written
+ * or must not be replaced: the rules of outdir_check (a path too long, a
+ * file, a non-empty folder recarena did not write), or its nearest
+ * existing parent not a folder or not writable (the folder is made beside
+ * itself, then renamed into place). run_scenario checks again under the
+ * folder's lock. 0, or an error on stderr and -1. */
 static int s_check_out_dir(const char *cmd, const char *dir)
 {
     struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "recarena %s: --out %s: exists and is not a folder\n", cmd, dir);
+    char parent[OUTDIR_PATH_MAX + 1], why[2 * OUTDIR_PATH_MAX + 200];
+    if (outdir_check(dir, why, sizeof why) != 0) {
+        fprintf(stderr, "recarena %s: --out %s: %s\n", cmd, strlen(dir) > 80 ? "DIR" : dir, why);
         return -1;
     }
-    char parent[1100];
-    if (snprintf(parent, sizeof parent, "%s", dir) >= (int)sizeof parent) {
-        fprintf(stderr, "recarena %s: --out: longer than %zu characters\n", cmd, sizeof parent - 1);
-        return -1;
-    }
+    snprintf(parent, sizeof parent, "%s", dir);
     for (;;) {
         size_t n = strlen(parent);
         while (n > 1 && parent[n - 1] == '/')

@@ -5,6 +5,7 @@
 #include "sim/catalog_file.h"
 #include "sim/folder.h"
 #include "sim/runlog.h"
+#include "sim/outdir.h"
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
@@ -12,7 +13,6 @@
 #include "sim/viewer.h"
 #include "sim/world.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -36,27 +36,6 @@ static FILE *s_open_in(const char *dir, const char *name)
     if (!f)
         fprintf(stderr, "recarena: cannot write %s: %s\n", path, strerror(errno));
     return f;
-}
-
-static bool s_is_run_dir(const char *dir)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    return access(path, F_OK) == 0;
-}
-
-static bool s_dir_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return true;
-    struct dirent *e;
-    bool empty = true;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            empty = false;
-    closedir(d);
-    return empty;
 }
 
 /* mkdir -p for the parent folders of path */
@@ -358,6 +337,39 @@ static void s_episode_extra(const scenario_t *sc, const world_t *w, s_agent_expo
     }
 }
 
+/* Closes f (NULL: nothing to do); a write that failed, now or earlier, is
+ * named with its file and reason on stderr when report is set. 0 or -1. */
+static int s_close_file(FILE *f, const char *dir, const char *name, bool report)
+{
+    if (!f)
+        return 0;
+    errno = 0;
+    bool failed = fflush(f) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !failed) {
+        failed = true;
+        e = errno;
+    }
+    if (failed && report)
+        fprintf(stderr, "\nrecarena: writing %s/%s failed: %s\n", dir, name,
+                e ? strerror(e) : "write error");
+    return failed ? -1 : 0;
+}
+
+/* Closes the run's files, naming the first that failed when report is set. */
+static int s_close_outputs(s_outputs_t *o, bool report)
+{
+    int rc = 0;
+    FILE **files[] = {&o->ticks, &o->agents, &o->summary, &o->exposure};
+    static const char *const names[] = {"ticks.csv", "agents.csv", "summary.json", "exposure.csv"};
+    for (size_t i = 0; i < 4; i++) {
+        if (s_close_file(*files[i], o->dir, names[i], report && rc == 0) != 0)
+            rc = ERR_EIO;
+        *files[i] = NULL;
+    }
+    return rc;
+}
+
 static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
 {
     o->ticks = s_open_in(o->dir, "ticks.csv");
@@ -380,21 +392,10 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
                 "  \"episodes\": [\n",
                 sc->name, sc->seed);
     }
-    if (ini && fclose(ini) != 0)
+    if (s_close_file(ini, o->dir, "scenario.ini", true) != 0)
         rc = ERR_EIO;
-    if (seed && fclose(seed) != 0)
+    if (s_close_file(seed, o->dir, "seed.txt", true) != 0)
         rc = ERR_EIO;
-    return rc;
-}
-
-static int s_close_outputs(s_outputs_t *o)
-{
-    int rc = 0;
-    FILE *files[] = {o->ticks, o->agents, o->summary, o->exposure};
-    for (size_t i = 0; i < 4; i++)
-        if (files[i] && (ferror(files[i]) || fclose(files[i]) != 0))
-            rc = ERR_EIO;
-    o->ticks = o->agents = o->summary = o->exposure = NULL;
     return rc;
 }
 
@@ -439,25 +440,40 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     for (int a = 0; a < sc->n_agents; a++)
         any_remote = any_remote || sc->agents[a].command[0];
 
-    char final_dir[1024];
-    if (opt->out_dir)
+    char final_dir[OUTDIR_PATH_MAX + 1], why[2 * OUTDIR_PATH_MAX + 200];
+    if (opt->out_dir && strlen(opt->out_dir) <= OUTDIR_PATH_MAX)
         snprintf(final_dir, sizeof final_dir, "%s", opt->out_dir);
-    else
+    else if (!opt->out_dir)
         snprintf(final_dir, sizeof final_dir, "runs/%s-seed%" PRIu64, sc->name, sc->seed);
-    if (!s_dir_empty(final_dir) && !s_is_run_dir(final_dir)) {
-        fprintf(stderr,
-                "recarena: %s exists and is not a run folder (no summary.json); "
-                "refusing to write into it\n",
-                final_dir);
+    else
+        final_dir[0] = '\0'; /* refused just below */
+    /* the folder's rules, then again under its lock (another run may have
+     * written it meanwhile) */
+    outdir_lock_t lock = {.fd = -1};
+    const char *shown = opt->out_dir ? opt->out_dir : final_dir;
+    int refused = outdir_check(shown, why, sizeof why);
+    if (refused == 0 && s_make_parents(final_dir) != 0) {
+        snprintf(why, sizeof why, "cannot create its parent folders: %s", strerror(errno));
+        refused = -1;
+    }
+    if (refused == 0)
+        refused = outdir_lock(&lock, final_dir, why, sizeof why);
+    if (refused == 0)
+        refused = outdir_check(final_dir, why, sizeof why);
+    if (refused != 0) {
+        fprintf(stderr, "recarena: run folder %s: %s\n", strlen(shown) > 80 ? "DIR" : shown, why);
+        outdir_unlock(&lock);
         return ERR_EIO;
     }
+    outdir_remove_stale(final_dir);
 
     catalog_file_t *catalog = NULL;
     if (catalog_file_wanted(&sc->world)) {
-        char why[1500];
-        rc = catalog_file_load(&catalog, &sc->world, sc->seed, why, sizeof why);
+        char catalog_why[1500];
+        rc = catalog_file_load(&catalog, &sc->world, sc->seed, catalog_why, sizeof catalog_why);
         if (rc != 0) {
-            fprintf(stderr, "recarena: %s\n", why);
+            fprintf(stderr, "recarena: %s\n", catalog_why);
+            outdir_unlock(&lock);
             return rc;
         }
     }
@@ -468,11 +484,12 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     s_outputs_t out = {0};
     session_t *session = NULL;
     server_t *server = NULL;
-    struct sigaction old_int, old_term, on_signal = {.sa_handler = s_on_signal};
+    struct sigaction old_int, old_term, old_hup, on_signal = {.sa_handler = s_on_signal};
     sigemptyset(&on_signal.sa_mask);
     s_stop_signal = 0;
     sigaction(SIGINT, &on_signal, &old_int);
     sigaction(SIGTERM, &on_signal, &old_term);
+    sigaction(SIGHUP, &on_signal, &old_hup); /* a closed terminal ends a run like SIGTERM */
     if (!w) {
         fprintf(stderr, "recarena: cannot allocate the world (%d users, %d items)\n",
                 sc->world.n_users, sc->world.n_items);
@@ -498,9 +515,14 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
     }
 
     snprintf(out.dir, sizeof out.dir, "%s.partial-%ld", final_dir, (long)getpid());
-    if (s_make_parents(out.dir) != 0 || mkdir(out.dir, 0777) != 0) {
+    if (mkdir(out.dir, 0777) != 0) {
         fprintf(stderr, "recarena: cannot create %s: %s\n", out.dir, strerror(errno));
         out.dir[0] = '\0';
+        rc = ERR_EIO;
+        goto done;
+    }
+    if (outdir_write_marker(out.dir, why, sizeof why) != 0) {
+        fprintf(stderr, "recarena: %s\n", why);
         rc = ERR_EIO;
         goto done;
     }
@@ -594,29 +616,27 @@ done_log:
     runlog_destroy(&log);
     for (int a = 0; a < SCENARIO_MAX_AGENTS; a++)
         free(propensity[a]);
-    if (s_close_outputs(&out) != 0 && rc == 0) {
-        fprintf(stderr, "recarena: writing %s failed\n", out.dir);
+    if (s_close_outputs(&out, rc == 0) != 0 && rc == 0)
         rc = ERR_EIO;
-    }
     if (rc == 0 && !opt->quiet)
         s_print_table(sc, &totals);
     session_close(&session, rc == 0 ? "run complete" : "run aborted");
     server = NULL;
     if (rc == 0) {
-        if (s_is_run_dir(final_dir))
-            folder_remove(final_dir);
-        if (rename(out.dir, final_dir) != 0) {
-            fprintf(stderr, "recarena: cannot rename %s to %s: %s\n", out.dir, final_dir,
-                    strerror(errno));
+        int replaced = outdir_replace(out.dir, final_dir, why, sizeof why);
+        if (replaced != 0)
+            fprintf(stderr, "recarena: %s\n", why);
+        if (replaced < 0)
             rc = ERR_EIO;
-        }
+        else
+            out.dir[0] = '\0'; /* it is final_dir now */
     }
     if (rc == 0 && !opt->quiet)
         printf("\nrun folder: %s\n", final_dir);
 
 done:
     session_close(&session, "run aborted");
-    s_close_outputs(&out);
+    s_close_outputs(&out, false);
     if (rc != 0 && out.dir[0])
         folder_remove(out.dir);
     for (int a = 0; a < sc->n_agents; a++)
@@ -625,7 +645,9 @@ done:
     free(exposure.scratch);
     world_destroy(&w);
     catalog_file_destroy(&catalog);
+    outdir_unlock(&lock);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return rc;
 }

@@ -30,7 +30,8 @@ typedef struct run_options {
  * server.hello_timeout_ms in run mode). SIGINT and SIGTERM stop the run
  * cleanly: children are ended and reaped, nothing is written. The folder is written under a
  * temporary name and renamed when complete, so a failed run leaves no half-written folder; an
- * existing folder is replaced only if it is a run folder (summary.json).
+ * existing folder is replaced only if recarena wrote it (outdir.h: the .recarena-run marker),
+ * and the folder is locked for the whole run (a second run into it refuses).
  * Returns 0 or the negative ERR_* code of core/err.h of what failed
  * (passed on unchanged from the module that failed: ERR_EIO for the run
  * folder, ERR_ENOMEM, ERR_EAGENT, ERR_EINTR, ...), with a message on

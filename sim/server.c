@@ -7,6 +7,7 @@
 #include "proto/codec.h"
 #include "core/pcg32.h"
 #include "sim/auth.h"
+#include "core/text.h"
 #include "sim/server_act.h"
 #include "sim/server_msg.h"
 #include "sim/streams.h"
@@ -121,8 +122,10 @@ static int s_send(server_t *s, int agent, proto_msg_t *msg)
 static void s_send_error_to(server_t *s, const uint8_t *identity, size_t identity_len, int32_t code,
                             bool fatal, const proto_msg_t *about, const char *message)
 {
+    char safe[PROTO_MAX_TEXT + 1];
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
-    msg.error = (proto_error_t){.code = code, .message = message, .fatal = fatal};
+    msg.error = (proto_error_t){
+        .code = code, .message = text_escape(safe, sizeof safe, message), .fatal = fatal};
     if (about && about->type != 0) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
@@ -141,8 +144,10 @@ static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    char safe[PROTO_MAX_TEXT + 1];
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
-    msg.error = (proto_error_t){.code = code, .message = text, .fatal = false};
+    msg.error = (proto_error_t){
+        .code = code, .message = text_escape(safe, sizeof safe, text), .fatal = false};
     if (about && about->type != 0) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
@@ -198,12 +203,13 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const char
                        const proto_msg_t *msg)
 {
     const proto_hello_t *h = &msg->hello;
+    char shown[PROTO_MAX_TEXT * 4 + 1];
     if (s->auth && strcmp(user_id, h->name) != 0) {
         s_send_error_to(s, id, id_len, PROTO_EAUTH, true, msg,
                         "this connection's CURVE key may not take that slot");
         s_log(s,
               "refused a HELLO for slot '%s' from the key of '%s': a key takes only its own slot",
-              h->name, user_id);
+              text_escape(shown, sizeof shown, h->name), user_id);
         return;
     }
     int agent = -1;
@@ -214,7 +220,8 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const char
     if (agent < 0) {
         s_send_error_to(s, id, id_len, PROTO_EFULL, true, msg,
                         "no agent slot of that name on this server");
-        s_log(s, "refused a HELLO from '%s': no such agent in the scenario", h->name);
+        s_log(s, "refused a HELLO from '%s': no such agent in the scenario",
+              text_escape(shown, sizeof shown, h->name));
         return;
     }
     if (strcmp(h->role, "agent") != 0) {
@@ -310,6 +317,14 @@ static void s_receive_one(server_t *s)
     char user_id[TRANSPORT_MAX_USER_ID];
     long size =
         transport_recv_user(s->router, id, &id_len, user_id, &s->in, &s->in_cap, ZMQ_DONTWAIT);
+    if (size < 0 && errno == EPROTO && id_len > 0) {
+        /* several frames (a REQ's empty delimiter, say): docs/protocol.md
+         * "Frames" makes it PROTO_EENVELOPE; answered, not dropped */
+        s_send_error_to(s, id, id_len, PROTO_EENVELOPE, false, NULL,
+                        "a message is exactly one frame (no empty delimiter frame: use a DEALER, "
+                        "not a REQ)");
+        return;
+    }
     if (size < 0)
         return;
     int agent = s_slot_of_identity(s, id, id_len);
@@ -317,10 +332,10 @@ static void s_receive_one(server_t *s)
     char err[PROTO_ERR_LEN];
     int rc = proto_decode(s->in, (size_t)size, &s->dims, &msg, err, sizeof err);
     if (rc == PROTO_EVERSION) {
-        char text[256];
-        snprintf(text, sizeof text,
-                 "protocol major version %" PRIu32 " is not supported: this server speaks %d.%d",
-                 msg.major, PROTO_VERSION_MAJOR, PROTO_VERSION_MINOR);
+        /* err names the peer's major in full (64 bits): msg.major is clamped */
+        char text[PROTO_ERR_LEN + 64];
+        snprintf(text, sizeof text, "%s; this server speaks %d.%d", err, PROTO_VERSION_MAJOR,
+                 PROTO_VERSION_MINOR);
         s_send_error_to(s, id, id_len, PROTO_EVERSION, true, &msg, text);
         s_log(s, "refused a peer: %s", text);
         proto_msg_fini(&msg);
@@ -328,7 +343,9 @@ static void s_receive_one(server_t *s)
     }
     if (rc != 0) {
         if (agent < 0) {
-            s_send_error_to(s, id, id_len, rc, false, &msg, err);
+            /* a HELLO that does not decode is "anything wrong with HELLO":
+             * fatal, so an agent waiting for WELCOME stops waiting */
+            s_send_error_to(s, id, id_len, rc, msg.type == PROTO_MSG_HELLO, &msg, err);
         } else if (msg.type == PROTO_MSG_ACT && s->slots[agent].awaiting) {
             /* an unreadable answer to this tick's STEP: fallback now */
             s_slot_t *slot = &s->slots[agent];
@@ -369,17 +386,21 @@ static void s_receive_one(server_t *s)
         case PROTO_MSG_PONG:
             break;
         case PROTO_MSG_BYE:
-            if (slot->connected)
+            if (slot->connected) {
+                char reason[PROTO_MAX_TEXT * 4 + 1];
                 s_log(s, "agent %s said BYE (%s)", s->sc->agents[agent].name,
-                      msg.bye.reason ? msg.bye.reason : "");
+                      text_escape(reason, sizeof reason, msg.bye.reason));
+            }
             slot->connected = false;
             slot->awaiting = false;
             break;
-        case PROTO_MSG_ERROR:
+        case PROTO_MSG_ERROR: {
+            char message[PROTO_MAX_TEXT * 4 + 1];
             s_log(s, "agent %s reports error %" PRId32 " (%s): %s", s->sc->agents[agent].name,
                   msg.error.code, err_str(msg.error.code),
-                  msg.error.message ? msg.error.message : "");
+                  text_escape(message, sizeof message, msg.error.message));
             break;
+        }
         default:
             s_send_error(s, agent, PROTO_ESTATE, &msg, "%s is not something an agent sends",
                          proto_type_name(msg.type));

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/parse.h"
 #include "core/stats.h"
+#include "core/text.h"
 #include "proto/protocol.h"
 
 static void test_err_table(void **state)
@@ -85,6 +86,26 @@ static void test_parse_bool(void **state)
     assert_true(b);
 }
 
+static void test_text_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    /* ESC, CR, newline, DEL: escaped; printable ASCII and UTF-8 kept */
+    assert_string_equal(text_escape(out, sizeof out, "a\x1b[2Jb\r\nrun complete\x7f"),
+                        "a\\x1b[2Jb\\x0d\\x0arun complete\\x7f");
+    assert_string_equal(text_escape(out, sizeof out, "caf\xc3\xa9 \\"), "caf\xc3\xa9 \\\\");
+    /* invalid UTF-8: a lone continuation byte, a truncated sequence, an
+     * overlong slash, a surrogate; C1 CSI (U+009B) encoded in UTF-8 */
+    assert_string_equal(text_escape(out, sizeof out, "\x80x\xc3"), "\\x80x\\xc3");
+    assert_string_equal(text_escape(out, sizeof out, "\xc0\xaf"), "\\xc0\\xaf");
+    assert_string_equal(text_escape(out, sizeof out, "\xed\xa0\x80"), "\\xed\\xa0\\x80");
+    assert_string_equal(text_escape(out, sizeof out, "\xc2\x9b"), "\\xc2\\x9b");
+    /* cut at a whole piece: "ab" fits in 4 bytes, "\x1b" does not */
+    assert_string_equal(text_escape(out, 4, "ab\x1b"), "ab");
+    assert_string_equal(text_escape(out, 3, "a\xc3\xa9"), "a");
+    assert_string_equal(text_escape(out, sizeof out, NULL), "");
+}
+
 static void test_stats(void **state)
 {
     (void)state;
@@ -122,7 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_table),    cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_parse_double), cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_stats),        cmocka_unit_test(test_text_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
