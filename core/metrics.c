@@ -142,6 +142,13 @@ static void s_add_scaled(double *sum, const float *x, double inv_norm, size_t di
         sum[d] += (double)x[d] * inv_norm;
 }
 
+void metrics_unit_row(const float *x, size_t dim, double *unit)
+{
+    double inv_norm = metrics_inverse_norm(x, dim);
+    for (size_t d = 0; d < dim; d++)
+        unit[d] = (double)x[d] * inv_norm;
+}
+
 /* |sum|^2 - nonzero: the sum of cosines over ordered pairs from the sum of
  * the unit vectors (below). */
 static double s_pairs_from_sum(const double *sum, size_t dim, size_t nonzero)
@@ -154,11 +161,9 @@ static double s_pairs_from_sum(const double *sum, size_t dim, size_t nonzero)
 
 /* Sum of cos(x_i, x_j) over the n(n-1) ordered pairs i != j of n vectors
  * (see s_vector), zero vectors contributing 0: |sum x^|^2 - sum |x^|^2
- * with x^ = x / |x|, where the second sum is the count of nonzero x.
- * inv_norms: (n_rows) metrics_inverse_norm of each table row, or NULL to
- * compute them here. */
-static double s_sum_cosine_ordered_pairs(const float *table, const double *inv_norms,
-                                         const int32_t *rows, size_t n, size_t dim)
+ * with x^ = x / |x|, where the second sum is the count of nonzero x. */
+static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows, size_t n,
+                                         size_t dim)
 {
     assert(dim <= METRICS_MAX_DIM);
     double sum[METRICS_MAX_DIM];
@@ -166,7 +171,7 @@ static double s_sum_cosine_ordered_pairs(const float *table, const double *inv_n
     size_t nonzero = 0;
     for (size_t i = 0; i < n; i++) {
         const float *x = s_vector(table, rows, i, dim);
-        double inv_norm = inv_norms ? inv_norms[rows[i]] : metrics_inverse_norm(x, dim);
+        double inv_norm = metrics_inverse_norm(x, dim);
         if (inv_norm == 0.0)
             continue;
         s_add_scaled(sum, x, inv_norm, dim);
@@ -181,17 +186,32 @@ double metrics_intra_list_diversity(const float *table, const int32_t *rows, siz
         return 0.0;
     assert(rows != NULL);
     double ordered_pairs = (double)k * (double)(k - 1);
-    return 1.0 - s_sum_cosine_ordered_pairs(table, NULL, rows, k, dim) / ordered_pairs;
+    return 1.0 - s_sum_cosine_ordered_pairs(table, rows, k, dim) / ordered_pairs;
 }
 
-double metrics_intra_list_diversity_normed(const float *table, const double *inv_norms,
-                                           const int32_t *rows, size_t k, size_t dim)
+double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
+                                          size_t dim)
 {
     if (k < 2)
         return 0.0;
-    assert(rows != NULL && inv_norms != NULL);
+    assert(rows != NULL && dim <= METRICS_MAX_DIM);
+    double sum[METRICS_MAX_DIM];
+    memset(sum, 0, dim * sizeof *sum);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < k; i++) {
+        assert(rows[i] >= 0);
+        const double *u = units + (size_t)rows[i] * dim;
+        for (size_t d = 0; d < dim; d++)
+            sum[d] += u[d];
+        for (size_t d = 0; d < dim; d++) { /* a zero row is all zeros */
+            if (u[d] != 0.0) {
+                nonzero++;
+                break;
+            }
+        }
+    }
     double ordered_pairs = (double)k * (double)(k - 1);
-    return 1.0 - s_sum_cosine_ordered_pairs(table, inv_norms, rows, k, dim) / ordered_pairs;
+    return 1.0 - s_pairs_from_sum(sum, dim, nonzero) / ordered_pairs;
 }
 
 double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)
@@ -199,7 +219,7 @@ double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)
     if (n < 2)
         return 0.0;
     double ordered_pairs = (double)n * (double)(n - 1);
-    return s_sum_cosine_ordered_pairs(vectors, NULL, NULL, n, dim) / ordered_pairs;
+    return s_sum_cosine_ordered_pairs(vectors, NULL, n, dim) / ordered_pairs;
 }
 
 /* Unordered pairs of n things, n(n-1)/2, saturating at SIZE_MAX. */

@@ -72,10 +72,11 @@ static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
                  w->cfg.topic_spread, w->dim, rng);
 }
 
-/* Item id's cached inverse norm, after its embedding changed. */
+/* Item id's cached unit row, after its embedding changed. */
 static void s_item_norm(world_t *w, int32_t id)
 {
-    w->inv_norm[id] = metrics_inverse_norm(&w->emb[(size_t)id * w->dim], (size_t)w->dim);
+    size_t dim = (size_t)w->dim;
+    metrics_unit_row(&w->emb[(size_t)id * dim], dim, &w->unit_emb[(size_t)id * dim]);
 }
 
 static void s_rebuild_live(world_t *w)
@@ -105,7 +106,7 @@ world_t *world_new(const world_config_t *cfg, uint64_t seed)
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
     w->emb = s_alloc(cap * dim, sizeof *w->emb, &ok);
-    w->inv_norm = s_alloc(cap, sizeof *w->inv_norm, &ok);
+    w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
     w->items0 = s_alloc((size_t)cfg->n_items, sizeof *w->items0, &ok);
     w->emb0 = s_alloc((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
     w->topic_centres = s_alloc(topics * dim, sizeof *w->topic_centres, &ok);
@@ -207,7 +208,7 @@ void world_destroy(world_t **self_p)
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *blocks[] = {w->inv_norm,       w->items,      w->emb,          w->items0,   w->emb0,
+    void *blocks[] = {w->unit_emb,       w->items,      w->emb,          w->items0,   w->emb0,
                       w->topic_centres,  w->live,       w->born,         w->retired,  w->exposure,
                       w->clicks,         w->page_stamp, w->gini_scratch, w->interest, w->interest0,
                       w->feature_offset, w->satiation,  w->sat_tick,     w->history,  w->budget,

@@ -52,7 +52,7 @@ struct world {
     int n_item_ids;
     world_item_t *items;
     float *emb;           /* (capacity, dim), unit rows */
-    double *inv_norm;     /* (capacity): metrics_inverse_norm of each emb row, for ILD */
+    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD */
     world_item_t *items0; /* initial catalog, (n_items) */
     float *emb0;
     float *topic_centres; /* (n_topics, dim), unit rows */
