@@ -56,10 +56,16 @@ static void s_standard_config(world_config_t *cfg, int ticks, int oracle)
     cfg->oracle = oracle;
 }
 
-static int s_bench_world(int ticks, int oracle)
+/* The standard configuration, or with n_users users and n_items items
+ * (all users still in a session every tick) when those are > 0. */
+static int s_bench_world(int ticks, int oracle, int n_users, int n_items)
 {
     world_config_t cfg;
     s_standard_config(&cfg, ticks, oracle);
+    if (n_users > 0)
+        cfg.n_users = n_users;
+    if (n_items > 0)
+        cfg.n_items = n_items;
     world_t *w = world_new(&cfg, 1);
     policy_t *p[2] = {policy_new(POLICY_RANDOM, 1, 0, cfg.slate_size),
                       policy_new(POLICY_RANDOM, 1, 1, cfg.slate_size)};
@@ -406,8 +412,9 @@ static int s_bench_wire(const char *agent_path, int ticks)
 
 int bench_main(int argc, char **argv)
 {
-    const char *usage = "usage: recarena bench world [--ticks N] [--limit]\n"
-                        "       recarena bench wire [--ticks N] [--agent PATH]\n";
+    const char *usage =
+        "usage: recarena bench world [--ticks N] [--limit] [--users N] [--items N]\n"
+        "       recarena bench wire [--ticks N] [--agent PATH]\n";
     if (argc < 1 || (strcmp(argv[0], "world") != 0 && strcmp(argv[0], "wire") != 0)) {
         fputs(usage, stderr);
         return 2;
@@ -415,6 +422,7 @@ int bench_main(int argc, char **argv)
     bool wire = strcmp(argv[0], "wire") == 0;
     int ticks = wire ? 300 : 500;
     bool limit = false;
+    int n_users = 0, n_items = 0;
     char agent[PATH_MAX + 64];
     s_default_agent(agent, sizeof agent);
     for (int i = 1; i < argc; i++) {
@@ -426,6 +434,14 @@ int bench_main(int argc, char **argv)
             }
         } else if (!wire && strcmp(argv[i], "--limit") == 0) {
             limit = true;
+        } else if (!wire && (strcmp(argv[i], "--users") == 0 || strcmp(argv[i], "--items") == 0) &&
+                   i + 1 < argc) {
+            bool users = strcmp(argv[i], "--users") == 0;
+            if (parse_int(argv[++i], 1, 100000000, users ? &n_users : &n_items) != 0) {
+                fprintf(stderr, "recarena bench: %s: expected 1..100000000, got '%s'\n",
+                        argv[i - 1], argv[i]);
+                return 2;
+            }
         } else if (wire && strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
             snprintf(agent, sizeof agent, "%s", argv[++i]);
         } else {
@@ -441,9 +457,12 @@ int bench_main(int argc, char **argv)
         }
         return s_bench_wire(agent, ticks);
     }
-    printf("config: 1000 items, dim 16, slate 10, 1024 requests/tick, 2 agents (random "
-           "policy), market mode, one core\n");
+    printf("config: %d items, dim 16, slate 10, %d requests/tick, 2 agents (random "
+           "policy), market mode, one core\n",
+           n_items > 0 ? n_items : 1000, n_users > 0 ? n_users : 1024);
     if (limit)
         return s_bench_limit(ticks);
-    return s_bench_world(ticks, 0) || s_bench_world(ticks / 10 > 0 ? ticks / 10 : 1, 1);
+    if (n_users > 0 || n_items > 0) /* scale: the oracle would scan every item per request */
+        return s_bench_world(ticks, 0, n_users, n_items);
+    return s_bench_world(ticks, 0, 0, 0) || s_bench_world(ticks / 10 > 0 ? ticks / 10 : 1, 1, 0, 0);
 }
