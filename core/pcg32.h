@@ -44,16 +44,30 @@ static inline uint32_t pcg32_next(pcg32_t *rng)
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
-/* Uniform integer in [0, bound), bound >= 1, without modulo bias
- * (rejection as in the reference pcg32_boundedrand_r). */
-static inline uint32_t pcg32_bounded(pcg32_t *rng, uint32_t bound)
+/* The rejection threshold of pcg32_bounded for bound (>= 1): 2^32 mod
+ * bound. An integer division; callers drawing repeatedly with the same
+ * bounds may keep it (pcg32_bounded_below). */
+static inline uint32_t pcg32_threshold(uint32_t bound)
 {
-    uint32_t threshold = (uint32_t)(-bound) % bound;
+    return (uint32_t)(-bound) % bound;
+}
+
+/* pcg32_bounded with its threshold given (pcg32_threshold(bound)): the
+ * same draws, one division fewer. */
+static inline uint32_t pcg32_bounded_below(pcg32_t *rng, uint32_t bound, uint32_t threshold)
+{
     for (;;) {
         uint32_t r = pcg32_next(rng);
         if (r >= threshold)
             return r % bound;
     }
+}
+
+/* Uniform integer in [0, bound), bound >= 1, without modulo bias
+ * (rejection as in the reference pcg32_boundedrand_r). */
+static inline uint32_t pcg32_bounded(pcg32_t *rng, uint32_t bound)
+{
+    return pcg32_bounded_below(rng, bound, pcg32_threshold(bound));
 }
 
 /* Uniform double in [0, 1) with 53 random bits (two raw outputs). */
