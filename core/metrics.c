@@ -128,6 +128,37 @@ static double s_squared_norm(const float *x, size_t dim)
     return squares;
 }
 
+double metrics_inverse_norm(const float *x, size_t dim)
+{
+    double squares = s_squared_norm(x, dim);
+    return squares == 0.0 ? 0.0 : 1.0 / sqrt(squares);
+}
+
+/* sum += x * inv_norm, element by element (each sum[d] its own chain, so
+ * the compiler may use vector lanes without changing a bit). */
+static void s_add_scaled(double *sum, const float *x, double inv_norm, size_t dim)
+{
+    for (size_t d = 0; d < dim; d++)
+        sum[d] += (double)x[d] * inv_norm;
+}
+
+void metrics_unit_row(const float *x, size_t dim, double *unit)
+{
+    double inv_norm = metrics_inverse_norm(x, dim);
+    for (size_t d = 0; d < dim; d++)
+        unit[d] = (double)x[d] * inv_norm;
+}
+
+/* |sum|^2 - nonzero: the sum of cosines over ordered pairs from the sum of
+ * the unit vectors (below). */
+static double s_pairs_from_sum(const double *sum, size_t dim, size_t nonzero)
+{
+    double all_pairs = 0.0;
+    for (size_t d = 0; d < dim; d++)
+        all_pairs += sum[d] * sum[d];
+    return all_pairs - (double)nonzero;
+}
+
 /* Sum of cos(x_i, x_j) over the n(n-1) ordered pairs i != j of n vectors
  * (see s_vector), zero vectors contributing 0: |sum x^|^2 - sum |x^|^2
  * with x^ = x / |x|, where the second sum is the count of nonzero x. */
@@ -140,18 +171,13 @@ static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows
     size_t nonzero = 0;
     for (size_t i = 0; i < n; i++) {
         const float *x = s_vector(table, rows, i, dim);
-        double squares = s_squared_norm(x, dim);
-        if (squares == 0.0)
+        double inv_norm = metrics_inverse_norm(x, dim);
+        if (inv_norm == 0.0)
             continue;
-        double inv_norm = 1.0 / sqrt(squares);
-        for (size_t d = 0; d < dim; d++)
-            sum[d] += (double)x[d] * inv_norm;
+        s_add_scaled(sum, x, inv_norm, dim);
         nonzero++;
     }
-    double all_pairs = 0.0;
-    for (size_t d = 0; d < dim; d++)
-        all_pairs += sum[d] * sum[d];
-    return all_pairs - (double)nonzero;
+    return s_pairs_from_sum(sum, dim, nonzero);
 }
 
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim)
@@ -161,6 +187,50 @@ double metrics_intra_list_diversity(const float *table, const int32_t *rows, siz
     assert(rows != NULL);
     double ordered_pairs = (double)k * (double)(k - 1);
     return 1.0 - s_sum_cosine_ordered_pairs(table, rows, k, dim) / ordered_pairs;
+}
+
+#define S_UNITS_BLOCK 8 /* dimensions summed in registers at a time */
+
+double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
+                                          size_t dim)
+{
+    if (k < 2)
+        return 0.0;
+    assert(rows != NULL);
+    /* Blocks of dimensions, each summed over the k rows in registers: every
+     * sum[d] still adds the rows in order and the squares are added in
+     * ascending d, as s_sum_cosine_ordered_pairs does, so the result is
+     * the same bit for bit. */
+    double all_pairs = 0.0;
+    size_t d = 0;
+    for (; d + S_UNITS_BLOCK <= dim; d += S_UNITS_BLOCK) {
+        double sum[S_UNITS_BLOCK] = {0.0};
+        for (size_t i = 0; i < k; i++) {
+            const double *u = units + (size_t)rows[i] * dim + d;
+            for (size_t l = 0; l < S_UNITS_BLOCK; l++)
+                sum[l] += u[l];
+        }
+        for (size_t l = 0; l < S_UNITS_BLOCK; l++)
+            all_pairs += sum[l] * sum[l];
+    }
+    for (; d < dim; d++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < k; i++)
+            sum += units[(size_t)rows[i] * dim + d];
+        all_pairs += sum * sum;
+    }
+    size_t nonzero = 0;
+    for (size_t i = 0; i < k; i++) {
+        const double *u = units + (size_t)rows[i] * dim;
+        for (size_t e = 0; e < dim; e++) { /* a zero row is all zeros */
+            if (u[e] != 0.0) {
+                nonzero++;
+                break;
+            }
+        }
+    }
+    double ordered_pairs = (double)k * (double)(k - 1);
+    return 1.0 - (all_pairs - (double)nonzero) / ordered_pairs;
 }
 
 double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)

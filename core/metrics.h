@@ -52,6 +52,22 @@ double metrics_hhi(const double *shares, size_t n);
  * when k < 2. */
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim);
 
+/* 1 / |x| in double (squares summed in metrics' fixed order), 0 for a
+ * zero vector: what metrics_intra_list_diversity computes for each row,
+ * for callers that keep it per row. x: (dim) finite floats. */
+double metrics_inverse_norm(const float *x, size_t dim);
+
+/* Row x scaled to unit length in double, exactly as
+ * metrics_intra_list_diversity scales it: unit[d] = x[d] *
+ * metrics_inverse_norm(x); all zeros for a zero row. unit: (dim). */
+void metrics_unit_row(const float *x, size_t dim, double *unit);
+
+/* metrics_intra_list_diversity of rows given as metrics_unit_row rows
+ * (units: (n_rows, dim), borrowed): the same value, bit for bit, without
+ * recomputing norms. The world keeps one unit row per item. */
+double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
+                                          size_t dim);
+
 /* Mean cosine similarity of n vectors over the n(n-1)/2 unordered pairs,
  * in [-1, 1]: how alike a population is (the world applies it to the
  * users' hidden interest vectors). vectors: (n, dim) row-major. A zero

@@ -288,8 +288,9 @@ static void *s_get_array(codec_decoder_t *d, const msgpack_object *map, const ch
     const msgpack_object *o = s_find(d, map, key, true);
     if (!o)
         return NULL;
-    s_format_shape(want, sizeof want, ndim, shape, names);
+    /* shapes are formatted only for an error: a STEP has a dozen arrays */
     if (o->type != MSGPACK_OBJECT_MAP) {
+        s_format_shape(want, sizeof want, ndim, shape, names);
         codec_fail(&d->r, PROTO_EFIELD, key, "expected typed array %s %s, got %s",
                    codec_dtype_names[dtype], want, s_kind(o));
         return NULL;
@@ -315,8 +316,9 @@ static void *s_get_array(codec_decoder_t *d, const msgpack_object *map, const ch
     bool match = got_dtype == (int)dtype && got_ndim == ndim;
     for (uint32_t i = 0; match && i < ndim; i++)
         match = shape[i] == PROTO_DIM_ANY || shape[i] == got_shape[i];
-    s_format_shape(got, sizeof got, got_ndim, got_shape, NULL);
     if (!match) {
+        s_format_shape(want, sizeof want, ndim, shape, names);
+        s_format_shape(got, sizeof got, got_ndim, got_shape, NULL);
         codec_fail(&d->r, PROTO_EFIELD, key, "expected typed array %s %s, got %s %s",
                    codec_dtype_names[dtype], want, codec_dtype_names[got_dtype], got);
         return NULL;
@@ -328,6 +330,7 @@ static void *s_get_array(codec_decoder_t *d, const msgpack_object *map, const ch
                : need > UINT64_MAX / got_shape[i] ? UINT64_MAX
                                                   : need * got_shape[i];
     if (need != data->via.bin.size) {
+        s_format_shape(got, sizeof got, got_ndim, got_shape, NULL);
         codec_fail(&d->r, PROTO_EFIELD, key, "data holds %" PRIu32 " bytes, %s %s needs %" PRIu64,
                    data->via.bin.size, codec_dtype_names[dtype], got, need);
         return NULL;

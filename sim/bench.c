@@ -11,6 +11,7 @@
 #include "proto/codec.h"
 #include "proto/curve.h"
 #include "sim/folder.h"
+#include "sim/kernel.h"
 #include "sim/policy.h"
 #include "sim/session.h"
 #include "sim/tick.h"
@@ -57,10 +58,16 @@ static void s_standard_config(world_config_t *cfg, int ticks, int oracle)
     cfg->oracle = oracle;
 }
 
-static int s_bench_world(int ticks, int oracle)
+/* The standard configuration, or with n_users users and n_items items
+ * (all users still in a session every tick) when those are > 0. */
+static int s_bench_world(int ticks, int oracle, int n_users, int n_items)
 {
     world_config_t cfg;
     s_standard_config(&cfg, ticks, oracle);
+    if (n_users > 0)
+        cfg.n_users = n_users;
+    if (n_items > 0)
+        cfg.n_items = n_items;
     world_t *w = world_new(&cfg, 1);
     policy_t *p[2] = {policy_new(POLICY_RANDOM, 1, 0, cfg.slate_size),
                       policy_new(POLICY_RANDOM, 1, 1, cfg.slate_size)};
@@ -92,7 +99,7 @@ done:
     return rc;
 }
 
-/* ---- wire ------------------------------------------------------------ */
+/* ---- world against the bare kernel ------------------------------------ */
 
 static int s_compare_double(const void *a, const void *b)
 {
@@ -105,6 +112,71 @@ static double s_median(double *v, int n)
     qsort(v, (size_t)n, sizeof *v, s_compare_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+#define S_LIMIT_ROUNDS 5
+
+/* `bench world --limit`: the bare kernel (sim/kernel.h) at the standard
+ * configuration's sizes (1,024 users, 1,000 items, d = 16, k = 10, the
+ * world's temperature, no-click score and drift) and the world at the
+ * standard configuration (oracle off), alternated for S_LIMIT_ROUNDS
+ * rounds of the same number of interactions, in one process. Prints the
+ * median rate of each and their ratio. */
+static int s_bench_limit(int ticks)
+{
+    world_config_t cfg;
+    int per_round = ticks / S_LIMIT_ROUNDS > 0 ? ticks / S_LIMIT_ROUNDS : 1;
+    s_standard_config(&cfg, per_round * S_LIMIT_ROUNDS, 0);
+    kernel_config_t kc = {.n_users = cfg.n_users,
+                          .n_items = cfg.n_items,
+                          .dim = cfg.dim,
+                          .k = cfg.slate_size,
+                          .temperature = cfg.choice_temperature,
+                          .no_click_score = cfg.no_click_score,
+                          .drift = (float)cfg.interest_drift};
+    world_t *w = world_new(&cfg, 1);
+    kernel_t *kn = kernel_new(&kc, 1);
+    policy_t *p[2] = {policy_new(POLICY_RANDOM, 1, 0, cfg.slate_size),
+                      policy_new(POLICY_RANDOM, 1, 1, cfg.slate_size)};
+    int rc = 1;
+    if (!w || !kn || !p[0] || !p[1]) {
+        fprintf(stderr, "recarena bench: out of memory\n");
+        goto done;
+    }
+    double kernel_rate[S_LIMIT_ROUNDS], world_rate[S_LIMIT_ROUNDS];
+    long kernel_clicks = 0, world_clicks = 0;
+    for (int r = 0; r < S_LIMIT_ROUNDS; r++) {
+        long interactions = 0;
+        double start = s_now();
+        for (int t = 0; t < per_round; t++) {
+            world_tick_stats_t st;
+            if (tick_play(w, p, NULL, &st, NULL) != 0)
+                goto done;
+            interactions += st.requests;
+            world_clicks += st.clicks;
+        }
+        world_rate[r] = interactions / (s_now() - start);
+        start = s_now();
+        for (long i = 0; i < interactions; i++)
+            kernel_clicks += kernel_interact(kn, (int32_t)(i % kc.n_users)) >= 0;
+        kernel_rate[r] = interactions / (s_now() - start);
+    }
+    double kernel_median = s_median(kernel_rate, S_LIMIT_ROUNDS);
+    double world_median = s_median(world_rate, S_LIMIT_ROUNDS);
+    printf("kernel  %d rounds of %d interactions  median %.0f interactions/s  (clicks %ld)\n",
+           S_LIMIT_ROUNDS, per_round * cfg.n_users, kernel_median, kernel_clicks);
+    printf("world   %d rounds of %d interactions  median %.0f interactions/s  (clicks %ld)\n",
+           S_LIMIT_ROUNDS, per_round * cfg.n_users, world_median, world_clicks);
+    printf("ratio world/kernel %.2f\n", world_median / kernel_median);
+    rc = 0;
+done:
+    policy_destroy(&p[0]);
+    policy_destroy(&p[1]);
+    kernel_destroy(&kn);
+    world_destroy(&w);
+    return rc;
+}
+
+/* ---- wire ------------------------------------------------------------ */
 
 /* Ticks through two agent processes: n_users users all asking every
  * tick, each agent serving about half. Fills the median tick time (s),
@@ -385,7 +457,7 @@ static int s_bench_wire(const char *agent_path, bool curve, int ticks)
 }
 
 const char bench_usage[] =
-    "usage: recarena bench world [--ticks N]\n"
+    "usage: recarena bench world [--ticks N] [--limit] [--users N] [--items N]\n"
     "       recarena bench wire [--ticks N] [--agent PATH] [--curve]\n"
     "\n"
     "Prints throughput figures (docs/benchmarks.md); they are measurements, not tests.\n"
@@ -399,6 +471,10 @@ const char bench_usage[] =
     "  --agent PATH  (wire) the agent program (default: the SDK's random agent,\n"
     "                agents/recarena-agent-random beside this build)\n"
     "  --curve       (wire) the agents connect with CURVE keys made for the run\n"
+    "  --limit       (world) the bare interaction kernel (sim/kernel.h) and the world,\n"
+    "                alternated in one run, and their ratio: 'ratio world/kernel R'\n"
+    "  --users N     (world) users in the world, 1..100000000 (default 1024)\n"
+    "  --items N     (world) items in the world, 1..100000000 (default 1000)\n"
     "  -h, --help    this text\n";
 
 int bench_main(int argc, char **argv)
@@ -415,6 +491,8 @@ int bench_main(int argc, char **argv)
     }
     bool wire = strcmp(argv[0], "wire") == 0, curve = false;
     int ticks = wire ? 300 : 500;
+    bool limit = false;
+    int n_users = 0, n_items = 0;
     char agent[PATH_MAX + 64];
     s_default_agent(agent, sizeof agent);
     for (int i = 1; i < argc; i++) {
@@ -426,6 +504,16 @@ int bench_main(int argc, char **argv)
             }
         } else if (wire && strcmp(argv[i], "--curve") == 0) {
             curve = true;
+        } else if (!wire && strcmp(argv[i], "--limit") == 0) {
+            limit = true;
+        } else if (!wire && (strcmp(argv[i], "--users") == 0 || strcmp(argv[i], "--items") == 0) &&
+                   i + 1 < argc) {
+            bool users = strcmp(argv[i], "--users") == 0;
+            if (parse_int(argv[++i], 1, 100000000, users ? &n_users : &n_items) != 0) {
+                fprintf(stderr, "recarena bench: %s: expected 1..100000000, got '%s'\n",
+                        argv[i - 1], argv[i]);
+                return 2;
+            }
         } else if (wire && strcmp(argv[i], "--agent") == 0 && i + 1 < argc) {
             snprintf(agent, sizeof agent, "%s", argv[++i]);
         } else {
@@ -441,7 +529,12 @@ int bench_main(int argc, char **argv)
         }
         return s_bench_wire(agent, curve, ticks);
     }
-    printf("config: 1000 items, dim 16, slate 10, 1024 requests/tick, 2 agents (random "
-           "policy), market mode, one core\n");
-    return s_bench_world(ticks, 0) || s_bench_world(ticks / 10 > 0 ? ticks / 10 : 1, 1);
+    printf("config: %d items, dim 16, slate 10, %d requests/tick, 2 agents (random "
+           "policy), market mode, one core\n",
+           n_items > 0 ? n_items : 1000, n_users > 0 ? n_users : 1024);
+    if (limit)
+        return s_bench_limit(ticks);
+    if (n_users > 0 || n_items > 0) /* scale: the oracle would scan every item per request */
+        return s_bench_world(ticks, 0, n_users, n_items);
+    return s_bench_world(ticks, 0, 0, 0) || s_bench_world(ticks / 10 > 0 ? ticks / 10 : 1, 1, 0, 0);
 }

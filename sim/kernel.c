@@ -6,104 +6,127 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define S_MAX_K 1024
-
 struct kernel {
-    uint32_t n_users, n_items, d, k;
-    float *interest;  /* (n_users, d) */
-    float *embedding; /* (n_items, d) */
-    float temperature, no_click, drift;
+    kernel_config_t cfg;
     pcg32_t rng;
-    uint64_t clicks;
+    float *users; /* (n_users, dim), unit rows */
+    float *items; /* (n_items, dim), unit rows */
+    int32_t page[KERNEL_MAX_SLATE];
+    double v[KERNEL_MAX_SLATE]; /* scores, then attractions */
 };
 
-kernel_t *kernel_new(uint32_t n_users, uint32_t n_items, uint32_t d, uint32_t k, uint64_t seed)
+/* The world's dot product (sim/world_private.h world_dot): four partial
+ * sums in a fixed order. */
+static float s_dot(const float *a, const float *b, int n)
 {
-    if (n_users < 1 || n_items < 1 || n_users > (1u << 24) || n_items > (1u << 24) || d < 1 ||
-        d > 1024 || k < 1 || k > S_MAX_K)
+    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++)
+            part[l] += a[i + l] * b[i + l];
+    float sum = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+static void s_normalize(float *v, int n)
+{
+    float norm = sqrtf(s_dot(v, v, n));
+    if (norm > 0.0f)
+        for (int i = 0; i < n; i++)
+            v[i] /= norm;
+}
+
+static void s_random_units(float *rows, size_t n, int dim, pcg32_t *rng)
+{
+    for (size_t r = 0; r < n; r++) {
+        float *x = &rows[r * (size_t)dim];
+        for (int i = 0; i < dim; i++)
+            x[i] = (float)pcg32_normal(rng);
+        s_normalize(x, dim);
+    }
+}
+
+kernel_t *kernel_new(const kernel_config_t *cfg, uint64_t seed)
+{
+    if (cfg->n_users < 1 || cfg->n_items < 1 || cfg->dim < 1 || cfg->k < 1 ||
+        cfg->k > KERNEL_MAX_SLATE || !(cfg->temperature > 0.0) || !(cfg->drift >= 0.0f) ||
+        cfg->drift > 1.0f)
         return NULL;
-    kernel_t *kern = calloc(1, sizeof *kern);
-    if (!kern)
+    kernel_t *kn = calloc(1, sizeof *kn);
+    if (!kn)
         return NULL;
-    *kern = (kernel_t){.n_users = n_users,
-                       .n_items = n_items,
-                       .d = d,
-                       .k = k,
-                       .temperature = 0.2f,
-                       .no_click = 0.5f / 0.2f,
-                       .drift = 0.02f};
-    kern->interest = malloc((size_t)n_users * d * sizeof(float));
-    kern->embedding = malloc((size_t)n_items * d * sizeof(float));
-    if (!kern->interest || !kern->embedding) {
-        kernel_destroy(&kern);
+    kn->cfg = *cfg;
+    kn->users = malloc((size_t)cfg->n_users * (size_t)cfg->dim * sizeof *kn->users);
+    kn->items = malloc((size_t)cfg->n_items * (size_t)cfg->dim * sizeof *kn->items);
+    if (!kn->users || !kn->items) {
+        kernel_destroy(&kn);
         return NULL;
     }
-    pcg32_stream(&kern->rng, seed, 0x6b65726eu /* "kern" */, 0);
-    double scale = 1.0 / sqrt((double)d);
-    for (size_t i = 0; i < (size_t)n_users * d; i++)
-        kern->interest[i] = (float)(pcg32_normal(&kern->rng) * scale);
-    for (size_t i = 0; i < (size_t)n_items * d; i++)
-        kern->embedding[i] = (float)(pcg32_normal(&kern->rng) * scale);
-    return kern;
+    pcg32_seed(&kn->rng, seed, 0x6b65726eu);
+    s_random_units(kn->users, (size_t)cfg->n_users, cfg->dim, &kn->rng);
+    s_random_units(kn->items, (size_t)cfg->n_items, cfg->dim, &kn->rng);
+    return kn;
 }
 
 void kernel_destroy(kernel_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free((*self_p)->interest);
-    free((*self_p)->embedding);
+    free((*self_p)->users);
+    free((*self_p)->items);
     free(*self_p);
     *self_p = NULL;
 }
 
-int kernel_choose(const float *scores, uint32_t k, float no_click, double u)
+int kernel_interact(kernel_t *kn, int32_t user)
 {
-    float max = no_click;
-    for (uint32_t j = 0; j < k; j++)
-        max = scores[j] > max ? scores[j] : max;
-    float weight[S_MAX_K];
-    float total = expf(no_click - max);
-    for (uint32_t j = 0; j < k; j++) {
-        weight[j] = expf(scores[j] - max);
-        total += weight[j];
+    const kernel_config_t *cfg = &kn->cfg;
+    int k = cfg->k, dim = cfg->dim;
+    float *x = &kn->users[(size_t)user * (size_t)dim];
+    double best = cfg->no_click_score;
+    for (int p = 0; p < k; p++) {
+        kn->page[p] = (int32_t)pcg32_bounded(&kn->rng, (uint32_t)cfg->n_items);
+        double s = s_dot(x, &kn->items[(size_t)kn->page[p] * (size_t)dim], dim);
+        kn->v[p] = s;
+        best = s > best ? s : best;
     }
-    float target = (float)u * total;
-    for (uint32_t j = 0; j < k; j++) {
-        if (target < weight[j])
-            return (int)j;
-        target -= weight[j];
+    double inv_t = 1.0 / cfg->temperature;
+    double total = exp((cfg->no_click_score - best) * inv_t);
+    for (int p = 0; p < k; p++) {
+        kn->v[p] = exp((kn->v[p] - best) * inv_t);
+        total += kn->v[p];
     }
-    return -1;
-}
-
-void kernel_run(kernel_t *kern, uint64_t n)
-{
-    const uint32_t d = kern->d, k = kern->k;
-    uint32_t items[S_MAX_K];
-    float scores[S_MAX_K];
-    const float inv_temperature = 1.0f / kern->temperature;
-    for (uint64_t i = 0; i < n; i++) {
-        float *user = kern->interest + (size_t)pcg32_bounded(&kern->rng, kern->n_users) * d;
-        for (uint32_t j = 0; j < k; j++) {
-            items[j] = pcg32_bounded(&kern->rng, kern->n_items);
-            const float *e = kern->embedding + (size_t)items[j] * d;
-            float dot = 0;
-            for (uint32_t c = 0; c < d; c++)
-                dot += user[c] * e[c];
-            scores[j] = dot * inv_temperature;
+    double target = pcg32_uniform(&kn->rng) * total, cum = 0.0;
+    int clicked = -1;
+    for (int p = 0; p < k; p++) {
+        cum += kn->v[p];
+        if (target < cum) {
+            clicked = p;
+            break;
         }
-        int chosen = kernel_choose(scores, k, kern->no_click, pcg32_uniform(&kern->rng));
-        if (chosen < 0)
-            continue;
-        kern->clicks++;
-        const float *e = kern->embedding + (size_t)items[chosen] * d;
-        for (uint32_t c = 0; c < d; c++)
-            user[c] += kern->drift * (e[c] - user[c]);
     }
+    if (clicked >= 0 && cfg->drift > 0.0f) {
+        const float *e = &kn->items[(size_t)kn->page[clicked] * (size_t)dim];
+        for (int i = 0; i < dim; i++)
+            x[i] += cfg->drift * (e[i] - x[i]);
+        s_normalize(x, dim);
+    }
+    return clicked;
 }
 
-uint64_t kernel_clicks(const kernel_t *kern)
+const int32_t *kernel_page(const kernel_t *kn)
 {
-    return kern->clicks;
+    return kn->page;
+}
+
+float *kernel_user(kernel_t *kn, int32_t u)
+{
+    return &kn->users[(size_t)u * (size_t)kn->cfg.dim];
+}
+
+float *kernel_item(kernel_t *kn, int32_t i)
+{
+    return &kn->items[(size_t)i * (size_t)kn->cfg.dim];
 }

@@ -1,42 +1,47 @@
-/* The bare interaction kernel: the irreducible work of one user-item
- * interaction, as a floor to measure the world against (`recarena bench
- * world --limit`, docs/benchmarks.md). One interaction: pick a user,
- * score k random items of dimension d against the user's interest, a
- * multinomial logit over them plus a no-click option, one uniform draw,
- * and on a click drift the user's interest toward the chosen item. No
- * bookkeeping: no satiation, sessions, metrics, slates from agents.
- *
- *     kernel_t *k = kernel_new(2000, 500, 16, 10, 42);
- *     kernel_run(k, 1000000);          // a million interactions
- *     kernel_destroy(&k);
- *
- * Deterministic: the same seed gives the same clicks and interests. */
-#ifndef RECARENA_SIM_KERNEL_H
-#define RECARENA_SIM_KERNEL_H
+/* The bare interaction kernel: the irreducible work of one interaction of
+ * the world, with none of its bookkeeping, as a yardstick for
+ * `recarena bench world --limit` (docs/benchmarks.md). One interaction:
+ * k item ids drawn uniformly (with replacement), their scores s_p = x . e_p
+ * against the user's interest x (dim floats, the four-lane dot product of
+ * the world), a multinomial logit with a no-click option
+ * (P(p) = exp(s_p / T) / (exp(s_0 / T) + sum exp(s_q / T)), s_0 the
+ * no-click score), one uniform draw for the choice by inverse CDF, and the
+ * user's drift toward the chosen item (x += eta (e - x), renormalised).
+ * Deterministic: same seed, same interactions. */
+#ifndef RECARENA_KERNEL_H
+#define RECARENA_KERNEL_H
 
 #include <stdint.h>
 
+#define KERNEL_MAX_SLATE 64
+
+typedef struct kernel_config {
+    int n_users, n_items, dim, k; /* k <= KERNEL_MAX_SLATE */
+    double temperature;           /* > 0 */
+    double no_click_score;
+    float drift; /* eta in [0, 1] */
+} kernel_config_t;
+
 typedef struct kernel kernel_t;
 
-/* Users' interests and items' embeddings drawn N(0, 1/d) from seed; NULL
- * on out of memory or sizes outside [1, 2^24] (d, k at most 1024). Caller
- * owns the result. */
-kernel_t *kernel_new(uint32_t n_users, uint32_t n_items, uint32_t d, uint32_t k, uint64_t seed);
+/* A kernel with random unit interests and embeddings drawn from seed;
+ * NULL on a bad config or out of memory. Caller owns the result. */
+kernel_t *kernel_new(const kernel_config_t *cfg, uint64_t seed);
 
-/* Frees; accepts NULL, nulls *self_p. */
+/* Frees the kernel and nulls *self_p; accepts NULL. */
 void kernel_destroy(kernel_t **self_p);
 
-/* Runs n interactions. */
-void kernel_run(kernel_t *kernel, uint64_t n);
+/* One interaction of user (0 <= user < n_users): the position clicked,
+ * or -1 for no click. The drawn ids are in kernel_page() until the next
+ * call. */
+int kernel_interact(kernel_t *kn, int32_t user);
 
-/* Clicks so far (a checksum of the work done). */
-uint64_t kernel_clicks(const kernel_t *kernel);
+/* The k ids of the last interaction's page. Borrowed. */
+const int32_t *kernel_page(const kernel_t *kn);
 
-/* The multinomial logit choice itself, exposed for its test: given k
- * scores (already divided by the temperature) and the no-click score,
- * picks position j with probability exp(s_j) / (exp(s_0) + ... +
- * exp(no_click)) using the uniform draw u in [0, 1), or -1 for no click.
- * Positions are taken in order, the no-click option last. */
-int kernel_choose(const float *scores, uint32_t k, float no_click, double u);
+/* User u's interest (dim floats) and item i's embedding (dim floats),
+ * writable so tests can set known values. Borrowed. */
+float *kernel_user(kernel_t *kn, int32_t u);
+float *kernel_item(kernel_t *kn, int32_t i);
 
 #endif

@@ -14,6 +14,10 @@ struct policy {
     int k;
     pcg32_t rng;
     int32_t slate[PROTO_MAX_SLATE]; /* (k) the slate being built */
+    /* pcg32_threshold of the random slate's bounds, for live_n live items:
+     * floyd[i] of live_n - k + 1 + i, shuffle[i] of i + 1 */
+    int live_n;
+    uint32_t floyd[PROTO_MAX_SLATE], shuffle[PROTO_MAX_SLATE];
 };
 
 static const char *const s_names[] = {"random", "popularity", "ideal"};
@@ -68,8 +72,16 @@ void policy_reset(policy_t *p, uint32_t episode)
 static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t *slate)
 {
     int k = p->k, filled = 0;
+    if (p->live_n != n_live) { /* the bounds' thresholds, once per catalog size */
+        for (int i = 0; i < k; i++) {
+            p->floyd[i] = pcg32_threshold((uint32_t)(n_live - k + 1 + i));
+            p->shuffle[i] = pcg32_threshold((uint32_t)i + 1);
+        }
+        p->live_n = n_live;
+    }
     for (int j = n_live - k; j < n_live; j++) {
-        int32_t pick = live[pcg32_bounded(&p->rng, (uint32_t)j + 1)];
+        uint32_t bound = (uint32_t)j + 1;
+        int32_t pick = live[pcg32_bounded_below(&p->rng, bound, p->floyd[j - (n_live - k)])];
         for (int q = 0; q < filled; q++) {
             if (slate[q] == pick) {
                 pick = live[j];
@@ -79,7 +91,7 @@ static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t
         slate[filled++] = pick;
     }
     for (int i = k - 1; i > 0; i--) {
-        int j = (int)pcg32_bounded(&p->rng, (uint32_t)i + 1);
+        int j = (int)pcg32_bounded_below(&p->rng, (uint32_t)i + 1, p->shuffle[i]);
         int32_t tmp = slate[i];
         slate[i] = slate[j];
         slate[j] = tmp;

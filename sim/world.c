@@ -72,6 +72,13 @@ static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
                  w->cfg.topic_spread, w->dim, rng);
 }
 
+/* Item id's cached unit row, after its embedding changed. */
+static void s_item_norm(world_t *w, int32_t id)
+{
+    size_t dim = (size_t)w->dim;
+    metrics_unit_row(&w->emb[(size_t)id * dim], dim, &w->unit_emb[(size_t)id * dim]);
+}
+
 static void s_rebuild_live(world_t *w)
 {
     w->n_live = 0;
@@ -155,6 +162,7 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
     w->emb = s_alloc(cap * dim, sizeof *w->emb, &ok);
+    w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
     w->items0 = s_alloc((size_t)cfg->n_items, sizeof *w->items0, &ok);
     w->emb0 = s_alloc((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
     w->topic_centres = s_alloc(topics * dim, sizeof *w->topic_centres, &ok);
@@ -270,14 +278,15 @@ void world_destroy(world_t **self_p)
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *blocks[] = {
-        w->items,      w->emb,          w->items0,       w->emb0,      w->topic_centres,
-        w->live,       w->born,         w->retired,      w->exposure,  w->clicks,
-        w->page_stamp, w->gini_scratch, w->interest,     w->interest0, w->feature_offset,
-        w->satiation,  w->sat_tick,     w->history,      w->budget,    w->satisfaction,
-        w->reputation, w->active,       w->ended,        w->platform,  w->consumed,
-        w->req_users,  w->exam,         w->probs,        w->page,      w->page_agent,
-        w->page_src,   w->topic_stamp,  w->topic_clicks, w->pub_ring,  w->share_scratch};
+    void *blocks[] = {w->unit_emb,     w->items,         w->emb,        w->items0,
+                      w->emb0,         w->topic_centres, w->live,       w->born,
+                      w->retired,      w->exposure,      w->clicks,     w->page_stamp,
+                      w->gini_scratch, w->interest,      w->interest0,  w->feature_offset,
+                      w->satiation,    w->sat_tick,      w->history,    w->budget,
+                      w->satisfaction, w->reputation,    w->active,     w->ended,
+                      w->platform,     w->consumed,      w->req_users,  w->exam,
+                      w->probs,        w->page,          w->page_agent, w->page_src,
+                      w->topic_stamp,  w->topic_clicks,  w->pub_ring,   w->share_scratch};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         free(blocks[i]);
     free(w);
@@ -300,6 +309,8 @@ int world_reset(world_t *w, uint32_t episode)
     w->n_item_ids = cfg->n_items;
     memcpy(w->items, w->items0, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb, w->emb0, (size_t)cfg->n_items * dim * sizeof *w->emb);
+    for (int32_t id = 0; id < cfg->n_items; id++)
+        s_item_norm(w, id);
     memset(w->exposure, 0, (size_t)w->capacity * sizeof *w->exposure);
     memset(w->clicks, 0, (size_t)w->capacity * sizeof *w->clicks);
     memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
@@ -412,6 +423,7 @@ static void s_catalog_tick(world_t *w, int32_t t)
     for (int i = 0; i < births && w->n_item_ids < w->capacity; i++) {
         int32_t id = w->n_item_ids++;
         s_new_item(w, id, t, &w->rng_births);
+        s_item_norm(w, id);
         w->born[w->n_born++] = id;
     }
     int live = w->n_live + w->n_born;
@@ -508,16 +520,22 @@ const world_requests_t *world_requests(const world_t *w, int agent)
 }
 
 /* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of
- * a slate, whoever proposes it. */
-static int s_check_slate(const world_t *w, const int32_t *slate)
+ * a slate, whoever proposes it. Duplicates are found with a fresh mark
+ * per slate in page_stamp (O(k), not O(k^2)); the first bad position
+ * decides the code, as a scan of each id against those before it would. */
+static int s_check_slate(world_t *w, const int32_t *slate)
 {
+    if (++w->stamp == 0) { /* wrapped: clear the marks */
+        memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
+        w->stamp = 1;
+    }
     for (int p = 0; p < w->k; p++) {
         int32_t id = slate[p];
         if (id < 0 || id >= w->n_item_ids || !w->items[id].alive)
             return ERR_EITEM;
-        for (int q = 0; q < p; q++)
-            if (slate[q] == id)
-                return ERR_EDUP;
+        if (w->page_stamp[id] == w->stamp)
+            return ERR_EDUP;
+        w->page_stamp[id] = w->stamp;
     }
     return 0;
 }
@@ -668,4 +686,5 @@ void world_set_item(world_t *w, int32_t id, int32_t topic, float quality, const 
     w->items[id].topic = topic;
     w->items[id].quality = quality;
     memcpy(&w->emb[(size_t)id * w->dim], embedding, (size_t)w->dim * sizeof *embedding);
+    s_item_norm(w, id);
 }

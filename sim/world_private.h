@@ -54,6 +54,7 @@ struct world {
     int n_item_ids;
     world_item_t *items;
     float *emb;           /* (capacity, dim), unit rows */
+    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD */
     world_item_t *items0; /* initial catalog, (n_items) */
     float *emb0;
     float *topic_centres; /* (n_topics, dim), unit rows */
@@ -62,7 +63,7 @@ struct world {
     int32_t *born, *retired;
     int n_born, n_retired;
     uint32_t *exposure, *clicks; /* (capacity) per episode */
-    uint32_t *page_stamp;        /* (capacity): membership marks for interleaving */
+    uint32_t *page_stamp;        /* (capacity): membership marks (interleaving, slate checks) */
     uint32_t stamp;
 
     /* users */

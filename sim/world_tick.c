@@ -171,7 +171,7 @@ static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_t
     int k = w->k;
     for (int p = 0; p < k; p++)
         w->exposure[w->page[p]]++;
-    st->ild += metrics_intra_list_diversity(w->emb, w->page, (size_t)k, (size_t)w->dim);
+    st->ild += metrics_intra_list_diversity_units(w->unit_emb, w->page, (size_t)k, (size_t)w->dim);
 
     double utility = 0.0;
     if (clicked >= 0) {

@@ -247,6 +247,21 @@ static void test_cosine_identity_matches_direct(void **state)
         const int32_t slate[6] = {17, 3, 8, 39, 0, 22};
         ASSERT_NEAR(metrics_intra_list_diversity(table, slate, 6, dim),
                     1.0 - s_direct_mean_cosine(table, slate, 6, dim), 1e-9);
+        /* from cached unit rows: the same value bit for bit (the zero row
+         * 3 included), so the world's cache never moves a run's output */
+        double *units = malloc(n * dim * sizeof *units);
+        assert_non_null(units);
+        for (size_t i = 0; i < n; i++)
+            metrics_unit_row(table + i * dim, dim, units + i * dim);
+        for (size_t d = 0; d < dim; d++)
+            assert_true(units[3 * dim + d] == 0.0);
+        double a = metrics_intra_list_diversity(table, slate, 6, dim);
+        double b = metrics_intra_list_diversity_units(units, slate, 6, dim);
+        assert_memory_equal(&a, &b, sizeof a);
+        a = metrics_intra_list_diversity(table, rows, n, dim);
+        b = metrics_intra_list_diversity_units(units, rows, n, dim);
+        assert_memory_equal(&a, &b, sizeof a);
+        free(units);
         free(table);
     }
 }

@@ -48,6 +48,25 @@ static void test_reference_rounds(void **state)
     }
 }
 
+/* 2^32 mod bound, by hand: 2^32 = 6 x 715,827,882 + 4; 2^32 - (2^31 + 1)
+ * = 2^31 - 1. Drawing with a kept threshold gives the same numbers. */
+static void test_threshold_kept_same_draws(void **state)
+{
+    (void)state;
+    assert_int_equal(pcg32_threshold(1), 0);
+    assert_int_equal(pcg32_threshold(6), 4);
+    assert_int_equal(pcg32_threshold(0x80000001u), 0x7fffffffu);
+    pcg32_t a, b;
+    pcg32_seed(&a, 42u, 54u);
+    pcg32_seed(&b, 42u, 54u);
+    const uint32_t bounds[4] = {6, 1000, 0x80000001u, 7};
+    for (int i = 0; i < 4000; i++) {
+        uint32_t bound = bounds[i % 4];
+        assert_int_equal(pcg32_bounded(&a, bound),
+                         pcg32_bounded_below(&b, bound, pcg32_threshold(bound)));
+    }
+}
+
 static void test_bounded_is_unbiased(void **state)
 {
     (void)state;
@@ -136,6 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_rounds),
         cmocka_unit_test(test_bounded_is_unbiased),
+        cmocka_unit_test(test_threshold_kept_same_draws),
         cmocka_unit_test(test_uniform_and_normal_moments),
         cmocka_unit_test(test_uniform_uses_53_bits),
         cmocka_unit_test(test_streams_are_distinct_and_replayable),
