@@ -210,9 +210,11 @@ static int s_wire_keys(scenario_t *sc, const char *agent_path, char *key_dir)
             fprintf(stderr, "recarena bench: keys: %s\n", err);
             return 1;
         }
+        char name[sizeof ag->name]; /* a copy: snprintf's source may not overlap *sc */
+        memcpy(name, ag->name, sizeof name);
         int n = snprintf(ag->command, sizeof ag->command,
                          "%s --server-key %s/server.pub --agent-key %s/%s.key", agent_path, key_dir,
-                         allow, ag->name);
+                         allow, name);
         if (n < 0 || (size_t)n >= sizeof ag->command) {
             fprintf(stderr, "recarena bench: agent path too long: %s\n", agent_path);
             return 1;

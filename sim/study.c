@@ -282,16 +282,17 @@ int study_cell_name(const study_t *s, size_t c, char *buf, size_t size)
     return (int)used;
 }
 
-int study_run_overrides(const study_t *s, size_t i, char (*texts)[STUDY_TEXT_MAX],
+int study_run_overrides(const study_t *s, size_t i, char (*texts)[STUDY_OVERRIDE_MAX],
                         const char **args)
 {
     size_t c = i / s->n_seeds;
     int n = 0;
     for (size_t k = 0; k < s->n_sets; k++)
-        snprintf(texts[n++], STUDY_TEXT_MAX, "%s", s->sets[k]);
+        snprintf(texts[n++], STUDY_OVERRIDE_MAX, "%s", s->sets[k]);
     for (size_t k = 0; k < s->n_keys; k++)
-        snprintf(texts[n++], STUDY_TEXT_MAX, "%s=%s", s->keys[k].name, study_cell_value(s, c, k));
-    snprintf(texts[n++], STUDY_TEXT_MAX, "run.seed=%" PRIu64, s->seeds[i % s->n_seeds]);
+        snprintf(texts[n++], STUDY_OVERRIDE_MAX, "%.255s=%.255s", s->keys[k].name,
+                 study_cell_value(s, c, k));
+    snprintf(texts[n++], STUDY_OVERRIDE_MAX, "run.seed=%" PRIu64, s->seeds[i % s->n_seeds]);
     for (int a = 0; a < n; a++)
         args[a] = texts[a];
     return n;

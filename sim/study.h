@@ -23,12 +23,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STUDY_MAX_KEYS   16  /* grid keys */
-#define STUDY_MAX_VALUES 256 /* values of one key */
-#define STUDY_MAX_SEEDS  100000
-#define STUDY_MAX_CELLS  100000
-#define STUDY_MAX_SETS   128 /* --set overrides common to every cell */
-#define STUDY_TEXT_MAX   256 /* a key, a value or an override, bytes with the '\0' */
+#define STUDY_MAX_KEYS     16  /* grid keys */
+#define STUDY_MAX_VALUES   256 /* values of one key */
+#define STUDY_MAX_SEEDS    100000
+#define STUDY_MAX_CELLS    100000
+#define STUDY_MAX_SETS     128 /* --set overrides common to every cell */
+#define STUDY_TEXT_MAX     256 /* a key, a value or an override, bytes with the '\0' */
+#define STUDY_OVERRIDE_MAX (2 * STUDY_TEXT_MAX) /* "key=value" of a grid key and value */
 
 typedef struct study study_t;
 
@@ -73,9 +74,9 @@ int study_cell_name(const study_t *s, size_t c, char *buf, size_t size);
 
 /* The overrides of run i, in order: the common --set ones, then the cell's
  * grid settings, then run.seed=SEED; n at most STUDY_MAX_SETS +
- * STUDY_MAX_KEYS + 1 strings into texts (each STUDY_TEXT_MAX bytes) and
- * pointers into args. Returns n. */
-int study_run_overrides(const study_t *s, size_t i, char (*texts)[STUDY_TEXT_MAX],
+ * STUDY_MAX_KEYS + 1 strings into texts (each STUDY_OVERRIDE_MAX bytes)
+ * and pointers into args. Returns n. */
+int study_run_overrides(const study_t *s, size_t i, char (*texts)[STUDY_OVERRIDE_MAX],
                         const char **args);
 
 /* Run i's folder, "DIR/CELL/seedSEED"; returns the length as snprintf. */

@@ -132,7 +132,7 @@ static char *s_read_file(const char *path)
 
 /* argv of `recarena run` for run i into args (texts hold the overrides) */
 static int s_run_argv(const study_t *s, const char *self, const char *dir, size_t i,
-                      char (*texts)[STUDY_TEXT_MAX], char *out_dir, size_t out_size,
+                      char (*texts)[STUDY_OVERRIDE_MAX], char *out_dir, size_t out_size,
                       const char **args)
 {
     const char *over[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1];
@@ -158,7 +158,7 @@ static int s_run_argv(const study_t *s, const char *self, const char *dir, size_
  * or -1. */
 static pid_t s_spawn(const study_t *s, const char *self, const char *dir, size_t i)
 {
-    static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_TEXT_MAX];
+    static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_OVERRIDE_MAX];
     const char *args[2 * (STUDY_MAX_SETS + STUDY_MAX_KEYS + 1) + 10];
     char out_dir[S_PATH_MAX], log[S_PATH_MAX + 8];
     s_run_argv(s, self, dir, i, texts, out_dir, sizeof out_dir, args);
@@ -491,7 +491,7 @@ static int s_task(const char *index_text, const char *dir)
         study_destroy(&s);
         return 0;
     }
-    static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_TEXT_MAX];
+    static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_OVERRIDE_MAX];
     const char *args[2 * (STUDY_MAX_SETS + STUDY_MAX_KEYS + 1) + 10];
     char out_dir[S_PATH_MAX];
     s_run_argv(s, self, dir, (size_t)index, texts, out_dir, sizeof out_dir, args);
@@ -620,7 +620,7 @@ int sweep_main(int argc, char **argv)
         goto done;
     }
     for (size_t c = 0; c < n_cells; c++) {
-        static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_TEXT_MAX];
+        static char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_OVERRIDE_MAX];
         const char *over[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1];
         int n = study_run_overrides(s, c * n_seeds, texts, over);
         if (scenario_load(sc, scenario, over, n, err, sizeof err) != 0) {
