@@ -9,7 +9,6 @@
  * Keys and panels: docs/viewer.md. */
 #include "core/parse.h"
 #include "viz/draw.h"
-#include "core/parse.h"
 #include "viz/live.h"
 #include "viz/rundir.h"
 #include "proto/transport.h"
@@ -234,7 +233,7 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
     if (!r) {
         snprintf(err, err_len, "cannot draw offscreen: %s", SDL_GetError());
         SDL_FreeSurface(surface);
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     }
     SDL_Delay(VIZ_SUBSCRIBE_SETTLE_MS);
     fprintf(stderr, "recarena-view: subscribed to %s\n", l->endpoint);
@@ -261,7 +260,7 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
     if (rc == 0)
         rc = viz_image_save(surface, o->out, err, err_len);
     else
-        snprintf(err, err_len, "%s", viz_strerror(rc));
+        snprintf(err, err_len, "%s", err_str(rc));
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(surface);
     if (rc == 0) {
