@@ -89,9 +89,17 @@ static int s_parse_long(const char *flag, const char *text, long min, long max, 
 
 static int s_parse_size(const char *text, int *width, int *height)
 {
-    int w, h, used = 0;
-    if (sscanf(text, "%dx%d%n", &w, &h, &used) != 2 || text[used] || w < VIZ_MIN_SIZE ||
-        h < VIZ_MIN_SIZE || w > VIZ_MAX_SIZE || h > VIZ_MAX_SIZE) {
+    char w_text[16];
+    const char *x = strchr(text, 'x');
+    size_t w_len = x ? (size_t)(x - text) : 0;
+    int w = 0, h = 0;
+    if (w_len > 0 && w_len < sizeof w_text) {
+        memcpy(w_text, text, w_len);
+        w_text[w_len] = '\0';
+    }
+    if (w_len == 0 || w_len >= sizeof w_text ||
+        parse_int(w_text, VIZ_MIN_SIZE, VIZ_MAX_SIZE, &w) != 0 ||
+        parse_int(x + 1, VIZ_MIN_SIZE, VIZ_MAX_SIZE, &h) != 0) {
         fprintf(stderr, "recarena-view: --size: expected WxH, each in [%d, %d], got '%s'\n",
                 VIZ_MIN_SIZE, VIZ_MAX_SIZE, text);
         return -1;
