@@ -5,6 +5,7 @@
 #include "sim/npy.h"
 
 #include "core/err.h"
+#include "core/parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -52,8 +53,9 @@ static int s_element_size(const char *descr)
 {
     if (strlen(descr) < 3 || (descr[0] != '<' && descr[0] != '|' && descr[0] != '='))
         return 0;
-    int size = atoi(descr + 2);
-    if (!strchr("fiub", descr[1]) || (size != 1 && size != 2 && size != 4 && size != 8))
+    int size;
+    if (!strchr("fiub", descr[1]) || parse_int(descr + 2, 1, 8, &size) != 0 ||
+        (size != 1 && size != 2 && size != 4 && size != 8))
         return 0;
     return size;
 }

@@ -215,10 +215,10 @@ int viz_draw_set_style(viz_draw_t *d, double scale, viz_theme_t theme, char *err
         theme >= VIZ_THEME_COUNT) {
         snprintf(err, err_len, "scale %g: must be in [%g, %g]", scale, VIZ_MIN_SCALE,
                  VIZ_MAX_SCALE);
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     }
     if (scale != d->scale && !s_open_fonts(d, scale, err, err_len))
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     d->theme = theme;
     return 0;
 }
@@ -357,14 +357,14 @@ int viz_draw_render(viz_draw_t *d, SDL_Renderer *r, const viz_model_t *m, const 
 {
     int w, h;
     if (SDL_GetRendererOutputSize(r, &w, &h) != 0)
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     viz_canvas_t c = s_canvas(d, r);
     SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
     SDL_RenderSetClipRect(r, NULL);
     SDL_Color background = viz_chart_role(&c, VIZ_COLOUR_BACKGROUND);
     SDL_SetRenderDrawColor(r, background.r, background.g, background.b, 255);
     if (SDL_RenderClear(r) != 0)
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     viz_layout_t layout;
     viz_draw_layout(d, w, h, v->panels, &layout);
     s_draw_title(&c, &layout, m, v);
@@ -430,11 +430,11 @@ int viz_image_save(SDL_Surface *s, const char *path, char *err, size_t err_len)
     default:
         snprintf(err, err_len, "%s: unknown picture type (the name must end in %s)", path,
                  VIZ_IMAGE_ENDINGS);
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     }
     if (rc != 0) {
         snprintf(err, err_len, "cannot write %s: %s", path, IMG_GetError());
-        return VIZ_EIO;
+        return ERR_EIO;
     }
     return 0;
 }
@@ -445,11 +445,11 @@ int viz_draw_png(viz_draw_t *d, int width, int height, const viz_model_t *m, con
     if (viz_image_type(path) == VIZ_IMAGE_UNKNOWN) {
         snprintf(err, err_len, "%s: unknown picture type (the name must end in %s)", path,
                  VIZ_IMAGE_ENDINGS);
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     }
     SDL_Surface *s = viz_draw_surface(d, width, height, m, v, err, err_len);
     if (!s)
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     int rc = viz_image_save(s, path, err, err_len);
     SDL_FreeSurface(s);
     return rc;

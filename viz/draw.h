@@ -140,8 +140,8 @@ viz_draw_t *viz_draw_new(const char *font_path, char *err, size_t err_len);
 void viz_draw_destroy(viz_draw_t **self_p);
 
 /* Text and lines scale times their usual size (in [VIZ_MIN_SCALE,
- * VIZ_MAX_SCALE]; the font is opened again), in theme. 0, or VIZ_EINVAL
- * (scale out of range) / VIZ_ESDL with a message in err, d unchanged. */
+ * VIZ_MAX_SCALE]; the font is opened again), in theme. 0, or ERR_EINVAL
+ * (scale out of range) / ERR_EDISPLAY with a message in err, d unchanged. */
 int viz_draw_set_style(viz_draw_t *d, double scale, viz_theme_t theme, char *err, size_t err_len);
 double viz_draw_scale(const viz_draw_t *d);
 viz_theme_t viz_draw_theme(const viz_draw_t *d);
@@ -155,7 +155,7 @@ bool viz_layout_legend_row(const viz_layout_t *layout, int i, SDL_Rect *row);
 
 /* Draws the picture of m as v says, at the renderer's output size (a
  * window's drawable or a surface), without presenting it. Borrows all.
- * 0, or VIZ_ESDL if the renderer fails (text that cannot be rendered is
+ * 0, or ERR_EDISPLAY if the renderer fails (text that cannot be rendered is
  * left out). */
 int viz_draw_render(viz_draw_t *d, SDL_Renderer *r, const viz_model_t *m, const viz_view_t *v);
 
@@ -178,12 +178,12 @@ typedef enum viz_image_type {
 viz_image_type_t viz_image_type(const char *path);
 
 /* Writes s (borrowed) to path as its name asks (viz_image_type). 0, or
- * VIZ_EINVAL (an unknown ending) / VIZ_EIO with a message in err. */
+ * ERR_EINVAL (an unknown ending) / ERR_EIO with a message in err. */
 int viz_image_save(SDL_Surface *s, const char *path, char *err, size_t err_len);
 
 /* The picture, written to path as PNG or JPEG by its name's ending
- * (viz_image_save). 0, or VIZ_EINVAL (an unknown ending, checked before
- * drawing) / VIZ_ESDL / VIZ_EIO with a message in err. */
+ * (viz_image_save). 0, or ERR_EINVAL (an unknown ending, checked before
+ * drawing) / ERR_EDISPLAY / ERR_EIO with a message in err. */
 int viz_draw_png(viz_draw_t *d, int width, int height, const viz_model_t *m, const viz_view_t *v,
                  const char *path, char *err, size_t err_len);
 

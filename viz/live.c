@@ -22,7 +22,7 @@ int viz_live_init(viz_live_t *l, const char *endpoint, const char *scenario, cha
     }
     l->subscriber = viz_subscriber_new(endpoint, err, err_len);
     if (!l->subscriber)
-        return VIZ_EIO;
+        return ERR_EIO;
     viz_live_update(l, 0);
     return 0;
 }
@@ -52,7 +52,7 @@ int viz_live_update(viz_live_t *l, int timeout_ms)
 int viz_live_pause(viz_live_t *l, bool paused)
 {
     if (paused && viz_model_copy(&l->frozen, &l->model) != 0)
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     if (!paused)
         viz_model_fini(&l->frozen);
     l->view.paused = paused;

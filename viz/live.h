@@ -38,10 +38,10 @@ void viz_live_fini(viz_live_t *l);
 
 /* Waits up to timeout_ms for telemetry and applies what came; refreshes
  * the status line. Returns how many messages were applied, or
- * VIZ_ENOMEM. */
+ * ERR_ENOMEM. */
 int viz_live_update(viz_live_t *l, int timeout_ms);
 
-/* Freezes (a copy of the model now) or resumes the picture. VIZ_ENOMEM
+/* Freezes (a copy of the model now) or resumes the picture. ERR_ENOMEM
  * if the copy fails (the display then stays live). */
 int viz_live_pause(viz_live_t *l, bool paused);
 

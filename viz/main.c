@@ -9,7 +9,6 @@
  * Keys and panels: docs/viewer.md. */
 #include "core/parse.h"
 #include "viz/draw.h"
-#include "core/parse.h"
 #include "viz/live.h"
 #include "viz/rundir.h"
 #include "proto/transport.h"
@@ -90,9 +89,17 @@ static int s_parse_long(const char *flag, const char *text, long min, long max, 
 
 static int s_parse_size(const char *text, int *width, int *height)
 {
-    int w, h, used = 0;
-    if (sscanf(text, "%dx%d%n", &w, &h, &used) != 2 || text[used] || w < VIZ_MIN_SIZE ||
-        h < VIZ_MIN_SIZE || w > VIZ_MAX_SIZE || h > VIZ_MAX_SIZE) {
+    char w_text[16];
+    const char *x = strchr(text, 'x');
+    size_t w_len = x ? (size_t)(x - text) : 0;
+    int w = 0, h = 0;
+    if (w_len > 0 && w_len < sizeof w_text) {
+        memcpy(w_text, text, w_len);
+        w_text[w_len] = '\0';
+    }
+    if (w_len == 0 || w_len >= sizeof w_text ||
+        parse_int(w_text, VIZ_MIN_SIZE, VIZ_MAX_SIZE, &w) != 0 ||
+        parse_int(x + 1, VIZ_MIN_SIZE, VIZ_MAX_SIZE, &h) != 0) {
         fprintf(stderr, "recarena-view: --size: expected WxH, each in [%d, %d], got '%s'\n",
                 VIZ_MIN_SIZE, VIZ_MAX_SIZE, text);
         return -1;
@@ -234,7 +241,7 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
     if (!r) {
         snprintf(err, err_len, "cannot draw offscreen: %s", SDL_GetError());
         SDL_FreeSurface(surface);
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     }
     SDL_Delay(VIZ_SUBSCRIBE_SETTLE_MS);
     fprintf(stderr, "recarena-view: subscribed to %s\n", l->endpoint);
@@ -261,7 +268,7 @@ static int s_headless(const s_options_t *o, viz_live_t *l, viz_draw_t *d, char *
     if (rc == 0)
         rc = viz_image_save(surface, o->out, err, err_len);
     else
-        snprintf(err, err_len, "%s", viz_strerror(rc));
+        snprintf(err, err_len, "%s", err_str(rc));
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(surface);
     if (rc == 0) {

@@ -9,24 +9,6 @@
 #define S_SERIES         8 /* per-agent float series per point (s_series) */
 #define S_EPISODE_SERIES 4 /* per-agent float series per episode (s_episode_series) */
 
-const char *viz_strerror(int err)
-{
-    switch (err) {
-    case 0:
-        return "success";
-    case VIZ_EINVAL:
-        return "invalid data";
-    case VIZ_ENOMEM:
-        return "out of memory";
-    case VIZ_EIO:
-        return "input/output error";
-    case VIZ_ESDL:
-        return "SDL error";
-    default:
-        return "unknown error";
-    }
-}
-
 void viz_model_init(viz_model_t *m)
 {
     memset(m, 0, sizeof *m);
@@ -113,7 +95,7 @@ int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, ui
                        const char *const *algorithms)
 {
     if (n_agents == 0 || n_agents > PROTO_MAX_AGENTS || !names)
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     viz_model_clear(m);
     if (n_agents != m->n_agents)
         s_free_series(m);
@@ -146,7 +128,7 @@ static bool s_same_agents(const viz_model_t *m, const proto_telemetry_tick_t *t)
  * row_size bytes in *rows and n_series per-agent float series, n_agents
  * wide. Doubles the arrays, or drops the older half of the rows when the
  * table holds VIZ_MAX_VALUES values. Returns the rows dropped, or
- * VIZ_ENOMEM. */
+ * ERR_ENOMEM. */
 static long s_reserve_table(void **rows, size_t row_size, float **const *series, int n_series,
                             size_t *n, size_t *capacity, size_t n_agents)
 {
@@ -164,12 +146,12 @@ static long s_reserve_table(void **rows, size_t row_size, float **const *series,
     size_t grown_capacity = *capacity ? 2 * *capacity : 64;
     void *grown_rows = realloc(*rows, grown_capacity * row_size);
     if (!grown_rows)
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     *rows = grown_rows;
     for (int s = 0; s < n_series; s++) {
         float *grown = realloc(*series[s], grown_capacity * n_agents * sizeof *grown);
         if (!grown)
-            return VIZ_ENOMEM; /* the arrays grown so far are only larger */
+            return ERR_ENOMEM; /* the arrays grown so far are only larger */
         *series[s] = grown;
     }
     *capacity = grown_capacity;
@@ -247,10 +229,10 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
 {
     if (t->n_agents == 0 || t->n_agents > PROTO_MAX_AGENTS || !t->agents || !t->agent_requests ||
         !t->agent_clicks || !t->agent_reward)
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     for (uint32_t a = 0; a < t->n_agents; a++)
         if (!t->agents[a])
-            return VIZ_EINVAL;
+            return ERR_EINVAL;
     if (!s_same_agents(m, t)) {
         viz_model_clear(m);
         if (t->n_agents != m->n_agents)
@@ -349,7 +331,7 @@ int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *e)
 {
     size_t n = e->n_items;
     if ((n && !e->items) || (e->n_topics && !e->topics))
-        return VIZ_EINVAL;
+        return ERR_EINVAL;
     int64_t *sorted = malloc((n ? n : 1) * sizeof *sorted);
     double *lorenz = malloc((n + 1) * sizeof *lorenz);
     int64_t *topics = malloc((e->n_topics ? e->n_topics : 1) * sizeof *topics);
@@ -357,7 +339,7 @@ int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *e)
         free(sorted);
         free(lorenz);
         free(topics);
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     }
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -450,7 +432,7 @@ int viz_model_copy(viz_model_t *dst, const viz_model_t *src)
     ok = ok && (!src->has_exposure || (dst->lorenz && dst->topics));
     if (!ok) {
         viz_model_fini(dst);
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     }
     return 0;
 }

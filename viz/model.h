@@ -26,19 +26,12 @@
 #ifndef RECARENA_VIZ_MODEL_H
 #define RECARENA_VIZ_MODEL_H
 
+#include "core/err.h" /* errors: 0 or a negative ERR_* code, err_str() */
 #include "proto/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Errors: 0 or one of these (negative). */
-#define VIZ_EINVAL (-1) /* bad input: a message or file that does not fit */
-#define VIZ_ENOMEM (-2) /* out of memory */
-#define VIZ_EIO    (-3) /* a file or socket could not be used */
-#define VIZ_ESDL   (-4) /* SDL, SDL_ttf or SDL_image failed */
-
-const char *viz_strerror(int err);
 
 #define VIZ_MAX_ALGORITHM 48 /* bytes of an algorithm label, NUL included */
 #define VIZ_AVERAGE_TICKS 20 /* trailing window of the reward moving average, ticks */
@@ -144,18 +137,18 @@ void viz_model_clear(viz_model_t *m);
 /* Describes the run before data arrive: scenario name, mode, episodes and
  * ticks per episode (0: unknown), and the agents, by agent index, with
  * their algorithm labels (algorithms may be NULL). Borrows the strings
- * (copied, truncated to fit). Clears the series. VIZ_EINVAL if n_agents
+ * (copied, truncated to fit). Clears the series. ERR_EINVAL if n_agents
  * is 0 or above PROTO_MAX_AGENTS. */
 int viz_model_describe(viz_model_t *m, const char *scenario, viz_mode_t mode, uint32_t episodes,
                        uint32_t ticks, uint32_t n_agents, const char *const *names,
                        const char *const *algorithms);
 
 /* Appends one tick (borrowed). Agents other than the model's (names or
- * count) replace them and clear the series. VIZ_EINVAL (a tick with no
- * agents, too many, or NULL arrays) or VIZ_ENOMEM, the model unchanged. */
+ * count) replace them and clear the series. ERR_EINVAL (a tick with no
+ * agents, too many, or NULL arrays) or ERR_ENOMEM, the model unchanged. */
 int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *tick);
 
-/* Replaces the exposure snapshot (borrowed). VIZ_ENOMEM leaves the old one. */
+/* Replaces the exposure snapshot (borrowed). ERR_ENOMEM leaves the old one. */
 int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *exposure);
 
 /* Notes an episode's end (borrowed): counted, and the run is complete
@@ -168,7 +161,7 @@ void viz_model_end_episode(viz_model_t *m, const proto_telemetry_episode_t *epis
 int viz_model_apply(viz_model_t *m, const proto_msg_t *msg);
 
 /* Makes dst (initialised) a deep copy of src, e.g. the frozen picture of
- * a paused viewer. VIZ_ENOMEM leaves dst cleared. */
+ * a paused viewer. ERR_ENOMEM leaves dst cleared. */
 int viz_model_copy(viz_model_t *dst, const viz_model_t *src);
 
 /* Index of the first point of the latest episode, or 0 for all episodes:

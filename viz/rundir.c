@@ -57,7 +57,7 @@ static int s_csv_open(s_csv_t *c, const char *dir, const char *name, const char 
     c->f = fopen(c->path, "r");
     if (!c->f) {
         snprintf(err, err_len, "cannot read %s: %s", c->path, strerror(errno));
-        return errno == ENOENT ? VIZ_EINVAL : VIZ_EIO;
+        return ERR_EIO;
     }
     if (!fgets(c->buf, sizeof c->buf, c->f) || !s_csv_split(c)) {
         snprintf(err, err_len, "%s: no header line", c->path);
@@ -77,19 +77,19 @@ static int s_csv_open(s_csv_t *c, const char *dir, const char *name, const char 
 fail:
     fclose(c->f);
     c->f = NULL;
-    return VIZ_EINVAL;
+    return ERR_EFORMAT;
 }
 
-/* The next data line: 1, 0 at the end, or VIZ_EINVAL (too long, or fewer
+/* The next data line: 1, 0 at the end, or ERR_EFORMAT (too long, or fewer
  * fields than the header named). */
 static int s_csv_next(s_csv_t *c, int min_fields, char *err, size_t err_len)
 {
     if (!fgets(c->buf, sizeof c->buf, c->f))
-        return ferror(c->f) ? VIZ_EIO : 0;
+        return ferror(c->f) ? ERR_EIO : 0;
     c->line++;
     if (!s_csv_split(c) || c->n_fields < min_fields) {
         snprintf(err, err_len, "%s:%ld: expected %d fields", c->path, c->line, min_fields);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     return 1;
 }
@@ -109,7 +109,7 @@ static int s_csv_int(s_csv_t *c, int column, long max, long *out, char *err, siz
     if (parse_int64(text, 0, max, &v) != 0) {
         snprintf(err, err_len, "%s:%ld: expected an integer in [0, %ld], got '%s'", c->path,
                  c->line, max, text);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     *out = (long)v;
     return 0;
@@ -127,7 +127,7 @@ static int s_csv_double(s_csv_t *c, int column, double *out, char *err, size_t e
     int rc = parse_double(text, -DBL_MAX, DBL_MAX, out);
     if (rc == ERR_ESYNTAX) {
         snprintf(err, err_len, "%s:%ld: expected a number, got '%s'", c->path, c->line, text);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     if (rc != 0)
         *out = NAN; /* nan, inf or overflow: not finite, a gap */
@@ -228,14 +228,14 @@ static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics,
     s_scenario_t *sc = calloc(1, sizeof *sc);
     if (!sc) {
         snprintf(err, err_len, "out of memory");
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     }
     sc->episodes = sc->ticks = sc->n_topics = -1;
     int rc = ini_parse(path, s_ini_entry, sc);
     if (rc == -1) {
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
         free(sc);
-        return VIZ_EIO;
+        return ERR_EIO;
     }
     if (rc != 0 || sc->error[0] || sc->episodes < 1 || sc->ticks < 1 || sc->n_topics < 1 ||
         sc->n_agents == 0) {
@@ -249,7 +249,7 @@ static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics,
                      "at least one [agent.NAME] are required)",
                      path);
         free(sc);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     const char *names[PROTO_MAX_AGENTS], *algorithms[PROTO_MAX_AGENTS];
     for (uint32_t a = 0; a < sc->n_agents; a++) {
@@ -262,7 +262,7 @@ static int s_read_scenario(viz_model_t *m, const char *path, uint32_t *n_topics,
     m->oracle_off = sc->oracle_off;
     free(sc);
     if (rc != 0)
-        snprintf(err, err_len, "%s: %s", path, viz_strerror(rc));
+        snprintf(err, err_len, "%s: %s", path, err_str(rc));
     return rc;
 }
 
@@ -278,7 +278,7 @@ static int s_next_agent_row(s_csv_t *agents, long episode, long tick, char *err,
     int more = s_csv_next(agents, 6, err, err_len);
     if (more == 0) {
         snprintf(err, err_len, "%s: ends before episode %ld tick %ld", agents->path, episode, tick);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     return more < 0 ? more : 0;
 }
@@ -324,7 +324,7 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
                      "%s:%ld: expected episode %ld tick %ld agent %s (as in ticks.csv and "
                      "scenario.ini)",
                      agents->path, agents->line, episode, tick, m->names[a]);
-            return VIZ_EINVAL;
+            return ERR_EFORMAT;
         }
         rc = s_csv_int(agents, ac[A_REQUESTS], INT32_MAX, &v, err, err_len);
         agent_requests[a] = (int32_t)v;
@@ -352,7 +352,7 @@ static int s_load_tick(viz_model_t *m, s_csv_t *ticks, const int *tc, s_csv_t *a
                                 .agent_regret = agent_regret};
     rc = viz_model_add_tick(m, &t);
     if (rc != 0)
-        snprintf(err, err_len, "%s:%ld: %s", ticks->path, ticks->line, viz_strerror(rc));
+        snprintf(err, err_len, "%s:%ld: %s", ticks->path, ticks->line, err_str(rc));
     return rc;
 }
 
@@ -367,7 +367,7 @@ static int s_load_series(viz_model_t *m, const char *dir, long episode, char *er
                                                 "clicks",  "reward", "regret"};
     int tc[8], ac[7];
     s_csv_t *ticks = calloc(1, sizeof *ticks), *agents = calloc(1, sizeof *agents);
-    int rc = ticks && agents ? 0 : VIZ_ENOMEM;
+    int rc = ticks && agents ? 0 : ERR_ENOMEM;
     if (rc != 0)
         snprintf(err, err_len, "out of memory");
     rc = rc ? rc : s_csv_open(ticks, dir, "ticks.csv", tick_columns, tc, 8, 6, err, err_len);
@@ -407,7 +407,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
     s_csv_t *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, err_len, "out of memory");
-        return VIZ_ENOMEM;
+        return ERR_ENOMEM;
     }
     snprintf(c->path, sizeof c->path, "%s/exposure.csv", dir);
     if (access(c->path, F_OK) != 0) {
@@ -418,7 +418,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
     int64_t *items = NULL, *topics = calloc(n_topics ? n_topics : 1, sizeof *topics);
     size_t n_items = 0, capacity = 0;
     if (!topics)
-        rc = VIZ_ENOMEM;
+        rc = ERR_ENOMEM;
     while (rc == 0) {
         int more = s_csv_next(c, 4, err, err_len);
         if (more <= 0) {
@@ -438,7 +438,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
                 grown *= 2;
             int64_t *bigger = realloc(items, grown * sizeof *bigger);
             if (!bigger) {
-                rc = VIZ_ENOMEM;
+                rc = ERR_ENOMEM;
                 break;
             }
             memset(bigger + capacity, 0, (grown - capacity) * sizeof *bigger);
@@ -449,7 +449,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
         topics[topic] += count;
         n_items = (size_t)id + 1 > n_items ? (size_t)id + 1 : n_items;
     }
-    if (rc == VIZ_ENOMEM)
+    if (rc == ERR_ENOMEM)
         snprintf(err, err_len, "out of memory");
     if (rc == 0 && n_items > 0) {
         proto_telemetry_exposure_t e = {.episode = (uint32_t)episode,
@@ -460,7 +460,7 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
                                         .topics = topics};
         rc = viz_model_set_exposure(m, &e);
         if (rc != 0)
-            snprintf(err, err_len, "%s: %s", c->path, viz_strerror(rc));
+            snprintf(err, err_len, "%s: %s", c->path, err_str(rc));
     }
     s_csv_close(c);
     free(c);
@@ -478,7 +478,7 @@ int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, si
     rc = rc ? rc : s_load_series(m, dir, episode, err, err_len);
     if (rc == 0 && m->n_points == 0 && episode != VIZ_ALL_EPISODES) {
         snprintf(err, err_len, "%s: no episode %ld in ticks.csv", dir, episode);
-        rc = VIZ_EINVAL;
+        rc = ERR_EINVAL;
     }
     if (rc == 0 && m->n_points > 0) {
         const viz_point_t *last = &m->points[m->n_points - 1];

@@ -21,14 +21,17 @@
 /* Describes the run of the resolved scenario file at path (the
  * scenario.ini a run writes, every key present; viz_model_describe): its
  * name, mode, episodes, ticks and agents, with each agent's policy or
- * command as its algorithm label. 0, or VIZ_EINVAL / VIZ_EIO with a
- * message in err; m is unchanged on error. */
+ * command as its algorithm label. 0, or ERR_EFORMAT (not a resolved
+ * scenario) / ERR_EINVAL (its agents do not fit the model) / ERR_EIO
+ * (cannot be read) / ERR_ENOMEM with a message in err; m is unchanged on
+ * error. */
 int viz_rundir_read_scenario(viz_model_t *m, const char *path, char *err, size_t err_len);
 
 /* Loads the run folder dir into m (cleared first): every episode
  * (VIZ_ALL_EPISODES) or only the given one, and the exposure at the end
- * of the last episode loaded. 0, or VIZ_EINVAL (missing or malformed
- * file, no such episode), VIZ_EIO or VIZ_ENOMEM with a message in err. */
+ * of the last episode loaded. 0, or ERR_EFORMAT (a malformed file),
+ * ERR_EINVAL (no such episode), ERR_EIO (a file missing or unreadable) or
+ * ERR_ENOMEM with a message in err. */
 int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len);
 
 #endif

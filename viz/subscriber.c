@@ -56,7 +56,7 @@ void viz_subscriber_destroy(viz_subscriber_t **self_p)
 }
 
 /* Decodes the frame in s->buf and applies it: 1 applied, 0 skipped, or
- * VIZ_ENOMEM. */
+ * ERR_ENOMEM. */
 static int s_apply(viz_subscriber_t *s, size_t size, viz_model_t *m)
 {
     if (proto_decode(s->buf, size, NULL, &s->msg, NULL, 0) != 0) {
@@ -75,7 +75,7 @@ static int s_apply(viz_subscriber_t *s, size_t size, viz_model_t *m)
     s->have_seq = true;
     s->next_seq = seq + 1; /* a smaller seq: a new run restarted the count */
     int rc = viz_model_apply(m, &s->msg);
-    if (rc == VIZ_ENOMEM)
+    if (rc == ERR_ENOMEM)
         return rc;
     if (rc != 0) {
         s->stats.bad++;

@@ -37,7 +37,7 @@ void viz_subscriber_destroy(viz_subscriber_t **self_p);
 /* Waits up to timeout_ms for a message, then applies to m every message
  * already queued, for at most budget_ms (so that a flood never freezes
  * the window). Returns how many were applied (0: none came), or
- * VIZ_ENOMEM. */
+ * ERR_ENOMEM. */
 int viz_subscriber_poll(viz_subscriber_t *s, viz_model_t *m, int timeout_ms, int budget_ms);
 
 const viz_subscriber_stats_t *viz_subscriber_stats(const viz_subscriber_t *s);

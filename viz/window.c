@@ -133,7 +133,7 @@ int viz_window_run(viz_live_t *l, viz_draw_t *d, int width, int height, int read
         snprintf(err, err_len,
                  "cannot open a window: %s (without a display, use recarena plot or --headless)",
                  SDL_GetError());
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     }
     loop.window =
         SDL_CreateWindow("recarena view", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, width,
@@ -141,7 +141,7 @@ int viz_window_run(viz_live_t *l, viz_draw_t *d, int width, int height, int read
     loop.renderer = loop.window ? SDL_CreateRenderer(loop.window, -1, 0) : NULL;
     if (!loop.renderer) {
         snprintf(err, err_len, "cannot open a window: %s", SDL_GetError());
-        rc = VIZ_ESDL;
+        rc = ERR_EDISPLAY;
         goto done;
     }
     SDL_SetWindowMinimumSize(loop.window, VIZ_MIN_SIZE, VIZ_MIN_SIZE);
@@ -158,7 +158,7 @@ int viz_window_run(viz_live_t *l, viz_draw_t *d, int width, int height, int read
         s_draw(&loop);
     }
     if (rc != 0)
-        snprintf(err, err_len, "%s", viz_strerror(rc));
+        snprintf(err, err_len, "%s", err_str(rc));
 done:
     if (loop.renderer)
         SDL_DestroyRenderer(loop.renderer);

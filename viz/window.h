@@ -23,7 +23,7 @@
  * window is open and the subscription has had VIZ_SUBSCRIBE_SETTLE_MS to
  * reach the server, one byte is written to it and it is closed (how
  * `recarena run --view` knows it can start). Borrows l and d. 0, or
- * VIZ_ESDL (no display, ...) / VIZ_ENOMEM with a message in err. */
+ * ERR_EDISPLAY (no display, ...) / ERR_ENOMEM with a message in err. */
 int viz_window_run(viz_live_t *l, viz_draw_t *d, int width, int height, int ready_fd, char *err,
                    size_t err_len);
 

@@ -452,7 +452,7 @@ static void test_projector(void **state)
     s_replay(&f->recording, &m);
     char err[512];
     assert_int_equal(viz_draw_set_style(f->draw, 9, VIZ_THEME_CONTRAST, err, sizeof err),
-                     VIZ_EINVAL);
+                     ERR_EINVAL);
     assert_non_null(strstr(err, "scale 9"));
     assert_int_equal(
         viz_draw_set_style(f->draw, VIZ_PROJECTOR_SCALE, VIZ_THEME_CONTRAST, err, sizeof err), 0);
@@ -657,7 +657,7 @@ static void test_png(void **state)
     SDL_FreeSurface(drawn);
     SDL_FreeSurface(png);
     assert_int_equal(
-        viz_draw_png(f->draw, 640, 400, &m, &view, "/nonexistent/x.png", err, sizeof err), VIZ_EIO);
+        viz_draw_png(f->draw, 640, 400, &m, &view, "/nonexistent/x.png", err, sizeof err), ERR_EIO);
     assert_non_null(strstr(err, "/nonexistent/x.png"));
     unlink(path);
     rmdir(dir);
@@ -698,7 +698,7 @@ static void test_jpeg_and_unknown_types(void **state)
     unlink(path);
 
     snprintf(path, sizeof path, "%s/picture.gif", dir);
-    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_draw_png(f->draw, 640, 400, &m, &view, path, err, sizeof err), ERR_EINVAL);
     assert_non_null(strstr(err, "unknown picture type"));
     assert_int_equal(access(path, F_OK), -1);
     rmdir(dir);

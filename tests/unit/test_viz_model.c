@@ -265,9 +265,9 @@ static void test_late_join_and_new_run(void **state)
     assert_string_equal(m.names[1], "beta");
     /* bad ticks leave the model alone */
     proto_telemetry_tick_t empty = {.n_agents = 0};
-    assert_int_equal(viz_model_add_tick(&m, &empty), VIZ_EINVAL);
+    assert_int_equal(viz_model_add_tick(&m, &empty), ERR_EINVAL);
     proto_telemetry_tick_t no_arrays = {.n_agents = 1, .agents = s_names};
-    assert_int_equal(viz_model_add_tick(&m, &no_arrays), VIZ_EINVAL);
+    assert_int_equal(viz_model_add_tick(&m, &no_arrays), ERR_EINVAL);
     assert_int_equal(m.n_points, 1);
     viz_model_fini(&m);
 }
@@ -550,7 +550,7 @@ static void test_rundir_load(void **state)
     assert_int_equal(m.points[1].episode, 0);
     assert_int_equal(m.exposure_episode, 0);
     assert_int_equal(m.topics[1], 6);
-    assert_int_equal(viz_rundir_load(&m, f->dir, 5, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_rundir_load(&m, f->dir, 5, err, sizeof err), ERR_EINVAL);
     assert_non_null(strstr(err, "no episode 5"));
     assert_int_equal(m.n_points, 0);
     /* world.oracle = false: the regret panels say n/a */
@@ -574,6 +574,12 @@ static void test_rundir_without_exposure(void **state)
     assert_int_equal(viz_rundir_load(&m, f->dir, VIZ_ALL_EPISODES, err, sizeof err), 0);
     assert_int_equal(m.n_points, 4);
     assert_false(m.has_exposure);
+    /* ticks.csv missing: an I/O error naming the file, not a format error */
+    snprintf(path, sizeof path, "%s/ticks.csv", f->dir);
+    unlink(path);
+    assert_int_equal(viz_rundir_load(&m, f->dir, VIZ_ALL_EPISODES, err, sizeof err), ERR_EIO);
+    assert_non_null(strstr(err, "ticks.csv"));
+    assert_int_equal(m.n_points, 0);
     viz_model_fini(&m);
 }
 
@@ -585,7 +591,7 @@ static void s_expect_error(const s_folder_t *f, const char *file, const char *te
     viz_model_t m;
     viz_model_init(&m);
     char err[1024] = "";
-    assert_int_equal(viz_rundir_load(&m, f->dir, VIZ_ALL_EPISODES, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_rundir_load(&m, f->dir, VIZ_ALL_EPISODES, err, sizeof err), ERR_EFORMAT);
     if (!strstr(err, expected))
         fail_msg("error '%s' does not say '%s'", err, expected);
     assert_int_equal(m.n_points, 0);
