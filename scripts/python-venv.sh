@@ -18,6 +18,14 @@
 #   pettingzoo 1.25.0         needs gymnasium >= 1.0
 #   supersuit 3.10.0          needs pettingzoo >= 1.24.1, gymnasium >= 1.0
 #   tinyscaler, farama-notifications, cloudpickle: their dependencies
+#   obp 0.5.7                 the Open Bandit Pipeline, for test_ope_obp.py
+#                             (recarena.ope against OBP's estimators). It
+#                             declares python < 3.11 but is pure Python and
+#                             works on 3.11, hence --ignore-requires-python;
+#                             scikit-learn 1.3.2 / scipy 1.11.4 (the last to
+#                             accept numpy 1.24), joblib, threadpoolctl,
+#                             seaborn, tqdm are what `import obp` needs; its
+#                             torch is Debian's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${1:-build/venv}
@@ -29,6 +37,13 @@ pins=(
     farama-notifications==0.0.4
     cloudpickle==3.1.1
     tinyscaler==1.2.8
+    obp==0.5.7
+    scikit-learn==1.3.2
+    scipy==1.11.4
+    joblib==1.4.2
+    threadpoolctl==3.5.0
+    seaborn==0.13.2
+    tqdm==4.67.1
 )
 stamp="$venv/.recarena-pins"
 want="$(printf '%s\n' "${pins[@]}")"
@@ -40,11 +55,11 @@ if [ ! -x "$venv/bin/python" ]; then
     /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
 py="$venv/bin/python"
-"$py" -m pip install -q --disable-pip-version-check --no-deps "${pins[@]}"
+"$py" -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python "${pins[@]}"
 # the package itself, built offline by Debian's setuptools
 "$py" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
     -e agents/python
-"$py" -c 'import gymnasium, pettingzoo, supersuit, stable_baselines3, torch, recarena' ||
+"$py" -c 'import gymnasium, pettingzoo, supersuit, stable_baselines3, torch, recarena, obp.ope' ||
     { echo "python-venv: the libraries do not import in $venv" >&2; exit 1; }
 printf '%s\n' "${pins[@]}" >"$stamp"
 echo "python-venv: ready ($venv)"

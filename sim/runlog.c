@@ -30,6 +30,7 @@ typedef struct s_column {
     const char *name, *descr;
     size_t width; /* values per row */
     size_t size;  /* bytes per value */
+    int matrix;   /* 1: shape (rows, width) even when width is 1 (slate, features) */
     char *data;
 } s_column_t;
 
@@ -47,15 +48,15 @@ runlog_t *runlog_new(int dim, int k)
     log->dim = dim;
     log->k = k;
     const s_column_t cols[S_N_COLUMNS] = {
-        {"episode", "<i4", 1, 4, NULL},
-        {"tick", "<i4", 1, 4, NULL},
-        {"user", "<i4", 1, 4, NULL},
-        {"agent", "<i4", 1, 4, NULL},
-        {"features", "<f4", (size_t)dim, 4, NULL},
-        {"slate", "<i4", (size_t)k, 4, NULL},
-        {"propensity", "<f8", 1, 8, NULL},
-        {"clicked", "<i4", 1, 4, NULL},
-        {"reward", "<f4", 1, 4, NULL},
+        {"episode", "<i4", 1, 4, 0, NULL},
+        {"tick", "<i4", 1, 4, 0, NULL},
+        {"user", "<i4", 1, 4, 0, NULL},
+        {"agent", "<i4", 1, 4, 0, NULL},
+        {"features", "<f4", (size_t)dim, 4, 1, NULL},
+        {"slate", "<i4", (size_t)k, 4, 1, NULL},
+        {"propensity", "<f8", 1, 8, 0, NULL},
+        {"clicked", "<i4", 1, 4, 0, NULL},
+        {"reward", "<f4", 1, 4, 0, NULL},
     };
     memcpy(log->col, cols, sizeof cols);
     return log;
@@ -171,8 +172,8 @@ int runlog_write_npz(const runlog_t *log, const char *path)
     for (int c = 0; c < S_N_COLUMNS && rc == 0; c++) {
         const s_column_t *col = &log->col[c];
         char header[NPY_HEADER_SIZE];
-        size_t h = npy_format_header(header, col->descr, log->rows,
-                                     col->width == 1 ? 0 : (int64_t)col->width);
+        size_t h =
+            npy_format_header(header, col->descr, log->rows, col->matrix ? (int64_t)col->width : 0);
         uint64_t body = (uint64_t)log->rows * col->width * col->size;
         uint64_t size = h + body;
         if (offset + size + 1024 > UINT32_MAX) {

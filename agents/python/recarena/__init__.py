@@ -9,7 +9,8 @@ Modules: recarena.client (the wire protocol, Agent, run), recarena.spaces
 (the spaces, real Gymnasium ones where importable, stand-ins otherwise),
 recarena.scenario (scenario files, resolved by the recarena binary),
 recarena.parallel (ParallelEnv), recarena.gym_env (RecommendEnv,
-RecommendVectorEnv). Importing recarena registers the Gymnasium
+RecommendVectorEnv), recarena.ope (off-policy estimates from a run's
+log.npz: IPS, SNIPS, doubly robust; numpy only). Importing recarena registers the Gymnasium
 environments when gymnasium is installed.
 
 The version is the wire protocol's (proto/protocol.h): MAJOR.MINOR.PATCH.
