@@ -7,11 +7,12 @@
  *   ranker   draws the slate among the held topic's items from a softmax
  *            over item scores (Plackett-Luce, pg.h with a topic
  *            restriction), learned by a one-step actor-critic from each
- *            request's click; its observation is the planner's plus a
+ *            request's reward; its observation is the planner's plus a
  *            one-hot of the topic.
  *
- * Both learn from the agent's own clicks; the next state is the same
- * user's next request.
+ * Both learn from the reward the server sends (after world.reward_sharing
+ * and the diversity bonus), or with --reward clicks from the agent's own
+ * clicks (rl/reward.h); the next state is the same user's next request.
  *
  *     recarena-hier --hold 3 --gamma 0.9 */
 #include "agents/sdk/agent.h"
@@ -31,11 +32,13 @@
 #include "agents/rl/observe.h"
 #include "agents/rl/option.h"
 #include "agents/rl/pg.h"
+#include "agents/rl/reward.h"
 #include "agents/rl/tracker.h"
 
 typedef struct hier_agent {
     /* options */
     int hold, train_every;
+    rl_reward_source_t reward; /* --reward server|clicks */
     float gamma, eps_start, eps_end;
     size_t eps_steps;
     dqn_config_t planner_cfg;
@@ -43,7 +46,7 @@ typedef struct hier_agent {
 
     /* made at the first catalog */
     bool ready;
-    uint32_t dim, n_topics, k, history_len, obs_dim, ranker_dim;
+    uint32_t dim, n_topics, k, history_len, obs_dim, ranker_dim, max_batch;
     hier_t *options;
     dqn_t *planner;
     tracker_t *tracker; /* the ranker's transitions */
@@ -51,6 +54,7 @@ typedef struct hier_agent {
     agent_t *agent; /* during a callback */
     float *obs;     /* (ranker_dim): the planner's observation, then the topic one-hot */
     float *act;     /* (2k): slate ids, then their probabilities */
+    float *rewards; /* (max_batch): --reward clicks' rewards */
     size_t options_started, new_options, planner_transitions;
     double loss_sum;
     long loss_n;
@@ -89,6 +93,7 @@ static int s_init(hier_agent_t *h, agent_t *agent)
     h->n_topics = w->n_topics;
     h->k = w->slate_size;
     h->history_len = w->history_len;
+    h->max_batch = w->limits.max_batch;
     if (h->n_topics < 1 || h->dim < 1 || h->k < 1 || h->k > PG_MAX_K) {
         fprintf(stderr, "hier: needs topics, features and a slate of 1..%d\n", PG_MAX_K);
         return -1;
@@ -108,7 +113,9 @@ static int s_init(hier_agent_t *h, agent_t *agent)
     h->tracker = tracker_new((int)h->ranker_dim, 2 * (int)h->k, 0);
     h->obs = calloc(h->ranker_dim, sizeof *h->obs);
     h->act = malloc(2 * (size_t)h->k * sizeof *h->act);
-    if (!h->planner || !h->ranker || !h->options || !h->tracker || !h->obs || !h->act) {
+    h->rewards = malloc((h->max_batch ? h->max_batch : 1) * sizeof *h->rewards);
+    if (!h->planner || !h->ranker || !h->options || !h->tracker || !h->obs || !h->act ||
+        !h->rewards) {
         fprintf(stderr, "hier: out of memory or bad sizes\n");
         return -1;
     }
@@ -129,9 +136,12 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
 
 static void s_feedback(hier_agent_t *h, uint32_t tick, const proto_feedback_t *fb)
 {
-    tracker_feedback(h->tracker, tick, fb->n, fb->user_ids, fb->reward, fb->session_end,
+    const float *rewards = rl_reward_signal(h->reward, fb, h->rewards, h->max_batch);
+    if (!rewards)
+        return; /* more requests than WELCOME's max_batch: not learnt from */
+    tracker_feedback(h->tracker, tick, fb->n, fb->user_ids, rewards, fb->session_end,
                      s_emit_request, h);
-    hier_feedback(h->options, tick, fb->n, fb->user_ids, fb->reward, fb->session_end, s_emit_option,
+    hier_feedback(h->options, tick, fb->n, fb->user_ids, rewards, fb->session_end, s_emit_option,
                   h);
 }
 
@@ -211,6 +221,8 @@ static int s_on_option(void *user, const char *name, const char *value)
     hier_agent_t *h = user;
     if (strcmp(name, "hold") == 0)
         return parse_int(value, 1, 1000, &h->hold);
+    if (strcmp(name, "reward") == 0)
+        return rl_reward_parse(value, false, &h->reward);
     if (strcmp(name, "gamma") == 0)
         return option_float(value, 0.0, 1.0, &h->gamma);
     if (strcmp(name, "ranker-gamma") == 0)
@@ -246,6 +258,9 @@ int main(int argc, char **argv)
         .on_option = s_on_option,
         .options_help =
             "  --hold H             requests of a user for which the planner holds a topic (3)\n"
+            "  --reward server|clicks  both levels learn from the reward the server sends\n"
+            "                       (after world.reward_sharing and the diversity bonus) or\n"
+            "                       from the agent's own clicks (default server)\n"
             "  --gamma G            planner: discount between a user's requests (0.9); an\n"
             "                       option of H requests is discounted by G^H\n"
             "  --eps-start E        planner: epsilon at the start (1.0)\n"
@@ -281,5 +296,6 @@ int main(int argc, char **argv)
     pg_destroy(&h.ranker);
     free(h.obs);
     free(h.act);
+    free(h.rewards);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* recarena-mf: the collaborative-filtering baseline. Implicit-feedback
  * matrix factorisation (agents/mf/mf.h, Hu, Koren and Volinsky 2008) of
- * the agent's own click log, refitted every --refit-every ticks; a
+ * the agent's reward log, refitted every --refit-every ticks; a
  * request's slate is the k live items with the largest x_u . y_i.
  *
  *     recarena-mf --factors 16 --refit-every 10 --endpoint ipc:///tmp/x/control --name mf
@@ -9,9 +9,13 @@
  * their public features, an item without a click one from its embedding,
  * each through a ridge regression from side features to the fitted
  * factors (mf_fit_map), refitted with the factors. Before the first fit
- * the slates are random. The click log (user, item) keeps every click of
- * the run; clicks on retired items drop out of the next fit. One line per
- * episode on stdout:
+ * the slates are random. The log (user, item, weight) keeps every reward
+ * of the run: by default each request's reward as the server sends it
+ * (after world.reward_sharing and the diversity bonus) on the clicked
+ * item, or spread over the slate when the request had no click of its
+ * own; with --learn-from clicks weight 1 per own click. The weights sum
+ * into r_ui; entries on retired items drop out of the next fit. One line
+ * per episode on stdout:
  *
  *     episode 0: requests 27344 clicks 9646 ctr 0.3528 fits 40 users 1980 items 700 */
 #include "agents/sdk/agent.h"
@@ -20,6 +24,7 @@
 #include "core/parse.h"
 
 #include <cblas.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,7 @@
 typedef struct state {
     mf_params_t params;
     int64_t refit_every;
+    bool learn_clicks; /* --learn-from clicks: the own click, not the server's reward */
     uint32_t k, dim, f;
 
     /* users by id: last public features, factor from the last fit */
@@ -48,6 +54,7 @@ typedef struct state {
 
     /* the click log */
     int32_t *log_user, *log_item; /* (log_cap) */
+    float *log_weight;            /* (log_cap): the entry's reward, > 0 */
     size_t log_n, log_cap, log_at_fit;
 
     /* the previous tick's requests, whose feedback the next STEP carries */
@@ -85,6 +92,15 @@ static int s_on_option(void *user, const char *name, const char *value)
         return parse_double(value, 1e-12, 1e9, &p->reg);
     if (strcmp(name, "alpha") == 0)
         return parse_double(value, 0, 1e9, &p->alpha);
+    if (strcmp(name, "learn-from") == 0) {
+        if (strcmp(value, "reward") == 0)
+            s->learn_clicks = false;
+        else if (strcmp(value, "clicks") == 0)
+            s->learn_clicks = true;
+        else
+            return ERR_ESYNTAX;
+        return 0;
+    }
     return ERR_EINVAL;
 }
 
@@ -151,7 +167,24 @@ static int s_reserve_rows(state_t *s, uint32_t n_requests, size_t n_live)
     return 0;
 }
 
-/* Appends the previous tick's clicks to the log (the same users in the
+/* Appends one (user, item, weight) entry to the log; 0 or -1. */
+static int s_log(state_t *s, int32_t user, int32_t item, float weight)
+{
+    if (s->log_n == s->log_cap) {
+        size_t cap = s->log_cap ? 2 * s->log_cap : 4096;
+        if (s_grow(&s->log_user, s->log_cap, cap, sizeof(int32_t)) ||
+            s_grow(&s->log_item, s->log_cap, cap, sizeof(int32_t)) ||
+            s_grow(&s->log_weight, s->log_cap, cap, sizeof(float)))
+            return -1;
+        s->log_cap = cap;
+    }
+    s->log_user[s->log_n] = user;
+    s->log_item[s->log_n] = item;
+    s->log_weight[s->log_n++] = weight;
+    return 0;
+}
+
+/* Appends the previous tick's rewards to the log (the same users in the
  * same order; anything else, a resync in between, is not learnt from). */
 static int s_learn(state_t *s, const proto_feedback_t *fb)
 {
@@ -166,27 +199,38 @@ static int s_learn(state_t *s, const proto_feedback_t *fb)
         }
     for (uint32_t i = 0; i < fb->n; i++) {
         int32_t pos = fb->clicked[i];
-        if (pos < 0 || (uint32_t)pos >= s->k)
+        bool click = pos >= 0 && (uint32_t)pos < s->k;
+        s->clicks += click;
+        /* the request's reward goes to the clicked item; with no click of
+         * its own (a shared reward, a team bonus) it is spread over the
+         * slate, reward / k each; rewards <= 0 add nothing */
+        float reward = s->learn_clicks ? (float)click : fb->reward[i];
+        if (!(reward > 0.0f))
             continue;
-        if (s->log_n == s->log_cap) {
-            size_t cap = s->log_cap ? 2 * s->log_cap : 4096;
-            if (s_grow(&s->log_user, s->log_cap, cap, sizeof(int32_t)) ||
-                s_grow(&s->log_item, s->log_cap, cap, sizeof(int32_t)))
+        uint32_t first = click ? (uint32_t)pos : 0, last = click ? (uint32_t)pos + 1 : s->k;
+        float weight = click ? reward : reward / (float)s->k;
+        for (uint32_t q = first; q < last; q++)
+            if (s_log(s, s->prev_users[i], s->prev_slates[(size_t)i * s->k + q], weight) != 0)
                 return -1;
-            s->log_cap = cap;
-        }
-        s->log_user[s->log_n] = s->prev_users[i];
-        s->log_item[s->log_n++] = s->prev_slates[(size_t)i * s->k + (uint32_t)pos];
-        s->clicks++;
     }
     s->prev_n = 0;
     return 0;
 }
 
-static int s_cmp_u32(const void *a, const void *b)
+/* One log entry of a user's row while the fit's matrix is built. */
+typedef struct s_entry {
+    uint32_t col;
+    float weight;
+} s_entry_t;
+
+/* By column, then weight: a total order, so the merged counts are summed
+ * in the same order whatever the sort. */
+static int s_cmp_entry(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    const s_entry_t *x = a, *y = b;
+    if (x->col != y->col)
+        return (x->col > y->col) - (x->col < y->col);
+    return (x->weight > y->weight) - (x->weight < y->weight);
 }
 
 /* Refits the factors and the cold-start maps on the log, over the live
@@ -201,6 +245,7 @@ static int s_refit(state_t *s, agent_t *agent)
     uint32_t *col = malloc((s->log_n ? s->log_n : 1) * sizeof *col);
     uint32_t *start = NULL, *cols = NULL, *fill = NULL;
     double *counts = NULL, *X = NULL, *Y = NULL;
+    s_entry_t *entries = NULL;
     int32_t *row_user = NULL;
     float *side = NULL;
     if (!col)
@@ -216,11 +261,12 @@ static int s_refit(state_t *s, agent_t *agent)
     fill = calloc(n_users + 1, sizeof *fill);
     cols = malloc((n_entries ? n_entries : 1) * sizeof *cols);
     counts = malloc((n_entries ? n_entries : 1) * sizeof *counts);
+    entries = malloc((n_entries ? n_entries : 1) * sizeof *entries);
     row_user = malloc((n_users ? n_users : 1) * sizeof *row_user);
     X = malloc(((size_t)n_users + 1) * f * sizeof *X);
     Y = malloc(((size_t)items->n + 1) * f * sizeof *Y);
     side = malloc(((size_t)(n_users > items->n ? n_users : items->n) + 1) * s->dim * sizeof *side);
-    if (!start || !fill || !cols || !counts || !row_user || !X || !Y || !side)
+    if (!start || !fill || !cols || !counts || !entries || !row_user || !X || !Y || !side)
         goto fail;
     for (size_t e = 0; e < s->log_n; e++)
         if (col[e] != UINT32_MAX)
@@ -231,22 +277,22 @@ static int s_refit(state_t *s, agent_t *agent)
         if (col[e] == UINT32_MAX)
             continue;
         uint32_t r = (uint32_t)s->user_row[s->log_user[e]];
-        cols[start[r] + fill[r]++] = col[e];
+        entries[start[r] + fill[r]++] = (s_entry_t){col[e], s->log_weight[e]};
         row_user[r] = s->log_user[e];
     }
     /* sort each user's items and merge repeats into counts */
     uint32_t nnz = 0;
     for (uint32_t u = 0; u < n_users; u++) {
         uint32_t b = start[u], e = start[u + 1];
-        qsort(cols + b, e - b, sizeof *cols, s_cmp_u32);
+        qsort(entries + b, e - b, sizeof *entries, s_cmp_entry);
         start[u] = nnz;
         for (uint32_t q = b; q < e; q++) {
-            if (q > b && cols[q] == cols[q - 1]) {
-                counts[nnz - 1] += 1;
+            if (q > b && entries[q].col == entries[q - 1].col) {
+                counts[nnz - 1] += entries[q].weight;
                 continue;
             }
-            cols[nnz] = cols[q];
-            counts[nnz++] = 1;
+            cols[nnz] = entries[q].col;
+            counts[nnz++] = entries[q].weight;
         }
     }
     start[n_users] = nnz;
@@ -305,6 +351,7 @@ fail:
     free(fill);
     free(cols);
     free(counts);
+    free(entries);
     free(row_user);
     free(X);
     free(Y);
@@ -456,11 +503,15 @@ int main(int argc, char **argv)
 {
     static const agent_spec_t spec = {
         .on_option = s_on_option,
-        .options_help = "  --factors F          latent factors (default 16)\n"
-                        "  --reg R              ridge penalty on the factors (default 0.1)\n"
-                        "  --alpha A            confidence per click, c = 1 + A r (default 10)\n"
-                        "  --iterations N       ALS sweeps per fit (default 5)\n"
-                        "  --refit-every T      refit every T ticks (default 10)\n",
+        .options_help =
+            "  --factors F          latent factors (default 16)\n"
+            "  --reg R              ridge penalty on the factors (default 0.1)\n"
+            "  --alpha A            confidence per click, c = 1 + A r (default 10)\n"
+            "  --iterations N       ALS sweeps per fit (default 5)\n"
+            "  --refit-every T      refit every T ticks (default 10)\n"
+            "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
+            "                       after world.reward_sharing and the diversity bonus;\n"
+            "                       clicks: the agent's own clicks (default reward)\n",
         .on_reset = s_on_reset,
         .on_step = s_on_step,
         .on_episode_end = s_on_episode_end,
@@ -479,6 +530,7 @@ int main(int argc, char **argv)
     free(s.item_map);
     free(s.log_user);
     free(s.log_item);
+    free(s.log_weight);
     free(s.prev_users);
     free(s.prev_slates);
     free(s.live_factor);

@@ -3,8 +3,10 @@
  * live items (Plackett-Luce, without replacement; pg.h) whose logits are
  * the items' embeddings against a query vector computed by an actor MLP
  * from the observation (observe.h), and learns by a one-step
- * actor-critic from the request's reward (its own click, or with
- * --reward team its share of the team reward); the next state is the
+ * actor-critic from the request's reward (by default the reward the
+ * server sends, after world.reward_sharing and the diversity bonus; with
+ * --reward team its share of the team reward, with --reward clicks its
+ * own click: rl/reward.h); the next state is the
  * same user's next request (tracker.h).
  *
  *   --learn on-policy   REINFORCE on the slate's log-probability
@@ -27,11 +29,12 @@
 #include "agents/rl/observe.h"
 #include "agents/rl/option.h"
 #include "agents/rl/pg.h"
+#include "agents/rl/reward.h"
 #include "agents/rl/tracker.h"
 
 typedef struct pg_agent {
     /* options */
-    bool reward_team;
+    rl_reward_source_t reward; /* --reward */
     int train_every;
     pg_config_t cfg; /* sizes filled in at the first catalog */
 
@@ -117,7 +120,8 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     p->agent = agent;
     const proto_feedback_t *fb = &step->feedback;
     tracker_feedback(p->tracker, step->tick, fb->n, fb->user_ids,
-                     p->reward_team ? NULL : fb->reward, fb->session_end, s_emit, p);
+                     rl_reward_signal(p->reward, fb, p->rewards, p->max_batch), fb->session_end,
+                     s_emit, p);
 
     const proto_items_t *items = agent_catalog(agent);
     const proto_requests_t *req = &step->requests;
@@ -156,7 +160,7 @@ static void s_on_joint(agent_t *agent, void *user, const proto_joint_t *joint)
 {
     pg_agent_t *p = user;
     const proto_welcome_t *w = agent_welcome(agent);
-    if (!p->reward_team || !p->ready || w->agent_index >= joint->n_agents)
+    if (p->reward != RL_REWARD_TEAM || !p->ready || w->agent_index >= joint->n_agents)
         return;
     const proto_joint_agent_t *mine = &joint->agents[w->agent_index];
     if (mine->n > p->max_batch)
@@ -176,7 +180,8 @@ static void s_on_episode_end(agent_t *agent, void *user, const proto_episode_end
     p->agent = agent;
     const proto_feedback_t *fb = &end->feedback;
     tracker_feedback(p->tracker, end->ticks, fb->n, fb->user_ids,
-                     p->reward_team ? NULL : fb->reward, fb->session_end, s_emit, p);
+                     rl_reward_signal(p->reward, fb, p->rewards, p->max_batch), fb->session_end,
+                     s_emit, p);
     tracker_reset(p->tracker);
     fprintf(stderr, "pg: episode %u reward %.3f transitions %zu actor loss %.4f critic loss %.4f\n",
             end->episode, end->reward, p->transitions, p->loss_n ? p->actor_loss / p->loss_n : 0.0,
@@ -210,10 +215,7 @@ static int s_on_option(void *user, const char *name, const char *value)
         return 0;
     }
     if (strcmp(name, "reward") == 0) {
-        if (strcmp(value, "team") != 0 && strcmp(value, "own") != 0)
-            return ERR_ESYNTAX;
-        p->reward_team = strcmp(value, "team") == 0;
-        return 0;
+        return rl_reward_parse(value, true, &p->reward);
     }
     if (strcmp(name, "gamma") == 0)
         return option_float(value, 0.0, 1.0, &c->gamma);
@@ -251,8 +253,10 @@ int main(int argc, char **argv)
             "  --correction none|is|topk  replay: off-policy weight of each logged item\n"
             "                       (default topk: Chen et al. 2019)\n"
             "  --cap C              replay: largest importance ratio (10)\n"
-            "  --reward team|own    learn from the request's share of the team reward, or from\n"
-            "                       the agent's own click (default own)\n"
+            "  --reward server|team|clicks  learn from the reward the server sends (after\n"
+            "                       world.reward_sharing and the diversity bonus), from the\n"
+            "                       request's share of the team's mean reward (JOINT), or from\n"
+            "                       the agent's own click (`own` = clicks; default server)\n"
             "  --gamma G            discount between a user's requests (0.9)\n"
             "  --temperature T      softmax temperature of the item logits (0.1)\n"
             "  --lr LR              actor's Adam learning rate (0.001)\n"
@@ -267,7 +271,7 @@ int main(int argc, char **argv)
         .on_joint = s_on_joint,
         .on_episode_end = s_on_episode_end,
     };
-    pg_agent_t p = {.reward_team = false, .train_every = 4};
+    pg_agent_t p = {.reward = RL_REWARD_SERVER, .train_every = 4};
     pg_config_default(&p.cfg, 1, 1, 1);
     nn_blas_set_threads(1);
     int rc = agent_main(argc, argv, &spec, &p);

@@ -4,7 +4,9 @@
  * logit choice model fitted to the agent's own clicks; the slate is the
  * top-k of v Qbar (or the greedy slate), or with probability epsilon a
  * uniformly random one. Qbar learns by SARSA on the item the user
- * consumed (or "none") from the agent's own click reward; the next
+ * consumed (or "none") from the request's reward (the server's, after
+ * sharing and the team bonus, or with --reward clicks the own click,
+ * rl/reward.h); the next
  * state and slate are the same user's next request and the slate shown
  * there (tracker.h). --gamma 0 is the myopic agent: Qbar is then the
  * immediate reward, and v Qbar the click-through rate.
@@ -24,6 +26,7 @@
 #include "agents/rl/explore.h"
 #include "agents/rl/observe.h"
 #include "agents/rl/option.h"
+#include "agents/rl/reward.h"
 #include "agents/rl/slate.h"
 #include "agents/rl/slateq.h"
 #include "agents/rl/tracker.h"
@@ -31,6 +34,7 @@
 typedef struct slateq_agent {
     /* options */
     int train_every;
+    rl_reward_source_t reward; /* --reward server|clicks */
     float eps_start, eps_end;
     size_t eps_steps;
     slateq_config_t cfg;
@@ -48,6 +52,7 @@ typedef struct slateq_agent {
     float *shown;   /* (k, desc_w): a page's descriptors */
     int *rows;      /* (k) */
     int *perm;      /* (max_items): scratch of random slates */
+    float *rewards; /* (max_batch): --reward clicks' rewards */
     /* per user id: the slate of their latest request and their latest click */
     int32_t *slates; /* (n_users, k) */
     int32_t *clicked;
@@ -169,8 +174,9 @@ static int s_init(slateq_agent_t *s, agent_t *agent)
     s->shown = malloc((size_t)s->k * s->desc_w * sizeof *s->shown);
     s->rows = malloc(s->k * sizeof *s->rows);
     s->perm = malloc((size_t)s->cfg.max_items * sizeof *s->perm);
+    s->rewards = malloc((s->max_batch ? s->max_batch : 1) * sizeof *s->rewards);
     if (!s->sq || !s->tracker || !s->obs || !s->desc || !s->act || !s->row || !s->shown ||
-        !s->rows || !s->perm) {
+        !s->rows || !s->perm || !s->rewards) {
         fprintf(stderr, "slateq: out of memory or bad sizes\n");
         return -1;
     }
@@ -193,7 +199,9 @@ static void s_feedback(slateq_agent_t *s, uint32_t tick, const proto_feedback_t 
     for (uint32_t i = 0; i < fb->n; i++)
         if (fb->user_ids[i] >= 0 && (size_t)fb->user_ids[i] < s->n_users)
             s->clicked[fb->user_ids[i]] = fb->clicked[i];
-    tracker_feedback(s->tracker, tick, fb->n, fb->user_ids, fb->reward, fb->session_end, s_emit, s);
+    tracker_feedback(s->tracker, tick, fb->n, fb->user_ids,
+                     rl_reward_signal(s->reward, fb, s->rewards, s->max_batch), fb->session_end,
+                     s_emit, s);
 }
 
 /* rows (k): k distinct uniformly random rows of n (a partial Fisher-Yates
@@ -301,6 +309,8 @@ static int s_on_option(void *user, const char *name, const char *value)
             return -1;
         return 0;
     }
+    if (strcmp(name, "reward") == 0)
+        return rl_reward_parse(value, false, &s->reward);
     if (strcmp(name, "gamma") == 0)
         return option_float(value, 0.0, 1.0, &c->gamma);
     if (strcmp(name, "lr") == 0)
@@ -335,6 +345,9 @@ int main(int argc, char **argv)
         .options_help =
             "  --gamma G            discount between a user's requests; 0 = myopic (0.9)\n"
             "  --slate top-k|greedy slate optimisation (default top-k)\n"
+            "  --reward server|clicks  learn from the reward the server sends (after\n"
+            "                       world.reward_sharing and the diversity bonus) or from\n"
+            "                       the agent's own click (default server)\n"
             "  --eps-start E        epsilon (random slate) at the start (0.5)\n"
             "  --eps-end E          epsilon after --eps-steps requests (0.02)\n"
             "  --eps-steps N        requests over which epsilon anneals linearly (10000)\n"
@@ -363,6 +376,7 @@ int main(int argc, char **argv)
     free(s.shown);
     free(s.rows);
     free(s.perm);
+    free(s.rewards);
     free(s.slates);
     free(s.clicked);
     return rc;

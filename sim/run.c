@@ -9,6 +9,7 @@
 #include "sim/policy.h"
 #include "sim/server.h"
 #include "sim/session.h"
+#include "sim/streams.h"
 #include "sim/tick.h"
 #include "sim/viewer.h"
 #include "sim/world.h"
@@ -66,14 +67,19 @@ static void s_progress(int done, int total, int episode, int episodes, int tick,
     fflush(stderr);
 }
 
+/* User pairs behind ticks.csv's jaccard column (world_sample_jaccard):
+ * a standard error of at most 0.5 / sqrt(500) = 0.022 on the tick's mean. */
+#define S_TICK_JACCARD_PAIRS 500
+
 static void s_write_tick(s_outputs_t *o, const scenario_t *sc, uint32_t episode,
-                         const world_tick_stats_t *st)
+                         const world_tick_stats_t *st, double jaccard)
 {
-    fprintf(o->ticks, "%" PRIu32 ",%d,%d,%d,%d,%.9g,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n",
+    fprintf(o->ticks,
+            "%" PRIu32 ",%d,%d,%d,%d,%.9g,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n",
             episode, st->tick, st->active_users, st->requests, st->clicks,
             st->requests ? (double)st->clicks / st->requests : 0.0, st->session_ends, st->returns,
             st->items_live, st->welfare, st->ild, st->topics_consumed_share, st->gini, st->coverage,
-            st->entropy);
+            st->entropy, st->welfare_initial, jaccard);
     for (int a = 0; a < sc->n_agents; a++)
         fprintf(o->agents, "%" PRIu32 ",%d,%s,%d,%d,%.9g,%.9g\n", episode, st->tick,
                 sc->agents[a].name, st->agent_requests[a], st->agent_clicks[a], st->agent_reward[a],
@@ -140,6 +146,7 @@ static void s_add(s_totals_t *t, const world_episode_metrics_t *m, const s_agent
     s->ctr += m->ctr;
     s->welfare += m->welfare;
     s->welfare_per_request += m->welfare_per_request;
+    s->welfare_initial += m->welfare_initial;
     s->gini += m->gini;
     s->coverage += m->coverage;
     s->entropy += m->entropy;
@@ -198,16 +205,16 @@ static void s_json_figures(FILE *f, const scenario_t *sc, const world_episode_me
 {
     fprintf(f,
             "\"ticks\": %.9g, \"requests\": %.9g, \"clicks\": %.9g, \"ctr\": %.9g,\n"
-            "     \"welfare\": %.9g, \"welfare_per_request\": %.9g, \"mean_active_users\": %.9g, "
-            "\"session_ends\": %.9g, \"churn\": %.9g,\n"
+            "     \"welfare\": %.9g, \"welfare_per_request\": %.9g, \"welfare_initial\": %.9g, "
+            "\"mean_active_users\": %.9g, \"session_ends\": %.9g, \"churn\": %.9g,\n"
             "     \"gini\": %.9g, \"coverage\": %.9g, \"entropy\": %.9g, "
             "\"entropy_normalized\": %.9g, \"ild\": %.9g,\n"
             "     \"jaccard\": %.9g, \"interest_similarity\": %.9g, \"hhi\": %.9g,\n"
             "     \"agents\": [\n",
             m->ticks / div, m->requests / div, m->clicks / div, m->ctr / div, m->welfare / div,
-            m->welfare_per_request / div, m->mean_active_users / div, m->session_ends / div,
-            m->churn / div, m->gini / div, m->coverage / div, m->entropy / div,
-            m->entropy_normalized / div, m->ild / div, m->jaccard / div,
+            m->welfare_per_request / div, m->welfare_initial / div, m->mean_active_users / div,
+            m->session_ends / div, m->churn / div, m->gini / div, m->coverage / div,
+            m->entropy / div, m->entropy_normalized / div, m->ild / div, m->jaccard / div,
             m->interest_similarity / div, m->hhi / div);
     for (int a = 0; a < sc->n_agents; a++) {
         fprintf(f,
@@ -239,8 +246,10 @@ static void s_json_totals(FILE *f, const scenario_t *sc, const s_totals_t *t)
     const world_episode_metrics_t *s = &t->sum;
     fprintf(f,
             "  \"totals\": {\"episodes\": %d, \"ticks\": %d, \"requests\": %ld, \"clicks\": %ld, "
-            "\"welfare\": %.9g, \"session_ends\": %ld,\n     \"agents\": [\n",
-            t->episodes, s->ticks, s->requests, s->clicks, s->welfare, s->session_ends);
+            "\"welfare\": %.9g, \"welfare_initial\": %.9g, \"session_ends\": %ld,\n"
+            "     \"agents\": [\n",
+            t->episodes, s->ticks, s->requests, s->clicks, s->welfare, s->welfare_initial,
+            s->session_ends);
     for (int a = 0; a < sc->n_agents; a++) {
         fprintf(f, "       {\"name\": \"%s\", \"requests\": %ld, \"clicks\": %ld, \"reward\": %.9g",
                 sc->agents[a].name, s->agent_requests[a], s->agent_clicks[a], s->agent_reward[a]);
@@ -384,7 +393,8 @@ static int s_open_outputs(s_outputs_t *o, const scenario_t *sc)
             rc = ERR_EIO;
         fprintf(seed, "%" PRIu64 "\n", sc->seed);
         fprintf(o->ticks, "episode,tick,active_users,requests,clicks,ctr,session_ends,returns,"
-                          "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy\n");
+                          "items_live,welfare,ild,topics_consumed_share,gini,coverage,entropy,"
+                          "welfare_initial,jaccard\n");
         fprintf(o->agents, "episode,tick,agent,requests,clicks,reward,regret\n");
         fprintf(o->exposure, "episode,item,topic,exposures\n");
         fprintf(o->summary,
@@ -564,6 +574,8 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 policy_reset(policies[a], (uint32_t)ep);
         if (server)
             server_begin_episode(server); /* not fatal, as server_end_episode */
+        pcg32_t tick_metrics;
+        pcg32_stream(&tick_metrics, sc->seed, SIM_STREAM_TICK_METRICS, (uint32_t)ep);
         for (int t = 0; t < sc->world.ticks && rc == 0; t++) {
             world_tick_stats_t st;
             rc = tick_play(w, policies, server, &st, NULL);
@@ -573,8 +585,11 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
                 fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
             if (rc == 0 && log)
                 rc = s_log_tick(log, w, policies, propensity, (uint32_t)ep);
+            double jaccard = 0.0;
+            if (rc == 0)
+                rc = world_sample_jaccard(w, S_TICK_JACCARD_PAIRS, &tick_metrics, &jaccard);
             if (rc == 0) {
-                s_write_tick(&out, sc, (uint32_t)ep, &st);
+                s_write_tick(&out, sc, (uint32_t)ep, &st, jaccard);
                 s_agent_exposure_add(&exposure, sc, w);
             }
             done_ticks++;

@@ -617,6 +617,48 @@ static int s_jaccard(const world_t *w, double *out)
     return 0;
 }
 
+int world_sample_jaccard(const world_t *w, size_t pairs, pcg32_t *rng, double *out)
+{
+    *out = 0.0;
+    int32_t users = w->cfg.n_users;
+    if (users < 2 || pairs == 0)
+        return 0;
+    int most = 1;
+    for (int32_t u = 0; u < users; u++)
+        most = w->consumed[u].n > most ? w->consumed[u].n : most;
+    int32_t *items = malloc(2 * (size_t)most * sizeof *items);
+    if (!items)
+        return ERR_ENOMEM;
+    double sum = 0.0;
+    size_t counted = 0;
+    for (size_t draw = 0; draw < pairs; draw++) {
+        /* a uniform ordered pair a != b, as metrics_mean_jaccard draws */
+        uint32_t pair[2];
+        pair[0] = pcg32_bounded(rng, (uint32_t)users);
+        pair[1] = pcg32_bounded(rng, (uint32_t)users - 1);
+        pair[1] += pair[1] >= pair[0];
+        size_t offsets[3] = {0, 0, 0};
+        for (int s = 0; s < 2; s++) { /* each set sorted and deduplicated */
+            const world_consumed_t *c = &w->consumed[pair[s]];
+            int32_t *set = &items[offsets[s]];
+            memcpy(set, c->ids, (size_t)c->n * sizeof *set);
+            qsort(set, (size_t)c->n, sizeof *set, s_compare_i32);
+            size_t unique = 0;
+            for (int i = 0; i < c->n; i++)
+                if (unique == 0 || set[unique - 1] != set[i])
+                    set[unique++] = set[i];
+            offsets[s + 1] = offsets[s] + unique;
+        }
+        if (offsets[2] == 0)
+            continue; /* both empty: not counted, as in the episode figure */
+        sum += metrics_mean_jaccard(items, offsets, 2, 1, NULL);
+        counted++;
+    }
+    free(items);
+    *out = counted ? sum / (double)counted : 0.0;
+    return 0;
+}
+
 int world_episode_metrics(world_t *w, world_episode_metrics_t *m)
 {
     const world_config_t *cfg = &w->cfg;

@@ -21,6 +21,7 @@
 #define RECARENA_WORLD_H
 
 #include "core/err.h"
+#include "core/pcg32.h"
 #include "sim/scenario_keys.h"
 
 #include <stdbool.h>
@@ -172,6 +173,8 @@ typedef struct world_tick_stats {
     int returns;                  /* users who started a session this tick */
     int items_live;               /* live items this tick */
     double welfare;               /* sum of utility of consumed items */
+    double welfare_initial;       /* the same against the users' interests at the
+                                     episode's start (differs only with drift) */
     double ild;                   /* mean intra-list diversity of this tick's pages */
     double topics_consumed_share; /* distinct topics clicked / n_topics */
     /* exposure over the episode so far, all item ids issued (metrics.h) */
@@ -217,6 +220,7 @@ typedef struct world_episode_metrics {
     long requests, clicks, session_ends;
     double ctr;
     double welfare, welfare_per_request;
+    double welfare_initial; /* welfare against the users' interests at the episode's start */
     double mean_active_users;
     double churn; /* users whose last session ended and who did not come back / users */
     double gini, coverage, entropy, entropy_normalized;
@@ -233,6 +237,15 @@ typedef struct world_episode_metrics {
 } world_episode_metrics_t;
 
 int world_episode_metrics(world_t *w, world_episode_metrics_t *m);
+
+/* Homogenization so far this episode, cheaply: the mean Jaccard of the
+ * consumed sets of `pairs` user pairs a != b drawn uniformly (with
+ * replacement) from rng (borrowed, advanced), pairs of two empty sets left
+ * out, into *out (0 when none counts or fewer than two users). The
+ * episode figure (world_episode_metrics' jaccard) uses every pair up to
+ * its limit; this one costs the two sets' sizes per pair, for a per-tick
+ * trajectory. 0 or ERR_ENOMEM. */
+int world_sample_jaccard(const world_t *w, size_t pairs, pcg32_t *rng, double *out);
 
 /* Hidden state, for oracles, metrics and tests (borrowed). */
 const float *world_user_interest(const world_t *w, int32_t user); /* (dim) */

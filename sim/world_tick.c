@@ -132,8 +132,9 @@ static void s_regret(world_t *w, int32_t u, int slot, int owner, double p_none,
 
 /* The consequences of consuming item id: interest drift, satiation,
  * history, consumed set (room reserved by s_reserve). Returns the item's
- * utility to the user. */
-static double s_consume(world_t *w, int32_t u, int32_t id)
+ * utility to the user; *utility_initial is its utility against the
+ * user's interests at the episode's start. */
+static double s_consume(world_t *w, int32_t u, int32_t id, double *utility_initial)
 {
     const world_config_t *cfg = &w->cfg;
     size_t dim = (size_t)w->dim, hist = (size_t)cfg->history_len;
@@ -141,6 +142,7 @@ static double s_consume(world_t *w, int32_t u, int32_t id)
     const float *e = &w->emb[(size_t)id * dim];
     const world_item_t *it = &w->items[id];
     double utility = world_dot(x, e, w->dim) + it->quality;
+    *utility_initial = world_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
 
     float eta = (float)cfg->interest_drift;
     if (eta > 0.0f) {
@@ -176,11 +178,13 @@ static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_t
     double utility = 0.0;
     if (clicked >= 0) {
         int32_t id = w->page[clicked];
-        utility = s_consume(w, u, id);
+        double utility_initial;
+        utility = s_consume(w, u, id, &utility_initial);
         w->clicks[id]++;
         st->clicks++;
         st->agent_clicks[w->page_agent[clicked]]++;
         st->welfare += utility;
+        st->welfare_initial += utility_initial;
         int32_t topic = w->items[id].topic;
         uint32_t topic_mark = (uint32_t)w->tick + 1;
         if (w->topic_stamp[topic] != topic_mark) {
@@ -299,6 +303,7 @@ static void s_accumulate(world_t *w, world_tick_stats_t *st)
     acc->clicks += st->clicks;
     acc->session_ends += st->session_ends;
     acc->welfare += st->welfare;
+    acc->welfare_initial += st->welfare_initial;
     w->ild_sum += st->ild;
     w->active_sum += st->active_users;
     for (int a = 0; a < w->cfg.n_agents; a++) {

@@ -55,14 +55,7 @@ bool rl_runner_option(rl_runner_t *run, const char *name, const char *value, int
 {
     *rc = 0;
     if (strcmp(name, "reward") == 0) {
-        if (strcmp(value, "server") == 0)
-            run->reward = RL_REWARD_SERVER;
-        else if (strcmp(value, "team") == 0)
-            run->reward = RL_REWARD_TEAM;
-        else if (strcmp(value, "clicks") == 0 || strcmp(value, "own") == 0)
-            run->reward = RL_REWARD_CLICKS;
-        else
-            *rc = ERR_ESYNTAX;
+        *rc = rl_reward_parse(value, true, &run->reward);
     } else if (strcmp(name, "train-every") == 0) {
         *rc = parse_int(value, 1, 1 << 30, &run->train_every);
     } else if (strcmp(name, "save") == 0) {
@@ -106,14 +99,7 @@ int rl_runner_alloc(rl_runner_t *run, uint32_t obs_dim, uint32_t act_dim, uint32
  * none here when the team reward comes with JOINT. */
 static void s_feedback(rl_runner_t *run, uint32_t tick, const proto_feedback_t *fb)
 {
-    const float *rewards = NULL;
-    if (run->reward == RL_REWARD_SERVER) {
-        rewards = fb->reward;
-    } else if (run->reward == RL_REWARD_CLICKS && run->rewards && fb->n <= run->max_batch) {
-        for (uint32_t i = 0; i < fb->n; i++)
-            run->rewards[i] = fb->clicked[i] >= 0 ? 1.0f : 0.0f;
-        rewards = run->rewards;
-    }
+    const float *rewards = rl_reward_signal(run->reward, fb, run->rewards, run->max_batch);
     tracker_feedback(run->tracker, tick, fb->n, fb->user_ids, rewards, fb->session_end, s_emit,
                      run);
 }

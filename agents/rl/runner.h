@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agents/rl/reward.h"
 #include "agents/rl/tracker.h"
 #include "agents/sdk/agent.h"
 
@@ -45,15 +46,6 @@ typedef int (*rl_runner_push_fn)(void *ctx, const float *row);
 /* A value type, embedded in the agent's state. The agent may read every
  * field; it writes only train_every (its default, before agent_main) and
  * the rows of obs. */
-/* What a learner learns from (--reward). */
-typedef enum rl_reward_source {
-    RL_REWARD_SERVER = 0, /* each request's reward in STEP feedback: after the
-                             world's sharing and team bonus (docs/world.md) */
-    RL_REWARD_TEAM = 1,   /* the request's share of the team's mean reward (JOINT,
-                             joint.h): the same whatever world.reward_sharing is */
-    RL_REWARD_CLICKS = 2, /* the agent's own click: 1 or 0 */
-} rl_reward_source_t;
-
 typedef struct rl_runner {
     const char *tag; /* prefix of every message, e.g. "qlearn" */
     rl_runner_push_fn push;

@@ -184,6 +184,75 @@ static void test_interest_drifts_toward_consumed_items(void **state)
     world_destroy(&w);
 }
 
+/* welfare_initial is the utility against the interests at the episode's
+ * start: the same as welfare on the first click, then apart once the
+ * interests drift. One user, slate [1] (item (0, 1)), always clicked. */
+static void test_welfare_against_initial_interests(void **state)
+{
+    (void)state;
+    world_config_t cfg;
+    s_tiny_config(&cfg);
+    cfg.interest_drift = 0.5;
+    cfg.no_click_score = -50.0;
+    cfg.choice_temperature = 0.01;
+    cfg.slate_size = 1;
+    world_t *w = world_new(&cfg, 7);
+    assert_non_null(w);
+    const float e1[2] = {0, 1};
+    world_set_item(w, 1, 1, 0.0f, e1);
+    float x0[2];
+    memcpy(x0, world_user_interest(w, 0), sizeof x0); /* the drawn, initial interest */
+    const int32_t slate[1] = {1};
+    world_tick_stats_t st = s_tiny_tick(w, slate);
+    ASSERT_NEAR(st.welfare, x0[1], EPS);
+    ASSERT_NEAR(st.welfare_initial, x0[1], EPS);
+    /* drifted: x1 = normalise(x0 + 0.5 (e1 - x0)) = normalise(0.5 x0[0], 0.5 x0[1] + 0.5) */
+    double a = 0.5 * x0[0], b = 0.5 * x0[1] + 0.5;
+    double x1 = b / sqrt(a * a + b * b);
+    st = s_tiny_tick(w, slate);
+    ASSERT_NEAR(st.welfare, x1, EPS);
+    ASSERT_NEAR(st.welfare_initial, x0[1], EPS);
+    world_episode_metrics_t m;
+    assert_int_equal(world_episode_metrics(w, &m), 0);
+    ASSERT_NEAR(m.welfare, x0[1] + x1, EPS);
+    ASSERT_NEAR(m.welfare_initial, 2 * x0[1], EPS);
+    world_destroy(&w);
+}
+
+/* The sampled per-tick Jaccard: two users who consumed {1} and {1} give
+ * 1; then {1, 0} and {1}: 1/2, whichever pairs are drawn. */
+static void test_sampled_jaccard_by_hand(void **state)
+{
+    (void)state;
+    world_config_t cfg;
+    s_tiny_config(&cfg);
+    cfg.n_users = 2;
+    cfg.no_click_score = -50.0;
+    cfg.choice_temperature = 0.01;
+    cfg.slate_size = 1;
+    world_t *w = s_tiny_world(&cfg);
+    pcg32_t rng;
+    pcg32_stream(&rng, 1, 12, 0);
+    double j = -1.0;
+    assert_int_equal(world_sample_jaccard(w, 10, &rng, &j), 0);
+    ASSERT_NEAR(j, 0.0, EPS); /* nothing consumed: no pair counts */
+    for (int t = 0; t < 2; t++) {
+        world_tick_stats_t st;
+        assert_int_equal(world_begin_tick(w), 0);
+        const world_requests_t *r = world_requests(w, 0);
+        assert_int_equal(r->n, 2);
+        for (int q = 0; q < 2; q++) {
+            int32_t item = t == 1 && r->user_ids[q] == 0 ? 0 : 1;
+            assert_int_equal(world_set_slate(w, 0, q, &item), 0);
+        }
+        assert_int_equal(world_end_tick(w, &st), 0);
+        assert_int_equal(st.clicks, 2);
+        assert_int_equal(world_sample_jaccard(w, 10, &rng, &j), 0);
+        ASSERT_NEAR(j, t == 0 ? 1.0 : 0.5, EPS);
+    }
+    world_destroy(&w);
+}
+
 static void test_sessions_end_when_the_budget_runs_out(void **state)
 {
     (void)state;
@@ -513,6 +582,8 @@ int main(void)
         cmocka_unit_test(test_regret_is_oracle_minus_shown),
         cmocka_unit_test(test_satiation_rises_and_decays),
         cmocka_unit_test(test_interest_drifts_toward_consumed_items),
+        cmocka_unit_test(test_welfare_against_initial_interests),
+        cmocka_unit_test(test_sampled_jaccard_by_hand),
         cmocka_unit_test(test_sessions_end_when_the_budget_runs_out),
         cmocka_unit_test(test_bad_slates_are_refused),
         cmocka_unit_test(test_items_arrive_and_retire),
