@@ -12,6 +12,10 @@ py=/usr/bin/python3
 pyagents=$src/agents/python
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# every process this test starts inherits the tag, so the stray-agent
+# check below sees only this test's agents, not those of tests running
+# beside it
+export RECARENA_TEST_TAG="python-$$"
 passed=0
 failed=0
 
@@ -139,6 +143,13 @@ check "linucb never fell back" test "$(field lin 1 linucb fallback_missed)" -eq 
 # the environment: the Parallel API contract, seeds, errors, close
 check "environment" env RECARENA_BIN="$bin" timeout 120 $py "$src/tests/integration/test_python_env.py"
 
-check "no stray agents" bash -c "! pgrep -f '[a]gents/python/.*_agent.py' >/dev/null"
+stray_agents() { # this test's agent processes still alive
+    local pid
+    for pid in $(pgrep -f '[a]gents/python/.*_agent.py'); do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "RECARENA_TEST_TAG=$RECARENA_TEST_TAG" &&
+            echo "$pid"
+    done
+}
+check "no stray agents" test -z "$(stray_agents)"
 echo "python: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

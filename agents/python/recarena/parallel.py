@@ -613,7 +613,10 @@ class ParallelEnv(_ParallelEnvBase):
         JOINTs and non-fatal ERRORs; raises on fatal ones or a dead server."""
         deadline = time.monotonic() + self._timeout_s
         while True:
-            if self._server is not None and self._server.poll() is not None and not slot.conn.poll(0):
+            # a server that exited may still have its last messages (the
+            # BYE of a complete run) in flight to us: give them a second
+            if (self._server is not None and self._server.poll() is not None
+                    and not slot.conn.poll(1000)):
                 raise RuntimeError(f"the recarena server exited with status "
                                    f"{self._server.returncode}:\n{self._server_log_tail()}")
             if time.monotonic() > deadline:
