@@ -8,6 +8,7 @@
 #include "proto/curve.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/compare.h"
 #include "sim/sweep.h"
 #include "sim/viewer.h"
 
@@ -677,6 +678,10 @@ int main(int argc, char **argv)
         return sweep_main(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") == 0)
+        return compare_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "plot") == 0 && argc > 2 && compare_is_study(argv[2]))
+        return compare_plot_main(argc - 2, argv + 2);
     if (strcmp(cmd, "view") == 0 || strcmp(cmd, "plot") == 0)
         return s_cmd_viewer(argc - 2, argv + 2, strcmp(cmd, "plot") == 0);
     fprintf(stderr, "recarena: unknown command '%s'\n\n%s", cmd, s_usage);
