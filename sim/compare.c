@@ -213,7 +213,8 @@ static const char s_compare_usage[] =
     "                 (items: each name, and NAME-A for the paired differences)\n"
     "  --plot OUT.png draw figure F per agent (system if no agent has it) for each\n"
     "                 item, with 95% CI error bars (needs recarena-view)\n"
-    "  --figure F     the figure --plot draws (default reward)\n";
+    "  --figure F     the figure --plot draws (default reward; system.F for the\n"
+    "                 system's F where the agents have one too, e.g. system.gini)\n";
 
 /* Writes the CSV for the viewer and runs it: argv[0] the viewer. */
 static int c_run_viewer(const char *csv, const char *out, const char *title, const char *x_label,
@@ -244,6 +245,7 @@ static int c_run_viewer(const char *csv, const char *out, const char *title, con
         argv[n++] = (char *)size;
     }
     argv[n] = NULL;
+    fflush(stdout); /* the table before the viewer's line */
     pid_t pid;
     int rc = posix_spawn(&pid, path, NULL, NULL, argv, environ);
     if (rc != 0) {
@@ -401,8 +403,10 @@ int compare_main(int argc, char **argv)
             status = 1;
             goto done;
         }
-        bool any_agent = false;
-        for (size_t g = 0; g < st->n_figures; g++)
+        bool any_agent = false, system_only = strncmp(figure, "system.", 7) == 0;
+        if (system_only)
+            figure += 7;
+        for (size_t g = 0; g < st->n_figures && !system_only; g++)
             any_agent =
                 any_agent || (st->figures[g].agent[0] && strcmp(st->figures[g].name, figure) == 0);
         size_t drawn = 0;
@@ -463,7 +467,9 @@ static const char s_plot_usage[] =
     "system, e.g. gini) against grid key KEY of the study in folder STUDY (its\n"
     "study.json, written by recarena sweep): one line per agent (and per value\n"
     "of the other grid keys), points the mean over seeds, bars the 95%\n"
-    "confidence interval. Default OUT: STUDY/FIGURE_vs_KEY.png.\n";
+    "confidence interval; system.FIGURE (e.g. system.gini) for the system's\n"
+    "figure where the agents have one of that name too. Default OUT:\n"
+    "STUDY/FIGURE_vs_KEY.png.\n";
 
 int compare_plot_main(int argc, char **argv)
 {
@@ -532,6 +538,8 @@ int compare_plot_main(int argc, char **argv)
         if (!value || (strtod(value, &end), *end != '\0' || end == value))
             numeric = false;
     }
+    /* "system.gini": the system's figure where the agents have one too */
+    const char *system_figure = strncmp(y, "system.", 7) == 0 ? y + 7 : NULL;
     csv = c_temp_csv(csv_path, sizeof csv_path);
     if (!csv)
         goto done;
@@ -571,7 +579,7 @@ int compare_plot_main(int argc, char **argv)
         bool any = false;
         json_object_foreach(agents, agent, v)
         {
-            if (!(fig = json_object_get(v, y)))
+            if (system_figure || !(fig = json_object_get(v, y)))
                 continue;
             char series[600], text[600], label[300];
             snprintf(text, sizeof text, "%s%s", agent, rest);
@@ -586,7 +594,8 @@ int compare_plot_main(int argc, char **argv)
             points++;
             any = true;
         }
-        if (!any && (fig = json_object_get(json_object_get(cell, "system"), y))) {
+        if (!any && (fig = json_object_get(json_object_get(cell, "system"),
+                                           system_figure ? system_figure : y))) {
             char series[600], text[600], label[300];
             snprintf(text, sizeof text, "system%s", rest);
             c_csv_text(series, sizeof series, text);
