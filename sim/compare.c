@@ -21,7 +21,7 @@
 extern char **environ;
 
 #define C_MAX_ITEMS   16
-#define C_MAX_RUNS    4096 /* of one item */
+#define C_MAX_RUNS    1024 /* of one item */
 #define C_MAX_FIGURES 512
 
 typedef struct c_figure {
@@ -129,13 +129,25 @@ static int c_load_item(c_state_t *st, const char *dir, char *err, size_t err_len
     char *names[C_MAX_RUNS];
     size_t n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < C_MAX_RUNS) {
+    bool too_many = false;
+    while ((e = readdir(d))) {
         char run[4200];
         snprintf(run, sizeof run, "%s/%s", dir, e->d_name);
-        if (strncmp(e->d_name, "seed", 4) == 0 && c_has_summary(run))
-            names[n++] = strdup(e->d_name);
+        if (strncmp(e->d_name, "seed", 4) != 0 || !c_has_summary(run))
+            continue;
+        if (n == C_MAX_RUNS) {
+            too_many = true;
+            break;
+        }
+        names[n++] = strdup(e->d_name);
     }
     closedir(d);
+    if (too_many) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        snprintf(err, err_len, "%s: more than %d runs", dir, C_MAX_RUNS);
+        return ERR_ERANGE;
+    }
     qsort(names, n, sizeof *names, c_seed_order);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
