@@ -13,6 +13,13 @@ competitors are and on how users' reputations of each platform evolve.
     bench/compare_bandits.py                      # scenarios/default.ini, seeds 1..10
     bench/compare_bandits.py --seeds 3 --set run.ticks=100 --check
 
+The runs are one study of `recarena sweep` (docs/studies.md): the
+scenario's world with one agent, `bandit`, and the grid
+`agent.bandit.command=CMD1,CMD2,...` (one cell per configuration) over
+seeds 1..N; this script only builds that command and reads the study's
+run folders into the table. --study DIR keeps the study (and its
+runs.csv and study.json) in DIR, where the same command again resumes it.
+
 "wins" counts the seeds on which an algorithm earns more than both
 random and popularity on the same seed. --check exits 1 unless every
 learning algorithm's mean reward beats both random's and popularity's. Run from anywhere; needs a build (make build).
@@ -25,7 +32,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINES = ["random", "popularity"]
@@ -60,22 +66,42 @@ def scenario_without_agents(path):
     return "".join(out)
 
 
-def run_one(args, ini, name, seed, tmp):
-    out = os.path.join(tmp, f"{name}-{seed}")
-    agent = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+def command_of(args, name):
+    """The agent command of a configuration."""
     words = args.configs[name].split(" ", 1)
     if words[0].startswith("recarena-"):  # another agent process of the build
-        command = " ".join([os.path.join(os.path.dirname(args.agent), words[0])] + words[1:])
-    else:
-        command = f"{args.agent} {args.configs[name]}"
-    cmd = [args.recarena, "run", ini, "--seed", str(seed), "--quiet", "--no-progress",
-           "--out", out, "--agent", f"{agent}={command}"]
+        return " ".join([os.path.join(os.path.dirname(args.agent), words[0])] + words[1:])
+    return f"{args.agent} {args.configs[name]}"
+
+
+def sweep(args, algos, seeds, study):
+    """Runs (or resumes) the study: one cell per configuration. Returns
+    {configuration: its cell's folder}."""
+    ini = study.rstrip("/") + ".ini"
+    with open(ini, "w") as f:
+        f.write(scenario_without_agents(args.scenario))
+        f.write(f"\n[agent.bandit]\ncommand = {command_of(args, algos[0])}\n")
+    commands = [command_of(args, a) for a in algos]
+    for c in commands:
+        if "," in c:
+            sys.exit(f"compare_bandits: a command with a comma cannot be a grid value: {c}")
+    cmd = [args.recarena, "sweep", ini, "--seeds", f"{seeds[0]}-{seeds[-1]}",
+           "--grid", "agent.bandit.command=" + ",".join(commands),
+           "--jobs", str(max(1, args.jobs)), "--out", study]
     for s in args.set:
         cmd += ["--set", s]
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
-        sys.exit(f"compare_bandits: {name} seed {seed} failed:\n{done.stdout}")
-    with open(os.path.join(out, "summary.json")) as f:
+        sys.exit(f"compare_bandits: {' '.join(cmd)} failed:\n{done.stdout}")
+    with open(os.path.join(study, "study.json")) as f:
+        cells = json.load(f)["cells"]
+    by_command = {c["settings"]["agent.bandit.command"]: c["cell"] for c in cells}
+    return {a: os.path.join(study, by_command[command_of(args, a)]) for a in algos}
+
+
+def read_run(run_dir):
+    """The figures of one run folder."""
+    with open(os.path.join(run_dir, "summary.json")) as f:
         eps = json.load(f)["episodes"]
     n = len(eps)
     agent = [e["agents"][0] for e in eps]
@@ -107,7 +133,10 @@ def main():
     p.add_argument("--config", action="append", default=[], metavar="NAME=ARGS",
                    help='another configuration, e.g. "ucb1-c1=--algo ucb1" (repeatable)')
     p.add_argument("--set", action="append", default=[], help="scenario override, repeatable")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="recarena sweep --jobs: slots, a run taking 2 (itself and its agent)")
+    p.add_argument("--study", help="keep the study in this folder (resumable); default: a "
+                   "temporary one")
     p.add_argument("--per-seed", action="store_true",
                    help="also print each configuration's reward per episode on every seed")
     p.add_argument("--check", action="store_true",
@@ -134,13 +163,10 @@ def main():
     seeds = list(range(1, args.seeds + 1))
 
     with tempfile.TemporaryDirectory(prefix="recarena-compare-") as tmp:
-        ini = os.path.join(tmp, "world.ini")
-        with open(ini, "w") as f:
-            f.write(scenario_without_agents(args.scenario))
-        jobs = [(a, s) for s in seeds for a in algos]
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(lambda j: run_one(args, ini, j[0], j[1], tmp), jobs))
-    by_algo = {a: [r for (ja, _), r in zip(jobs, results) if ja == a] for a in algos}
+        study = os.path.abspath(args.study) if args.study else os.path.join(tmp, "study")
+        cells = sweep(args, algos, seeds, study)
+        by_algo = {a: [read_run(os.path.join(cells[a], f"seed{s}")) for s in seeds]
+                   for a in algos}
 
     name = os.path.relpath(args.scenario, ROOT)
     extra = "".join(f" --set {s}" for s in args.set)

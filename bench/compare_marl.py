@@ -19,6 +19,13 @@ agent the same seed replays bit for bit.
     bench/compare_marl.py                         # seeds 1..5, the scenario as it is
     bench/compare_marl.py --seeds 3 --set run.episodes=3 --out /tmp/cmp
 
+Each team is one study of `recarena sweep` (docs/studies.md), in
+OUT/TEAM: the scenario with --set agent.X.policy or agent.X.command for
+the team's three agents, seeds 1..N; this script builds those commands
+and reads the studies' run folders into the table. The same command
+again resumes them (a finished study runs nothing); a changed --set or
+seed count needs a new --out (recarena sweep refuses to mix studies).
+
 Writes OUT/runs.csv (one row per algorithm, seed and episode) and
 OUT/curves.csv (mean and sd over seeds per algorithm and episode); OUT
 defaults to runs/compare_marl. Run from anywhere; needs a build (make
@@ -31,9 +38,7 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENTS = ["a", "b", "c"]
@@ -48,22 +53,31 @@ TEAMS = {
 }
 
 
-def run_one(args, name, seed, tmp):
-    out = os.path.join(tmp, f"{name}-{seed}")
+def sweep(args, name, seeds):
+    """Runs (or resumes) team name's study in OUT/name; the wall seconds
+    it took per run."""
     kind, what = TEAMS[name]
     if kind == "command":
         what = os.path.join(args.build, "agents", what)
-    cmd = [args.recarena, "run", args.scenario, "--seed", str(seed), "--quiet", "--no-progress",
-           "--out", out, "--set", "server.deadline_ms=600000"]
+    study = os.path.join(args.out, name)
+    cmd = [args.recarena, "sweep", args.scenario, "--seeds", f"{seeds[0]}-{seeds[-1]}",
+           "--jobs", str(max(1, args.jobs)), "--out", study,
+           "--set", "server.deadline_ms=600000"]
     for agent in AGENTS:
         cmd += ["--set", f"agent.{agent}.{kind}={what}"]
+        if kind == "policy":  # coop_feed.ini grants its MADDPG agents JOINT
+            cmd += ["--set", f"agent.{agent}.joint=false"]
     for s in args.set:
         cmd += ["--set", s]
     start = time.monotonic()
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    seconds = time.monotonic() - start
     if done.returncode != 0:
-        sys.exit(f"compare_marl: {name} seed {seed} failed:\n{done.stdout}")
+        sys.exit(f"compare_marl: {' '.join(cmd)} failed:\n{done.stdout}")
+    return (time.monotonic() - start) / len(seeds)
+
+
+def run_one(args, name, seed):
+    out = os.path.join(args.out, name, "base", f"seed{seed}")
     with open(os.path.join(out, "summary.json")) as f:
         eps = json.load(f)["episodes"]
     rows = []
@@ -86,7 +100,7 @@ def run_one(args, name, seed, tmp):
             "fallbacks": sum(a.get("fallback_missed", 0) + a.get("fallback_invalid", 0)
                              for a in agents),
         })
-    return rows, seconds
+    return rows
 
 
 def mean_sd(xs):
@@ -102,7 +116,9 @@ def main():
     p.add_argument("--seeds", type=int, default=5, help="seeds 1..N (default 5)")
     p.add_argument("--algos", default=",".join(TEAMS), help="comma-separated teams (default: all)")
     p.add_argument("--set", action="append", default=[], help="scenario override, repeatable")
-    p.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="recarena sweep --jobs (default 1): slots, a run taking 4 (itself and "
+                   "3 agent processes; teams of built-in policies 1)")
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "compare_marl"),
                    help="folder for the CSV files (default runs/compare_marl)")
     args = p.parse_args()
@@ -119,14 +135,10 @@ def main():
             sys.exit(f"compare_marl: {b} not found: build first (make build)")
     seeds = list(range(1, args.seeds + 1))
 
-    with tempfile.TemporaryDirectory(prefix="recarena-marl-") as tmp:
-        jobs = [(a, s) for s in seeds for a in algos]
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(lambda j: run_one(args, j[0], j[1], tmp), jobs))
-    rows = [r for rs, _ in results for r in rs]
-    seconds = {a: sum(t for (ja, _), (_, t) in zip(jobs, results) if ja == a) / len(seeds)
-               for a in algos}
-
+    args.out = os.path.abspath(args.out)
+    os.makedirs(args.out, exist_ok=True)
+    seconds = {a: sweep(args, a, seeds) for a in algos}
+    rows = [r for a in algos for s in seeds for r in run_one(args, a, s)]
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "runs.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -153,7 +165,7 @@ def main():
     print(f"{name}{extra}: teams of 3, seeds 1..{args.seeds}, last episode ({n_eps - 1}), "
           "mean +- sd over seeds")
     print(f"{'team':<11} {'team reward':>17} {'x random':>8} {'bonus':>6} {'CTR':>6} "
-          f"{'requests':>9} {'active':>6} {'ILD':>6} {'beats random':>12} {'s/run':>6}")
+          f"{'requests':>9} {'active':>6} {'ILD':>6} {'beats random':>12} {'s/run':>6}")  # s/run: the study's wall time / seeds
     base = last("random") if "random" in algos else None
     for a in algos:
         rew = last(a)

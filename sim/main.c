@@ -9,6 +9,7 @@
 #include "sim/outdir.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/compare.h"
 #include "sim/sweep.h"
 #include "sim/viewer.h"
 
@@ -42,6 +43,8 @@ static const char s_usage[] =
     "  sweep SCENARIO.ini --seeds LIST [--grid S.K=V1,V2 ...]\n"
     "                      a study: every grid cell x seed as a run folder, then\n"
     "                      runs.csv and study.json with 95% confidence intervals\n"
+    "  compare A B ...     runs or study cells side by side, with differences\n"
+    "                      paired by seed and 95% confidence intervals\n"
     "  bench world|wire    print throughput figures (interactions per second)\n"
     "  check-agent [OPTIONS] -- COMMAND...\n"
     "                      run a battery of protocol cases against an agent command\n"
@@ -49,6 +52,8 @@ static const char s_usage[] =
     "                      the viewer (recarena-view) on a run's telemetry\n"
     "  plot RUN_DIR --out FILE.png|.jpg\n"
     "                      a finished run's charts, drawn into a PNG\n"
+    "  plot STUDY --x KEY --y FIGURE\n"
+    "                      a study's figure against a grid key, 95% CI bars\n"
     "  help [COMMAND]      this text, or a command's options\n"
     "\n"
     "options:\n"
@@ -678,6 +683,10 @@ int main(int argc, char **argv)
         return sweep_main(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") == 0)
+        return compare_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "plot") == 0 && argc > 2 && compare_is_study(argv[2]))
+        return compare_plot_main(argc - 2, argv + 2);
     if (strcmp(cmd, "view") == 0 || strcmp(cmd, "plot") == 0)
         return s_cmd_viewer(argc - 2, argv + 2, strcmp(cmd, "plot") == 0);
     fprintf(stderr, "recarena: unknown command '%s'\n\n%s", cmd, s_usage);

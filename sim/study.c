@@ -80,7 +80,10 @@ static int s_add_seed(study_t *s, uint64_t seed, const char *text, char *err, si
 int study_add_seeds(study_t *s, const char *text, char *err, size_t err_len)
 {
     char buf[4096];
-    if (strlen(text) >= sizeof buf || !text[0]) {
+    size_t len = strlen(text);
+    /* strtok_r would skip an empty item: ",1", "1,,2", "1," are typos */
+    if (len >= sizeof buf || !text[0] || text[0] == ',' || text[len - 1] == ',' ||
+        strstr(text, ",,")) {
         s_err(err, err_len, "--seeds: expected N, A-B or a list of them, got '%s'", text);
         return ERR_EINVAL;
     }

@@ -37,7 +37,7 @@ study_t *study_new(void); /* NULL on no memory; caller owns */
 void study_destroy(study_t **self_p);
 
 /* Adds seeds: "N", "A-B" (inclusive) or a comma-separated list of those,
- * each in [0, 2^64-1]; a seed given twice is refused. 0, or ERR_EINVAL /
+ * each in [0, 2^64-1]; a seed given twice, or an empty item, is refused. 0, or ERR_EINVAL /
  * ERR_ERANGE with a message naming the text in err. */
 int study_add_seeds(study_t *s, const char *text, char *err, size_t err_len);
 

@@ -26,6 +26,9 @@ typedef struct viz_canvas {
     int dash;        /* length of a dash of coinciding curves, pixels */
 } viz_canvas_t;
 
+/* The canvas of d on r (draw.c): its fonts, theme and line widths. */
+viz_canvas_t viz_draw_canvas(const viz_draw_t *d, SDL_Renderer *r);
+
 typedef enum viz_align { VIZ_ALIGN_LEFT, VIZ_ALIGN_CENTRE, VIZ_ALIGN_RIGHT } viz_align_t;
 
 SDL_Color viz_chart_role(const viz_canvas_t *c, viz_colour_role_t role);

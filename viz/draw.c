@@ -307,6 +307,11 @@ static viz_canvas_t s_canvas(const viz_draw_t *d, SDL_Renderer *r)
                           .dash = s_max(s_px(d, 10), 6)};
 }
 
+viz_canvas_t viz_draw_canvas(const viz_draw_t *d, SDL_Renderer *r)
+{
+    return s_canvas(d, r);
+}
+
 static void s_draw_title(const viz_canvas_t *c, const viz_layout_t *layout, const viz_model_t *m,
                          const viz_view_t *v)
 {

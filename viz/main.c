@@ -5,12 +5,14 @@
  *   --connect ENDPOINT               a window on a run's live telemetry
  *   --connect ENDPOINT --headless    the same offscreen, ending in a PNG
  *   --plot RUN_DIR --out FILE.png    a finished run folder into a PNG
+ *   --series FILE.csv --out FILE.png a study plot (studyplot.h) into a PNG
  *
  * Keys and panels: docs/viewer.md. */
 #include "core/parse.h"
 #include "viz/draw.h"
 #include "viz/live.h"
 #include "viz/rundir.h"
+#include "viz/studyplot.h"
 #include "proto/transport.h"
 #include "viz/window.h"
 
@@ -26,6 +28,8 @@
 static const char s_usage[] =
     "usage: recarena-view --connect ENDPOINT [OPTIONS]\n"
     "       recarena-view --plot RUN_DIR --out FILE.png [OPTIONS]\n"
+    "       recarena-view --series FILE.csv --out FILE.png [--title T] [--x-label L]\n"
+    "                     [--y-label L] [--categorical]\n"
     "\n"
     "The recarena viewer: per-agent reward curves, market or click share,\n"
     "exposure diversity (Gini, coverage), the Lorenz curve of item exposure and\n"
@@ -39,6 +43,11 @@ static const char s_usage[] =
     "  --scenario FILE     the run's scenario: its name, mode and the agents'\n"
     "                      algorithms for the legend (a run folder's scenario.ini)\n"
     "  --plot RUN_DIR      draw a finished run folder instead\n"
+    "  --series FILE.csv   draw a study plot: means with 95% confidence intervals\n"
+    "                      (series,x,label,mean,low,high rows; recarena plot STUDY\n"
+    "                      and recarena compare --plot write them), with --title,\n"
+    "                      --x-label, --y-label, and --categorical (x positions\n"
+    "                      name runs: the labels under them)\n"
     "  --out FILE.png      (--plot, --headless) the picture to write: PNG, or JPEG\n"
     "                      for a name ending in .jpg or .jpeg\n"
     "  --episode N         (--plot) only episode N; default: all, back to back\n"
@@ -64,7 +73,8 @@ static const char s_usage[] =
     "space pause, e this episode / all, s screenshot, q quit.\n";
 
 typedef struct s_options {
-    const char *endpoint, *scenario, *plot, *out, *font;
+    const char *endpoint, *scenario, *plot, *out, *font, *series, *title, *x_label, *y_label;
+    bool categorical;
     long episode; /* VIZ_ALL_EPISODES */
     int width, height;
     bool headless;
@@ -126,6 +136,9 @@ static int s_parse(int argc, char **argv, s_options_t *o)
         } else if (strcmp(arg, "--headless") == 0) {
             o->headless = true;
             continue;
+        } else if (strcmp(arg, "--categorical") == 0) {
+            o->categorical = true;
+            continue;
         } else if (strcmp(arg, "--projector") == 0) {
             o->theme = VIZ_THEME_CONTRAST;
             o->scale = VIZ_PROJECTOR_SCALE;
@@ -143,6 +156,14 @@ static int s_parse(int argc, char **argv, s_options_t *o)
             o->scenario = value;
         } else if (strcmp(arg, "--plot") == 0) {
             o->plot = value;
+        } else if (strcmp(arg, "--series") == 0) {
+            o->series = value;
+        } else if (strcmp(arg, "--title") == 0) {
+            o->title = value;
+        } else if (strcmp(arg, "--x-label") == 0) {
+            o->x_label = value;
+        } else if (strcmp(arg, "--y-label") == 0) {
+            o->y_label = value;
         } else if (strcmp(arg, "--out") == 0) {
             o->out = value;
         } else if (strcmp(arg, "--font") == 0) {
@@ -191,10 +212,10 @@ static int s_parse(int argc, char **argv, s_options_t *o)
         }
     }
     const char *problem = NULL;
-    if (!o->endpoint == !o->plot)
-        problem = "give either --connect ENDPOINT or --plot RUN_DIR";
-    else if ((o->plot || o->headless) && !o->out)
-        problem = "--out FILE.png is required with --plot and --headless";
+    if ((o->endpoint != NULL) + (o->plot != NULL) + (o->series != NULL) != 1)
+        problem = "give one of --connect ENDPOINT, --plot RUN_DIR or --series FILE.csv";
+    else if ((o->plot || o->series || o->headless) && !o->out)
+        problem = "--out FILE.png is required with --plot, --series and --headless";
     else if (o->headless && !o->frames && !o->episodes)
         problem = "--headless needs --frames N or --episodes N to know when to stop";
     else if (o->plot && o->headless)
@@ -223,6 +244,34 @@ static int s_plot(const s_options_t *o, viz_draw_t *d)
         rc = viz_draw_png(d, o->width, o->height, &m, &view, o->out, err, sizeof err);
     }
     viz_model_fini(&m);
+    if (rc != 0) {
+        fprintf(stderr, "recarena-view: %s\n", err);
+        return 1;
+    }
+    printf("wrote %s (%dx%d)\n", o->out, o->width, o->height);
+    return 0;
+}
+
+/* A study plot's CSV into a PNG. */
+static int s_series(const s_options_t *o, viz_draw_t *d)
+{
+    char err[1024];
+    viz_studyplot_t *p = malloc(sizeof *p);
+    if (!p) {
+        fprintf(stderr, "recarena-view: out of memory\n");
+        return 1;
+    }
+    int rc = viz_studyplot_read(p, o->series, err, sizeof err);
+    if (rc == 0) {
+        snprintf(p->title, sizeof p->title, "%s", o->title ? o->title : "");
+        snprintf(p->x_label, sizeof p->x_label, "%s", o->x_label ? o->x_label : "");
+        snprintf(p->y_label, sizeof p->y_label, "%s", o->y_label ? o->y_label : "");
+        p->categorical = o->categorical;
+        SDL_Surface *s = viz_studyplot_surface(d, p, o->width, o->height, err, sizeof err);
+        rc = s ? viz_image_save(s, o->out, err, sizeof err) : VIZ_ESDL;
+        SDL_FreeSurface(s);
+    }
+    free(p);
     if (rc != 0) {
         fprintf(stderr, "recarena-view: %s\n", err);
         return 1;
@@ -333,7 +382,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int status = 0;
-    if (o.plot) {
+    if (o.series) {
+        status = s_series(&o, d);
+    } else if (o.plot) {
         status = s_plot(&o, d);
     } else {
         viz_live_t live;

@@ -75,9 +75,10 @@ done
 # the default scenario's default agents run too
 check "default scenario" "$bin" run "$src/scenarios/default.ini" "${quick[@]}" --out "$tmp/d"
 
-# every learner beats both baselines (a shortened compare)
+# every learner beats both baselines (a shortened compare; --jobs 4: two
+# runs at once, each a server and its agent)
 check "learners beat random and popularity" \
-    $py "$src/bench/compare_bandits.py" --build "$build" --seeds 3 --jobs 2 \
+    $py "$src/bench/compare_bandits.py" --build "$build" --seeds 3 --jobs 4 \
     --set run.ticks=100 --set run.episodes=1 --set world.n_users=1000 \
     --set world.oracle=false --check
 

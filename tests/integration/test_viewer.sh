@@ -132,7 +132,7 @@ fails_with "plot: bad theme" 2 "--theme: expected light or contrast, got 'dark'"
 fails_with "plot: bad size" 2 "--size: expected WxH" "$bin" plot "$tmp/m" --out "$tmp/x.png" --size 10x10
 fails_with "plot: unwritable" 1 "cannot write $tmp/none/x.png" "$bin" plot "$tmp/m" --out "$tmp/none/x.png"
 fails_with "missing font" 1 "fonts-dejavu-core" "$bin" plot "$tmp/m" --out "$tmp/x.png" --font "$tmp/no.ttf"
-fails_with "view: no endpoint" 2 "give either --connect ENDPOINT or --plot RUN_DIR" "$bin" view
+fails_with "view: no endpoint" 2 "give one of --connect ENDPOINT, --plot RUN_DIR or --series FILE.csv" "$bin" view
 fails_with "headless: when to stop" 2 "--headless needs --frames N or --episodes N" \
     "$view" --connect "ipc://$tmp/none" --headless --out "$tmp/x.png"
 check "no PNG from failures" test ! -e "$tmp/x.png"
