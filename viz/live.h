@@ -30,7 +30,7 @@ typedef struct viz_live {
 } viz_live_t;
 
 /* Subscribes to endpoint; scenario (may be NULL) is the run's scenario
- * file, for its name, mode and the agents' algorithms. 0, or VIZ_E...
+ * file, for its name, mode and the agents' algorithms. 0, or an ERR_ code of core/err.h
  * with a message in err (then fini is still safe). */
 int viz_live_init(viz_live_t *l, const char *endpoint, const char *scenario, char *err,
                   size_t err_len);
@@ -50,7 +50,7 @@ const viz_model_t *viz_live_shown(const viz_live_t *l);
 
 /* Writes the picture as it is shown, width x height, to a new PNG in the
  * current folder (recarena-SCENARIO-N.png, the first N not taken) and
- * says so in the status line. 0 or VIZ_E... with a message in err. */
+ * says so in the status line. 0 or an ERR_ code of core/err.h with a message in err. */
 int viz_live_screenshot(viz_live_t *l, viz_draw_t *d, int width, int height, char *err,
                         size_t err_len);
 

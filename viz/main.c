@@ -268,7 +268,7 @@ static int s_series(const s_options_t *o, viz_draw_t *d)
         snprintf(p->y_label, sizeof p->y_label, "%s", o->y_label ? o->y_label : "");
         p->categorical = o->categorical;
         SDL_Surface *s = viz_studyplot_surface(d, p, o->width, o->height, err, sizeof err);
-        rc = s ? viz_image_save(s, o->out, err, sizeof err) : VIZ_ESDL;
+        rc = s ? viz_image_save(s, o->out, err, sizeof err) : ERR_EDISPLAY;
         SDL_FreeSurface(s);
     }
     free(p);

@@ -31,7 +31,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, err_len, "cannot read %s", path);
-        return VIZ_EIO;
+        return ERR_EIO;
     }
     char line[1024];
     int number = 0, rc = 0;
@@ -42,7 +42,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
             if (strcmp(line, "series,x,label,mean,low,high") != 0) {
                 snprintf(err, err_len, "%s:1: expected the header series,x,label,mean,low,high",
                          path);
-                rc = VIZ_EINVAL;
+                rc = ERR_EFORMAT;
                 break;
             }
             continue;
@@ -60,7 +60,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
                      "%s:%d: expected SERIES,X,LABEL,MEAN,LOW,HIGH with numbers and "
                      "LOW <= MEAN <= HIGH",
                      path, number);
-            rc = VIZ_EINVAL;
+            rc = ERR_EFORMAT;
             break;
         }
         size_t s = 0;
@@ -70,7 +70,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
             if (s == VIZ_SP_MAX_SERIES) {
                 snprintf(err, err_len, "%s:%d: more than %d series", path, number,
                          VIZ_SP_MAX_SERIES);
-                rc = VIZ_EINVAL;
+                rc = ERR_EFORMAT;
                 break;
             }
             snprintf(p->series[s].name, sizeof p->series[s].name, "%s", fields[0]);
@@ -82,7 +82,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
             l++;
         if (sr->n == VIZ_SP_MAX_POINTS || (l == p->n_labels && l == VIZ_SP_MAX_POINTS)) {
             snprintf(err, err_len, "%s:%d: more than %d points", path, number, VIZ_SP_MAX_POINTS);
-            rc = VIZ_EINVAL;
+            rc = ERR_EFORMAT;
             break;
         }
         if (l == p->n_labels) {
@@ -99,7 +99,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
     fclose(f);
     if (rc == 0 && p->n_series == 0) {
         snprintf(err, err_len, "%s: no points", path);
-        rc = VIZ_EINVAL;
+        rc = ERR_EFORMAT;
     }
     return rc;
 }
@@ -146,7 +146,7 @@ int viz_studyplot_render(viz_draw_t *d, SDL_Renderer *r, const viz_studyplot_t *
 {
     int width, height;
     if (SDL_GetRendererOutputSize(r, &width, &height) != 0)
-        return VIZ_ESDL;
+        return ERR_EDISPLAY;
     viz_canvas_t c = viz_draw_canvas(d, r);
     viz_chart_fill(&c, (SDL_Rect){0, 0, width, height}, viz_chart_role(&c, VIZ_COLOUR_PANEL));
     viz_axes_t a;

@@ -44,7 +44,7 @@ typedef struct viz_studyplot {
 } viz_studyplot_t;
 
 /* Reads the CSV at path (form above) into p (titles left empty). 0, or
- * VIZ_EIO (cannot read) / VIZ_EINVAL (a bad line, named with its number)
+ * ERR_EIO (cannot read) / ERR_EFORMAT (a bad line, named with its number)
  * with a message in err. */
 int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t err_len);
 
@@ -53,7 +53,7 @@ int viz_studyplot_read(viz_studyplot_t *p, const char *path, char *err, size_t e
 void viz_studyplot_axes(const viz_draw_t *d, const viz_studyplot_t *p, int width, int height,
                         viz_axes_t *out);
 
-/* Draws p at the renderer's output size. 0 or VIZ_ESDL. */
+/* Draws p at the renderer's output size. 0 or ERR_EDISPLAY. */
 int viz_studyplot_render(viz_draw_t *d, SDL_Renderer *r, const viz_studyplot_t *p);
 
 /* p drawn offscreen into a new RGB888 surface (caller frees), NULL with

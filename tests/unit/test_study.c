@@ -76,7 +76,7 @@ static void test_grid(void **state)
     char dir[512];
     study_run_dir(s, "out", 7, dir, sizeof dir);
     assert_string_equal(dir, "out/world.reward_sharing=0.5,world.market_temperature=0.1/seed2");
-    char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_TEXT_MAX];
+    char texts[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1][STUDY_OVERRIDE_MAX];
     const char *args[STUDY_MAX_SETS + STUDY_MAX_KEYS + 1];
     assert_int_equal(study_add_set(s, "run.ticks=5", err, sizeof err), 0);
     int n = study_run_overrides(s, 7, texts, args);

@@ -67,18 +67,18 @@ static void test_read(void **state)
     assert_int_equal(p->n_labels, 2);
     assert_string_equal(p->label[1], "one");
     s_write(path, "x,y\n");
-    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), ERR_EFORMAT);
     assert_non_null(strstr(err, ":1:"));
     s_write(path, "series,x,label,mean,low,high\na,0,0,10,8,12\na,1,1,30,8,12\n");
-    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), ERR_EFORMAT);
     assert_non_null(strstr(err, ":3:"));
     s_write(path, "series,x,label,mean,low,high\na,0,0,ten,8,12\n");
-    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), ERR_EFORMAT);
     s_write(path, "series,x,label,mean,low,high\n");
-    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), VIZ_EINVAL);
+    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), ERR_EFORMAT);
     assert_non_null(strstr(err, "no points"));
     unlink(path);
-    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), VIZ_EIO);
+    assert_int_equal(viz_studyplot_read(p, path, err, sizeof err), ERR_EIO);
     free(p);
 }
 
