@@ -204,6 +204,8 @@ typedef struct proto_telemetry_episode {
     const double *agent_reward;    /* (n_agents) */
     const double *agent_regret;    /* (n_agents) */
     const double *agent_share;     /* (n_agents) market: of requests; feed: of clicks */
+    const double *agent_gini;      /* (n_agents) Gini of each agent's own slates' exposure over the
+                                      episode, in [0, 1]; optional (1.1): NULL when absent */
 } proto_telemetry_episode_t;
 
 typedef struct proto_telemetry_exposure {

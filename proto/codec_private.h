@@ -118,6 +118,8 @@ double codec_get_double(codec_decoder_t *d, const msgpack_object *map, const cha
  * size received), copied into storage the message owns. */
 void *codec_get_vector(codec_decoder_t *d, const msgpack_object *map, const char *key,
                        proto_dtype_t dtype, uint32_t *n);
+/* Whether map holds key (an optional one). */
+bool codec_has_key(codec_decoder_t *d, const msgpack_object *map, const char *key);
 /* A list of at most max str into an array of strings the message owns. */
 const char *const *codec_get_strings(codec_decoder_t *d, const msgpack_object *map, const char *key,
                                      uint32_t max, uint32_t *count);

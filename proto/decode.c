@@ -351,6 +351,11 @@ static const char *const s_n_dim[] = {"n", "dim"};
 static const char *const s_n_k[] = {"n", "k"};
 static const char *const s_n_history[] = {"n", "history_len"};
 
+bool codec_has_key(codec_decoder_t *d, const msgpack_object *map, const char *key)
+{
+    return s_find(d, map, key, false) != NULL;
+}
+
 void *codec_get_vector(codec_decoder_t *d, const msgpack_object *map, const char *key,
                        proto_dtype_t dtype, uint32_t *n)
 {

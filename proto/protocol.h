@@ -18,7 +18,8 @@
 #define RECARENA_PROTOCOL_H
 
 #define PROTO_VERSION_MAJOR 1 /* peers with different majors refuse each other */
-#define PROTO_VERSION_MINOR 0 /* adds optional keys only; peers ignore unknown keys */
+/* adds optional keys only; peers ignore unknown keys. 1: TELEMETRY_EPISODE.agent_gini */
+#define PROTO_VERSION_MINOR 1
 
 /* Message types: the second element of the envelope. 0 is never used. */
 typedef enum proto_type {

@@ -80,6 +80,7 @@ void codec_check_telemetry_episode(codec_report_t *r, const proto_msg_t *m, int 
     s_check_doubles(r, "agent_reward", t->agent_reward, t->n_agents);
     s_check_doubles(r, "agent_regret", t->agent_regret, t->n_agents);
     s_check_doubles(r, "agent_share", t->agent_share, t->n_agents);
+    s_check_doubles(r, "agent_gini", t->agent_gini, t->n_agents); /* optional: NULL passes */
 }
 
 void codec_check_telemetry_exposure(codec_report_t *r, const proto_msg_t *m, int bad)
@@ -115,7 +116,7 @@ void codec_encode_telemetry_tick(codec_encoder_t *e, const proto_msg_t *m)
 void codec_encode_telemetry_episode(codec_encoder_t *e, const proto_msg_t *m)
 {
     const proto_telemetry_episode_t *t = &m->telemetry_episode;
-    msgpack_pack_map(&e->pk, 21);
+    msgpack_pack_map(&e->pk, t->agent_gini ? 22 : 21);
     codec_pack_uint(e, "episode", t->episode);
     codec_pack_uint(e, "ticks", t->ticks);
     codec_pack_uint(e, "requests", t->requests);
@@ -137,6 +138,8 @@ void codec_encode_telemetry_episode(codec_encoder_t *e, const proto_msg_t *m)
     codec_pack_array1(e, "agent_reward", PROTO_DTYPE_FLOAT64, t->n_agents, t->agent_reward);
     codec_pack_array1(e, "agent_regret", PROTO_DTYPE_FLOAT64, t->n_agents, t->agent_regret);
     codec_pack_array1(e, "agent_share", PROTO_DTYPE_FLOAT64, t->n_agents, t->agent_share);
+    if (t->agent_gini)
+        codec_pack_array1(e, "agent_gini", PROTO_DTYPE_FLOAT64, t->n_agents, t->agent_gini);
 }
 
 void codec_encode_telemetry_exposure(codec_encoder_t *e, const proto_msg_t *m)
@@ -210,6 +213,8 @@ void codec_decode_telemetry_episode(codec_decoder_t *d, const msgpack_object *bo
     t->agent_reward = codec_get_vector(d, body, "agent_reward", PROTO_DTYPE_FLOAT64, &n);
     t->agent_regret = codec_get_vector(d, body, "agent_regret", PROTO_DTYPE_FLOAT64, &n);
     t->agent_share = codec_get_vector(d, body, "agent_share", PROTO_DTYPE_FLOAT64, &n);
+    if (codec_has_key(d, body, "agent_gini")) /* optional, since 1.1 */
+        t->agent_gini = codec_get_vector(d, body, "agent_gini", PROTO_DTYPE_FLOAT64, &n);
     t->agents = s_get_agent_names(d, body, n);
     t->n_agents = n;
 }

@@ -477,6 +477,15 @@ static const char s_check_usage[] =
     "\n"
     "cases:\n";
 
+/* check-agent's help, with the names of its cases. */
+static int s_check_help(void)
+{
+    fputs(s_check_usage, stdout);
+    for (const char *const *c = checker_case_names(); *c; c++)
+        printf("  %s\n", *c);
+    return 0;
+}
+
 static int s_cmd_check(int argc, char **argv)
 {
     checker_options_t opt = {.name = "checked", .hello_timeout_ms = 5000, .step_timeout_ms = 2000};
@@ -485,10 +494,7 @@ static int s_cmd_check(int argc, char **argv)
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(s_check_usage, stdout);
-            for (const char *const *c = checker_case_names(); *c; c++)
-                printf("  %s\n", *c);
-            return 0;
+            return s_check_help();
         } else if (strcmp(arg, "--verbose") == 0) {
             opt.verbose = true;
         } else if ((strcmp(arg, "--name") == 0 || strcmp(arg, "--case") == 0) && has_value) {
@@ -560,14 +566,70 @@ too_long:
     return 2;
 }
 
+/* What the viewer's picture shows, for plot and view alike (the viewer,
+ * recarena-view --help, lists every option; docs/viewer.md). */
+#define S_VIEWER_OPTIONS                                                                           \
+    "  --panels SET          overview (default), learning (click rate, regret,\n"                  \
+    "                        share, reward, active users, welfare) or episodes\n"                  \
+    "                        (learning curves, one point per episode)\n"                           \
+    "  --projector           for a room: --theme contrast --scale 1.5\n"                           \
+    "  --theme NAME          light (default) or contrast (white on black)\n"                       \
+    "  --scale F             text and lines F times their size, F in [0.5, 4]\n"                   \
+    "  --size WxH            window or picture size in pixels (default 1280x800)\n"                \
+    "  --font FILE           a TrueType font (default DejaVu Sans)\n"                              \
+    "  -h, --help            this text\n"                                                          \
+    "\n"                                                                                           \
+    "Options are also read from the environment variable RECARENA_VIEW, before\n"                  \
+    "the command line's. 'recarena-view --help' lists every option of the viewer.\n"
+
+static const char s_plot_usage[] =
+    "usage: recarena plot RUN_DIR --out FILE.png|FILE.jpg [--episode N] [--size WxH]\n"
+    "                     [--panels overview|learning|episodes] [--projector]\n"
+    "                     [--theme light|contrast] [--scale F] [--font FILE]\n"
+    "\n"
+    "Draws a finished run folder's charts into a picture, without a display\n"
+    "(the viewer, recarena-view, offscreen).\n"
+    "\n"
+    "options:\n"
+    "  --out FILE            the picture: PNG, or JPEG for a name ending in .jpg or\n"
+    "                        .jpeg (any other ending is refused before drawing)\n"
+    "  --episode N           only episode N; default: all, back to back\n" S_VIEWER_OPTIONS;
+
+static const char s_view_usage[] =
+    "usage: recarena view --connect ENDPOINT [--scenario FILE] [--panels SET] [--projector]\n"
+    "                     [--theme light|contrast] [--scale F] [--size WxH]\n"
+    "\n"
+    "The viewer in a window, on a run's telemetry (recarena serve --telemetry\n"
+    "ENDPOINT; recarena run --view starts one itself). It can come and go while\n"
+    "the run goes on.\n"
+    "\n"
+    "options:\n"
+    "  --connect ENDPOINT    the telemetry PUB socket, e.g. tcp://127.0.0.1:5556\n"
+    "  --scenario FILE       the run's scenario (or its run folder's scenario.ini):\n"
+    "                        the agents' algorithms in the legend, the axes' "
+    "length\n" S_VIEWER_OPTIONS "\n"
+    "Keys in the window: 1 2 3 or tab the panel set, t theme, + - text size,\n"
+    "space pause, e this episode / all, s screenshot, q quit.\n";
+
+/* -h or --help among a command's arguments (before any --). */
+static bool s_asks_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}
+
 /* recarena view ... and recarena plot RUN_DIR ...: the viewer program
  * with the same arguments (plot: RUN_DIR after --plot). */
 static int s_cmd_viewer(int argc, char **argv, bool plot)
 {
+    if (s_asks_help(argc, argv)) {
+        fputs(plot ? s_plot_usage : s_view_usage, stdout);
+        return 0;
+    }
     if (plot && argc == 0) {
-        fprintf(
-            stderr,
-            "usage: recarena plot RUN_DIR --out FILE.png|FILE.jpg [--episode N] [--size WxH]\n");
+        fprintf(stderr, "recarena plot: no run folder given\n\n%s", s_plot_usage);
         return 2;
     }
     char path[1100], err[1400];
@@ -649,6 +711,30 @@ static int s_cmd_keygen(int argc, char **argv)
     return 0;
 }
 
+/* recarena help [COMMAND]: the command's own help, exit 0; an unknown
+ * command is an error (2). */
+static int s_help(const char *command)
+{
+    static const struct {
+        const char *name, *usage;
+    } helps[] = {{"run", s_run_usage},       {"serve", s_run_usage}, {"scenario", s_scenario_usage},
+                 {"bench", bench_usage},     {"plot", s_plot_usage}, {"view", s_view_usage},
+                 {"keygen", s_keygen_usage}, {"sweep", sweep_usage}, {"check-agent", NULL}};
+    if (!command) {
+        fputs(s_usage, stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++)
+        if (strcmp(command, helps[i].name) == 0) {
+            if (!helps[i].usage)
+                return s_check_help();
+            fputs(helps[i].usage, stdout);
+            return 0;
+        }
+    fprintf(stderr, "recarena help: no command '%s'\n\n%s", command, s_usage);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -656,17 +742,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "serve") == 0))
-            fputs(s_run_usage, stdout);
-        else if (argc > 2 && strcmp(argv[2], "scenario") == 0)
-            fputs(s_scenario_usage, stdout);
-        else if (argc > 2 && strcmp(argv[2], "bench") == 0)
-            fputs(bench_usage, stdout);
-        else
-            fputs(s_usage, stdout);
-        return 0;
-    }
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
+        return s_help(argc > 2 ? argv[2] : NULL);
     if (strcmp(cmd, "--version") == 0) {
         printf("recarena %s\n", RECARENA_VERSION);
         return 0;

@@ -319,18 +319,27 @@ static void s_print_table(const scenario_t *sc, const s_totals_t *t)
            s->interest_similarity / e);
 }
 
-/* This episode's per-agent figures beyond the world's: exposure diversity
- * of each agent's slates, and its server counters since the episode began
- * (start: the cumulative counters then; updated to now). */
-static void s_episode_extra(const scenario_t *sc, const world_t *w, s_agent_exposure_t *x,
-                            const server_t *server, server_agent_stats_t *start,
-                            s_agent_extra_t *extra)
+/* The exposure diversity of each agent's slates this episode, and the
+ * Gini alone in gini (n_agents), for the episode's telemetry: before the
+ * episode ends. */
+static void s_episode_diversity(const scenario_t *sc, const world_t *w, s_agent_exposure_t *x,
+                                s_agent_extra_t *extra, double *gini)
 {
     size_t n_items = (size_t)world_item_count(w);
     for (int a = 0; a < sc->n_agents; a++) {
         const uint32_t *counts = x->counts + (size_t)a * x->capacity;
         extra[a] = (s_agent_extra_t){.gini = metrics_gini(counts, n_items, x->scratch),
                                      .coverage = metrics_coverage(counts, n_items)};
+        gini[a] = extra[a].gini;
+    }
+}
+
+/* Each remote agent's server counters since the episode began (start:
+ * the cumulative counters then; updated to now): after its end. */
+static void s_episode_counters(const scenario_t *sc, const server_t *server,
+                               server_agent_stats_t *start, s_agent_extra_t *extra)
+{
+    for (int a = 0; a < sc->n_agents; a++) {
         if (server && server_is_remote(server, a)) {
             const server_agent_stats_t *now = server_agent_stats(server, a);
             extra[a].remote = true;
@@ -605,10 +614,12 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         if (rc == 0) {
             /* not fatal: an agent that missed its EPISODE_END was named on
              * stderr and is resynced when it answers again */
-            if (server)
-                server_end_episode(server, &m);
             s_agent_extra_t extra[SCENARIO_MAX_AGENTS];
-            s_episode_extra(sc, w, &exposure, server, counters_start, extra);
+            double gini[SCENARIO_MAX_AGENTS];
+            s_episode_diversity(sc, w, &exposure, extra, gini);
+            if (server)
+                server_end_episode(server, &m, gini);
+            s_episode_counters(sc, server, counters_start, extra);
             s_json_episode(out.summary, sc, (uint32_t)ep, &m, extra, ep == 0);
             s_write_exposure(&out, (uint32_t)ep, w);
             s_add(&totals, &m, extra, sc->n_agents);

@@ -701,11 +701,12 @@ int server_end_tick(server_t *s, const world_tick_stats_t *stats)
     return rc;
 }
 
-int server_end_episode(server_t *s, const world_episode_metrics_t *metrics)
+int server_end_episode(server_t *s, const world_episode_metrics_t *metrics,
+                       const double *agent_gini)
 {
     int rc = 0;
     if (s->telemetry)
-        telemetry_publish_episode(s->telemetry, metrics);
+        telemetry_publish_episode(s->telemetry, metrics, agent_gini);
     s->in_episode = false;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];

@@ -10,7 +10,7 @@
  *     server_collect(s)                  STEP -> ACT (or fallback) per remote agent
  *     world_end_tick(w, &stats)
  *     server_end_tick(s, &stats)         JOINT, telemetry
- *     server_end_episode(s, &metrics)    EPISODE_END, telemetry
+ *     server_end_episode(s, &metrics, gini)  EPISODE_END, telemetry
  *
  * Robustness: an ACT that is invalid or late, an agent that is absent,
  * dead or hung, never stops the run: its requests get the deterministic
@@ -93,9 +93,11 @@ int server_collect(server_t *s);
  * as server_begin_episode. */
 int server_end_tick(server_t *s, const world_tick_stats_t *stats);
 
-/* Telemetry for the episode, then EPISODE_END to every connected agent.
- * Returns as server_begin_episode. */
-int server_end_episode(server_t *s, const world_episode_metrics_t *metrics);
+/* Telemetry for the episode (with each agent's exposure Gini when
+ * agent_gini, (n_agents), is not NULL; telemetry_publish_episode), then
+ * EPISODE_END to every connected agent. Returns as server_begin_episode. */
+int server_end_episode(server_t *s, const world_episode_metrics_t *metrics,
+                       const double *agent_gini);
 
 const server_agent_stats_t *server_agent_stats(const server_t *s, int agent);
 

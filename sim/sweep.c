@@ -30,7 +30,7 @@
 #define S_EXIT_PENDING    75
 #define S_PATH_MAX        4200
 
-static const char s_usage[] =
+const char sweep_usage[] =
     "usage: recarena sweep SCENARIO.ini --seeds LIST [--grid SECTION.KEY=V1,V2,...]...\n"
     "                      [--set SECTION.KEY=V]... [--jobs N] [--out DIR] [--no-progress]\n"
     "                      [--backend local|slurm [--partition P] [--time T]\n"
@@ -521,7 +521,7 @@ int sweep_main(int argc, char **argv)
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(s_usage, stdout);
+            fputs(sweep_usage, stdout);
             status = 0;
             goto done;
         } else if (strcmp(arg, "--no-progress") == 0) {
@@ -594,7 +594,7 @@ int sweep_main(int argc, char **argv)
     }
     if (!scenario || !seeds_given) {
         fprintf(stderr, "recarena sweep: %s\n\n%s", !scenario ? "no scenario given" : "no --seeds",
-                s_usage);
+                sweep_usage);
         goto done;
     }
     if (strcmp(backend, "local") != 0 && strcmp(backend, "slurm") != 0) {

@@ -13,4 +13,7 @@
  * queued or running, 130 when interrupted. */
 int sweep_main(int argc, char **argv);
 
+/* The help of `recarena sweep` (sweep --help, recarena help sweep). */
+extern const char sweep_usage[];
+
 #endif

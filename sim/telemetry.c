@@ -129,7 +129,8 @@ int telemetry_publish_tick(telemetry_t *t, const world_tick_stats_t *stats)
     return rc;
 }
 
-int telemetry_publish_episode(telemetry_t *t, const world_episode_metrics_t *m)
+int telemetry_publish_episode(telemetry_t *t, const world_episode_metrics_t *m,
+                              const double *agent_gini)
 {
     int64_t requests[WORLD_MAX_AGENTS], clicks[WORLD_MAX_AGENTS];
     for (uint32_t a = 0; a < t->n_agents; a++) {
@@ -160,6 +161,7 @@ int telemetry_publish_episode(telemetry_t *t, const world_episode_metrics_t *m)
         .agent_reward = m->agent_reward,
         .agent_regret = m->agent_regret,
         .agent_share = m->agent_share,
+        .agent_gini = agent_gini,
     };
     return s_publish(t, &msg);
 }

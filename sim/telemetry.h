@@ -44,7 +44,11 @@ void telemetry_destroy(telemetry_t **self_p);
 int telemetry_publish_tick(telemetry_t *t, const world_tick_stats_t *stats);
 
 /* Publishes the episode's metrics (world_episode_metrics of the episode
- * just played) and the agent names. Returns as telemetry_publish_tick. */
-int telemetry_publish_episode(telemetry_t *t, const world_episode_metrics_t *metrics);
+ * just played), the agent names and, when agent_gini is not NULL, each
+ * agent's exposure Gini of its own slates over the episode (agent_gini:
+ * (n_agents), borrowed; summary.json's episodes[].agents[].gini). Returns
+ * as telemetry_publish_tick. */
+int telemetry_publish_episode(telemetry_t *t, const world_episode_metrics_t *metrics,
+                              const double *agent_gini);
 
 #endif

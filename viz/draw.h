@@ -65,7 +65,7 @@ typedef enum viz_panel {
     VIZ_PANEL_EPISODE_SHARE,
     VIZ_PANEL_EPISODE_REWARD,
     VIZ_PANEL_EPISODE_WELFARE,   /* welfare per request, per episode */
-    VIZ_PANEL_EPISODE_DIVERSITY, /* Gini and coverage at each episode's end */
+    VIZ_PANEL_EPISODE_DIVERSITY, /* each agent's Gini; the system's Gini, coverage */
     VIZ_PANEL_COUNT
 } viz_panel_t;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define S_SERIES         8 /* per-agent float series per point (s_series) */
-#define S_EPISODE_SERIES 4 /* per-agent float series per episode (s_episode_series) */
+#define S_EPISODE_SERIES 5 /* per-agent float series per episode (s_episode_series) */
 
 void viz_model_init(viz_model_t *m)
 {
@@ -25,7 +25,7 @@ static float **s_series(viz_model_t *m, int i)
 static float **s_episode_series(viz_model_t *m, int i)
 {
     float **series[S_EPISODE_SERIES] = {&m->episode_click_rate, &m->episode_reward,
-                                        &m->episode_regret, &m->episode_share};
+                                        &m->episode_regret, &m->episode_share, &m->episode_gini};
     return series[i];
 }
 
@@ -262,6 +262,8 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *t)
         m->episode_start = i;
         m->episode_base = last ? last->x_all + 1 : 0;
         s_reset_sums(m);
+        for (size_t a = 0; a < n_agents; a++)
+            m->episode_gini[m->n_episodes * n_agents + a] = NAN; /* known at the end */
         m->episode[m->n_episodes++] = (viz_episode_t){.episode = t->episode};
     }
     viz_point_t *p = &m->points[i];
@@ -374,9 +376,24 @@ int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *e)
     return 0;
 }
 
+void viz_model_set_agent_gini(viz_model_t *m, uint32_t episode, const double *gini)
+{
+    for (size_t row = m->n_episodes; row-- > 0;)
+        if (m->episode[row].episode == episode) {
+            for (size_t a = 0; a < m->n_agents; a++)
+                m->episode_gini[row * m->n_agents + a] = (float)gini[a];
+            return;
+        }
+}
+
 void viz_model_end_episode(viz_model_t *m, const proto_telemetry_episode_t *e)
 {
     m->episodes_received++;
+    bool same_agents = e->agent_gini && e->agents && e->n_agents == m->n_agents;
+    for (uint32_t a = 0; same_agents && a < e->n_agents; a++)
+        same_agents = e->agents[a] && strcmp(e->agents[a], m->names[a]) == 0;
+    if (same_agents)
+        viz_model_set_agent_gini(m, e->episode, e->agent_gini);
     if (m->episodes && e->episode + 1 >= m->episodes)
         m->run_complete = true;
 }

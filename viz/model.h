@@ -110,6 +110,9 @@ typedef struct viz_model {
     float *episode_reward;     /* (n_episodes, n_agents) sum of the tick rewards */
     float *episode_regret;     /* (n_episodes, n_agents) regret / request; NaN: none */
     float *episode_share;      /* (n_episodes, n_agents) as share_running at the end */
+    float *episode_gini;       /* (n_episodes, n_agents) exposure Gini of the agent's own slates
+                                  over the episode, known at its end (TELEMETRY_EPISODE.agent_gini,
+                                  summary.json); NaN: not known */
 
     /* the latest exposure snapshot */
     bool has_exposure;
@@ -151,8 +154,14 @@ int viz_model_add_tick(viz_model_t *m, const proto_telemetry_tick_t *tick);
 /* Replaces the exposure snapshot (borrowed). ERR_ENOMEM leaves the old one. */
 int viz_model_set_exposure(viz_model_t *m, const proto_telemetry_exposure_t *exposure);
 
-/* Notes an episode's end (borrowed): counted, and the run is complete
- * after the last episode when the number of episodes is known. */
+/* Each agent's exposure Gini over episode (gini: (n_agents), by agent
+ * index, borrowed) into that episode's row; nothing if the model has no
+ * row for it. */
+void viz_model_set_agent_gini(viz_model_t *m, uint32_t episode, const double *gini);
+
+/* Notes an episode's end (borrowed): counted, its agents' exposure Gini
+ * kept when it carries them for the model's agents, and the run is
+ * complete after the last episode when the number of episodes is known. */
 void viz_model_end_episode(viz_model_t *m, const proto_telemetry_episode_t *episode);
 
 /* One decoded telemetry message (borrowed) into the model: TELEMETRY_TICK,

@@ -14,7 +14,7 @@
 typedef enum s_kind {
     S_AGENT_TIME,     /* a thin (per tick) and a thick curve per agent, over ticks */
     S_SYSTEM_TIME,    /* one or two curves of viz_point_t fields, over ticks */
-    S_AGENT_EPISODE,  /* a curve per agent, one point per episode */
+    S_AGENT_EPISODE,  /* a curve per agent, one point per episode, then any system lines */
     S_SYSTEM_EPISODE, /* one or two curves of viz_episode_t fields, per episode */
     S_LORENZ,
     S_TOPICS,
@@ -90,11 +90,12 @@ static const s_spec_t s_specs[VIZ_PANEL_COUNT] = {
     [VIZ_PANEL_EPISODE_WELFARE] =
         {"Welfare per episode", "utility per request", S_SYSTEM_EPISODE, S_RANGE_DATA,
          .lines = {{offsetof(viz_episode_t, welfare_per_request), VIZ_COLOUR_USERS}}, .n_lines = 1},
+    /* each agent's Gini of its own slates, and the system's Gini and coverage */
     [VIZ_PANEL_EPISODE_DIVERSITY] =
-        {"Exposure diversity per episode", "Gini, coverage at the episode's end", S_SYSTEM_EPISODE,
-         S_RANGE_UNIT,
+        {"Exposure diversity per episode", "Gini per agent and of all; coverage", S_AGENT_EPISODE,
+         S_RANGE_UNIT, 0, S_MODEL(episode_gini),
          .lines = {{offsetof(viz_episode_t, coverage), VIZ_COLOUR_COVERAGE, "coverage"},
-                   {offsetof(viz_episode_t, gini), VIZ_COLOUR_GINI, "Gini"}},
+                   {offsetof(viz_episode_t, gini), VIZ_COLOUR_GINI, "Gini, all"}},
          .n_lines = 2},
 };
 
@@ -332,7 +333,7 @@ static void s_draw_curves_panel(const viz_canvas_t *c, viz_panel_t p, const viz_
         tints[n] = viz_agent_tint(c->theme, k);
         texts[n] = m->names[k];
     }
-    for (int k = 0; !empty && !agents && k < spec->n_lines; k++, n++) {
+    for (int k = 0; !empty && k < spec->n_lines; k++, n++) { /* after the agents' */
         const s_line_t *line = &spec->lines[k];
         thick[n] = time ? s_point_series(m, first, v->all_episodes,
                                          (const char *)(m->points + first) + line->offset,

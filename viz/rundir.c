@@ -5,6 +5,7 @@
 #include "core/parse.h"
 
 #include <ini.h>
+#include <jansson.h>
 
 #include <errno.h>
 #include <float.h>
@@ -469,6 +470,67 @@ static int s_load_exposure(viz_model_t *m, const char *dir, long episode, long t
     return rc;
 }
 
+/* A summary.json episode's agents (JSON array) into its Gini row: only
+ * when there is one entry per model agent, by index, of the same name,
+ * each with a gini (older run folders have none: nothing to do). */
+static int s_summary_episode(viz_model_t *m, const char *path, size_t index, json_t *agents,
+                             uint32_t episode, char *err, size_t err_len)
+{
+    if (!json_is_array(agents) || json_array_size(agents) != m->n_agents)
+        return 0;
+    double gini[PROTO_MAX_AGENTS];
+    for (uint32_t a = 0; a < m->n_agents; a++) {
+        json_t *agent = json_array_get(agents, a), *value = json_object_get(agent, "gini");
+        const char *name = json_string_value(json_object_get(agent, "name"));
+        if (!value || !name || strcmp(name, m->names[a]) != 0)
+            return 0;
+        gini[a] = json_is_number(value) ? json_number_value(value) : NAN;
+        if (!(gini[a] >= 0 && gini[a] <= 1)) {
+            snprintf(err, err_len, "%s: episodes[%zu].agents[%u].gini: expected a number in [0, 1]",
+                     path, index, (unsigned)a);
+            return VIZ_EINVAL;
+        }
+    }
+    viz_model_set_agent_gini(m, episode, gini);
+    return 0;
+}
+
+/* Each agent's exposure Gini per episode, from summary.json's
+ * episodes[].agents[].gini. No file: none (a run folder from before it,
+ * or a hand-made one). */
+static int s_load_summary(viz_model_t *m, const char *dir, char *err, size_t err_len)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    json_error_t why;
+    json_t *root = json_load_file(path, 0, &why);
+    if (!root) {
+        snprintf(err, err_len, "%s:%d: %s", path, why.line, why.text);
+        return VIZ_EINVAL;
+    }
+    int rc = 0;
+    json_t *episodes = json_object_get(root, "episodes");
+    if (episodes && !json_is_array(episodes)) {
+        snprintf(err, err_len, "%s: episodes: expected an array", path);
+        rc = VIZ_EINVAL;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(episodes); i++) {
+        json_t *e = json_array_get(episodes, i), *number = json_object_get(e, "episode");
+        json_int_t episode = json_is_integer(number) ? json_integer_value(number) : -1;
+        if (episode < 0 || episode > (json_int_t)UINT32_MAX) {
+            snprintf(err, err_len, "%s: episodes[%zu].episode: expected an episode index", path, i);
+            rc = VIZ_EINVAL;
+            break;
+        }
+        rc = s_summary_episode(m, path, i, json_object_get(e, "agents"), (uint32_t)episode, err,
+                               err_len);
+    }
+    json_decref(root);
+    return rc;
+}
+
 int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, size_t err_len)
 {
     char path[1200];
@@ -476,6 +538,7 @@ int viz_rundir_load(viz_model_t *m, const char *dir, long episode, char *err, si
     uint32_t n_topics = 0;
     int rc = s_read_scenario(m, path, &n_topics, err, err_len);
     rc = rc ? rc : s_load_series(m, dir, episode, err, err_len);
+    rc = rc ? rc : s_load_summary(m, dir, err, err_len);
     if (rc == 0 && m->n_points == 0 && episode != VIZ_ALL_EPISODES) {
         snprintf(err, err_len, "%s: no episode %ld in ticks.csv", dir, episode);
         rc = ERR_EINVAL;

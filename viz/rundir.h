@@ -6,7 +6,9 @@
  * their algorithms), ticks.csv (Gini and coverage per tick), agents.csv
  * (reward, requests and clicks per agent per tick) and, when present,
  * exposure.csv (exposure per item at each episode's end, for the Lorenz
- * curve and exposure per topic; older run folders have none). Columns are
+ * curve and exposure per topic; older run folders have none) and
+ * summary.json, when present, for each agent's exposure Gini per episode
+ * (episodes[].agents[].gini; jansson). Columns are
  * found by their header names. Every line is checked: a file that does not
  * fit gets one error naming the file and line. */
 #ifndef RECARENA_VIZ_RUNDIR_H

@@ -172,7 +172,7 @@ def check(out, run_dir, slate_size, n_topics):
             c(where + " " + key, close(b[key], s[key]))
         for i, a in enumerate(s["agents"]):
             for key, exact in (("requests", True), ("clicks", True), ("reward", False),
-                               ("regret", False), ("share", False)):
+                               ("regret", False), ("share", False), ("gini", False)):
                 array = b["agent_" + key]
                 c(where + " agent_%s dtype" % key,
                   array["dtype"] == ("int64" if exact else "float64") and array["shape"] == [n_agents])

@@ -224,6 +224,26 @@ for how in "help bench" "bench --help" "bench world --help"; do
     check "$how: the bench usage" grep -q "^usage: recarena bench world" "$tmp/help"
 done
 
+# every command's own help, without the viewer program: exit 0, its usage
+# line first (plot's listing the viewer's options); an unknown one is refused
+for c in check-agent plot view sweep keygen; do
+    for how in "help $c" "$c --help"; do
+        # shellcheck disable=SC2086 # $how is words on purpose
+        "$bin" $how >"$tmp/help"
+        check "$how: exit 0" test $? -eq 0
+        check "$how: its usage" grep -q "^usage: recarena $c " "$tmp/help"
+    done
+done
+check "check-agent help lists its cases" grep -q "^cases:" <("$bin" help check-agent)
+for option in --panels --projector --theme --scale --episode --size; do
+    check "plot usage line lists $option" bash -c \
+        "'$bin' plot --help | sed -n '1,/^\$/p' | grep -q -- '$option'"
+done
+check "plot RUN --help: the help, nothing drawn" bash -c \
+    "'$bin' plot '$tmp/nowhere' --out '$tmp/h.png' --help | grep -q '^usage: recarena plot' && ! test -e '$tmp/h.png'"
+fails_with "help of no such command" "recarena help: no command 'nosuch'" "$bin" help nosuch
+fails_with "plot without a run folder" "recarena plot: no run folder given" "$bin" plot
+
 # plot: PNG or JPEG by the name, any other name refused before drawing
 if [ -x "$(dirname "$bin")/../viz/recarena-view" ]; then
     check "plot --out x.jpg" "$bin" plot "$tmp/duel" --out "$tmp/x.jpg"

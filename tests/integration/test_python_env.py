@@ -128,7 +128,7 @@ class ClientCodec(unittest.TestCase):
                 self.seq = 0
                 self.socket = type("S", (), {"send": lambda _s, b: sent.append(b)})()
         Fake().hello("ucb", ["joint"])
-        self.assertEqual(sent[0].hex(), "94010100" "84a56d696e6f7200a46e616d65a3756362a4726f6c65"
+        self.assertEqual(sent[0].hex(), "94010100" "84a56d696e6f7201a46e616d65a3756362a4726f6c65"
                                         "a56167656e74a463617073" "91a56a6f696e74")
 
     def test_catalog_apply(self):

@@ -51,7 +51,7 @@ static const uint8_t s_hello_bytes[] = {
     0x01,                                 /* type 1 = HELLO */
     0x00,                                 /* seq 0 */
     0x84,                                 /* body: map of 4 */
-    0xa5, 'm',  'i', 'n', 'o', 'r', 0x00, /* "minor": 0 */
+    0xa5, 'm',  'i', 'n', 'o', 'r', 0x01, /* "minor": 1 */
     0xa4, 'n',  'a', 'm', 'e',            /* "name": */
     0xa3, 'u',  'c', 'b',                 /*   "ucb" */
     0xa4, 'r',  'o', 'l', 'e',            /* "role": */
@@ -67,7 +67,7 @@ static void test_hello_bytes(void **state)
     proto_msg_t msg = {
         .type = PROTO_MSG_HELLO,
         .seq = 0,
-        .hello = {.minor = 0, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
+        .hello = {.minor = 1, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
     proto_buffer_t buf;
     proto_buffer_init(&buf);
     assert_int_equal(proto_encode(&msg, &buf, NULL, 0), 0);
@@ -565,7 +565,25 @@ static void test_roundtrip_telemetry(void **state)
     assert_memory_equal(e->agent_reward, agent_reward, sizeof agent_reward);
     assert_memory_equal(e->agent_regret, agent_regret, sizeof agent_regret);
     assert_memory_equal(e->agent_share, share, sizeof share);
+    assert_null(e->agent_gini); /* optional (1.1): absent when not sent */
     proto_msg_fini(&got);
+
+    /* with the optional per-agent Gini, which a 1.0 decoder would skip */
+    const double gini[3] = {0.125, 0.875, 0.0};
+    episode.telemetry_episode.agent_gini = gini;
+    s_roundtrip(&episode, NULL, &got);
+    assert_non_null(got.telemetry_episode.agent_gini);
+    assert_memory_equal(got.telemetry_episode.agent_gini, gini, sizeof gini);
+    assert_memory_equal(got.telemetry_episode.agent_share, share, sizeof share);
+    proto_msg_fini(&got);
+    const double nan_gini[3] = {0.5, NAN, 0.5};
+    episode.telemetry_episode.agent_gini = nan_gini;
+    proto_buffer_t refused;
+    proto_buffer_init(&refused);
+    char why[PROTO_ERR_LEN];
+    assert_int_equal(proto_encode(&episode, &refused, why, sizeof why), PROTO_ENONFINITE);
+    assert_string_equal(why, "TELEMETRY_EPISODE.agent_gini: element 1 is NaN");
+    proto_buffer_fini(&refused);
 
     const int64_t items[5] = {0, 12, 3000000000ll, 1, 0}, topics[2] = {3000000001ll, 12};
     proto_msg_t exposure = {.type = PROTO_MSG_TELEMETRY_EXPOSURE,

@@ -66,7 +66,8 @@ static void s_record(s_recording_t *rec, proto_msg_t *msg)
 
 /* 2 episodes of 30 ticks, 3 agents in a market with constant shares 0.2,
  * 0.3, 0.5 and rewards around 5, 15, 25 (episode 1: 10 more), exposure
- * snapshots after ticks 9, 19, 29 and episode summaries. */
+ * snapshots after ticks 9, 19, 29 and episode summaries (with each
+ * agent's exposure Gini, 0.1, 0.4, 0.7; episode 1: 0.05 more). */
 static void s_make_recording(s_recording_t *rec)
 {
     int64_t items[S_ITEMS], topics[S_TOPICS] = {0};
@@ -112,12 +113,13 @@ static void s_make_recording(s_recording_t *rec)
             s_record(rec, &msg);
         }
         int64_t requests[S_AGENTS], clicks[S_AGENTS];
-        double reward[S_AGENTS], regret[S_AGENTS] = {0}, share[S_AGENTS];
+        double reward[S_AGENTS], regret[S_AGENTS] = {0}, share[S_AGENTS], gini[S_AGENTS];
         for (int a = 0; a < S_AGENTS; a++) {
             requests[a] = (int64_t)(100 * s_shares[a]) * S_TICKS;
             clicks[a] = requests[a] / 2;
             reward[a] = 1;
             share[a] = s_shares[a];
+            gini[a] = 0.1 + 0.3 * a + 0.05 * e; /* apart from the system's 0.59 and 0.9 */
         }
         proto_msg_t msg = {.type = PROTO_MSG_TELEMETRY_EPISODE};
         msg.telemetry_episode = (proto_telemetry_episode_t){.episode = e,
@@ -128,7 +130,8 @@ static void s_make_recording(s_recording_t *rec)
                                                             .agent_clicks = clicks,
                                                             .agent_reward = reward,
                                                             .agent_regret = regret,
-                                                            .agent_share = share};
+                                                            .agent_share = share,
+                                                            .agent_gini = gini};
         s_record(rec, &msg);
     }
 }
@@ -357,12 +360,12 @@ static void test_panel_sets(void **state)
         viz_layout_t l;
         viz_draw_layout(f->draw, s->w, s->h, set, &l);
         bool time = set == VIZ_SET_LEARNING;
-        viz_panel_t agent_panels[2][4] = {
+        viz_panel_t agent_panels[2][5] = {
             {VIZ_PANEL_CLICK_RATE, VIZ_PANEL_REGRET, VIZ_PANEL_SHARE, VIZ_PANEL_REWARD},
             {VIZ_PANEL_EPISODE_CLICK_RATE, VIZ_PANEL_EPISODE_REGRET, VIZ_PANEL_EPISODE_SHARE,
-             VIZ_PANEL_EPISODE_REWARD}};
-        int least = time ? 20 : 15; /* episodes: two points, markers and a line */
-        for (int i = 0; i < 4; i++) {
+             VIZ_PANEL_EPISODE_REWARD, VIZ_PANEL_EPISODE_DIVERSITY}};
+        int least = time ? 20 : 15;                /* episodes: two points, markers and a line */
+        for (int i = 0; i < (time ? 4 : 5); i++) { /* episodes: each agent's Gini too */
             viz_panel_t p = agent_panels[!time][i];
             assert_true(l.shown[p]);
             for (uint32_t a = 0; a < S_AGENTS; a++) {

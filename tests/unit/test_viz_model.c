@@ -377,6 +377,25 @@ static void test_decoded_messages(void **state)
     assert_int_equal(viz_model_apply(&m, &decoded), 0);
     assert_true(m.run_complete);
     assert_int_equal(m.episodes_received, 1);
+    /* without agent_gini (a 1.0 server), the agents' Gini stays unknown */
+    assert_int_equal(m.n_episodes, 1);
+    assert_true(isnan(m.episode_gini[0]) && isnan(m.episode_gini[1]));
+    msg.telemetry_episode.agent_gini = (double[]){0.125, 0.75};
+    s_roundtrip(&msg, &decoded);
+    assert_int_equal(viz_model_apply(&m, &decoded), 0);
+    ASSERT_NEAR(m.episode_gini[0], 0.125, 0);
+    ASSERT_NEAR(m.episode_gini[1], 0.75, 0);
+    /* another episode's, or other agents', leave the row alone */
+    msg.telemetry_episode.episode = 0;
+    msg.telemetry_episode.agent_gini = (double[]){0.5, 0.5};
+    s_roundtrip(&msg, &decoded);
+    assert_int_equal(viz_model_apply(&m, &decoded), 0);
+    msg.telemetry_episode.episode = 1;
+    msg.telemetry_episode.agents = (const char *const[]){"alpha", "other"};
+    s_roundtrip(&msg, &decoded);
+    assert_int_equal(viz_model_apply(&m, &decoded), 0);
+    ASSERT_NEAR(m.episode_gini[0], 0.125, 0);
+    ASSERT_NEAR(m.episode_gini[1], 0.75, 0);
     /* other message types are not the model's business */
     msg = (proto_msg_t){.type = PROTO_MSG_PING};
     assert_int_equal(viz_model_apply(&m, &msg), 0);
@@ -623,6 +642,30 @@ static void test_rundir_errors(void **state)
                    "exposure.csv:2: expected an integer in [0, 2], got '3'");
     s_expect_error(f, "exposure.csv", "episode,item,topic,exposures\n0,99999999,0,1\n",
                    "exposure.csv:2: expected an integer in [0, 19999999]");
+    s_expect_error(f, "summary.json", "{\"episodes\": [", "summary.json:1: ");
+    s_expect_error(f, "summary.json",
+                   "{\"episodes\": [{\"episode\": 0, \"agents\": [{\"name\": \"alpha\", "
+                   "\"gini\": 1.5}, {\"name\": \"beta\", \"gini\": 0.1}]}]}",
+                   "summary.json: episodes[0].agents[0].gini: expected a number in [0, 1]");
+    s_expect_error(f, "summary.json", "{\"episodes\": [{\"episode\": \"first\"}]}",
+                   "summary.json: episodes[0].episode: expected an episode index");
+    /* a valid one (and no exposure.csv, the last one above being bad) */
+    char path[160];
+    snprintf(path, sizeof path, "%s/exposure.csv", f->dir);
+    unlink(path);
+    s_write(f, "summary.json",
+            "{\"episodes\": [{\"episode\": 0, \"agents\": [{\"name\": \"alpha\", "
+            "\"gini\": 0.25}, {\"name\": \"beta\", \"gini\": 0}]}]}");
+    viz_model_t loaded;
+    viz_model_init(&loaded);
+    char why[1024] = "";
+    assert_int_equal(viz_rundir_load(&loaded, f->dir, VIZ_ALL_EPISODES, why, sizeof why), 0);
+    assert_int_equal(loaded.n_episodes, 1);
+    ASSERT_NEAR(loaded.episode_gini[0], 0.25, 0);
+    ASSERT_NEAR(loaded.episode_gini[1], 0, 0);
+    viz_model_fini(&loaded);
+    snprintf(path, sizeof path, "%s/summary.json", f->dir);
+    unlink(path);
     s_expect_error(f, "scenario.ini", "[run]\nticks = many\n", "scenario.ini");
     viz_model_t m;
     viz_model_init(&m);
@@ -664,6 +707,9 @@ static void test_rundir_matches_summary(void **state)
                                  {101.556157 / 235, 173.27052 / 522, 89.0477599 / 186}};
     const double welfare_per_request[2] = {0.318218714, 0.333040622};
     const double mean_active_users[2] = {46, 47.15};
+    /* each agent's exposure Gini of its own slates: summary.json's alone */
+    const double agent_gini[2][3] = {{0.19460532, 0.91809415, 0.154294294},
+                                     {0.250337312, 0.92545868, 0.257365154}};
     assert_int_equal(m.n_episodes, 2);
     assert_true(m.has_regret);
     for (int e = 0; e < 2; e++) {
@@ -676,6 +722,7 @@ static void test_rundir_matches_summary(void **state)
             ASSERT_NEAR(m.episode_reward[e * 3 + a], reward[e][a], 1e-6);
             ASSERT_NEAR(m.episode_regret[e * 3 + a], regret[e][a], 1e-6);
             ASSERT_NEAR(m.episode_share[e * 3 + a], share[e][a], 1e-6);
+            ASSERT_NEAR(m.episode_gini[e * 3 + a], agent_gini[e][a], 1e-6);
         }
     }
     assert_string_equal(m.scenario, "fixture");
