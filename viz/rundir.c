@@ -488,7 +488,7 @@ static int s_summary_episode(viz_model_t *m, const char *path, size_t index, jso
         if (!(gini[a] >= 0 && gini[a] <= 1)) {
             snprintf(err, err_len, "%s: episodes[%zu].agents[%u].gini: expected a number in [0, 1]",
                      path, index, (unsigned)a);
-            return VIZ_EINVAL;
+            return ERR_EFORMAT;
         }
     }
     viz_model_set_agent_gini(m, episode, gini);
@@ -508,20 +508,20 @@ static int s_load_summary(viz_model_t *m, const char *dir, char *err, size_t err
     json_t *root = json_load_file(path, 0, &why);
     if (!root) {
         snprintf(err, err_len, "%s:%d: %s", path, why.line, why.text);
-        return VIZ_EINVAL;
+        return ERR_EFORMAT;
     }
     int rc = 0;
     json_t *episodes = json_object_get(root, "episodes");
     if (episodes && !json_is_array(episodes)) {
         snprintf(err, err_len, "%s: episodes: expected an array", path);
-        rc = VIZ_EINVAL;
+        rc = ERR_EFORMAT;
     }
     for (size_t i = 0; rc == 0 && i < json_array_size(episodes); i++) {
         json_t *e = json_array_get(episodes, i), *number = json_object_get(e, "episode");
         json_int_t episode = json_is_integer(number) ? json_integer_value(number) : -1;
         if (episode < 0 || episode > (json_int_t)UINT32_MAX) {
             snprintf(err, err_len, "%s: episodes[%zu].episode: expected an episode index", path, i);
-            rc = VIZ_EINVAL;
+            rc = ERR_EFORMAT;
             break;
         }
         rc = s_summary_episode(m, path, i, json_object_get(e, "agents"), (uint32_t)episode, err,
