@@ -641,8 +641,10 @@ int world_sample_jaccard(const world_t *w, size_t pairs, pcg32_t *rng, double *o
         for (int s = 0; s < 2; s++) { /* each set sorted and deduplicated */
             const world_consumed_t *c = &w->consumed[pair[s]];
             int32_t *set = &items[offsets[s]];
-            memcpy(set, c->ids, (size_t)c->n * sizeof *set);
-            qsort(set, (size_t)c->n, sizeof *set, s_compare_i32);
+            if (c->n > 0) { /* c->ids may be NULL for a user who consumed nothing */
+                memcpy(set, c->ids, (size_t)c->n * sizeof *set);
+                qsort(set, (size_t)c->n, sizeof *set, s_compare_i32);
+            }
             size_t unique = 0;
             for (int i = 0; i < c->n; i++)
                 if (unique == 0 || set[unique - 1] != set[i])
