@@ -159,7 +159,16 @@ static void s_algorithm_label(const char *command, char *out, size_t size)
     for (const char *p = command; p < command + program; p++)
         if (*p == '/')
             base = p + 1;
-    snprintf(out, size, "%s", base);
+    /* short enough for a legend read from the back of a room:
+     * "recarena-bandit --algo ucb1 --ucb-c 0.1" -> "bandit ucb1 --ucb-c 0.1" */
+    if (strncmp(base, "recarena-", 9) == 0)
+        base += 9;
+    size_t name = strcspn(base, " \t");
+    const char *rest = base + name;
+    rest += strspn(rest, " \t");
+    if (strncmp(rest, "--algo ", 7) == 0)
+        rest += 7;
+    snprintf(out, size, "%.*s%s%s", (int)name, base, *rest ? " " : "", rest);
 }
 
 static bool s_ini_long(s_scenario_t *sc, const char *section, const char *key, const char *value,

@@ -23,7 +23,8 @@
 /* Describes the run of the resolved scenario file at path (the
  * scenario.ini a run writes, every key present; viz_model_describe): its
  * name, mode, episodes, ticks and agents, with each agent's policy or
- * command as its algorithm label. 0, or ERR_EFORMAT (not a resolved
+ * command as its algorithm label (the program's base name without
+ * "recarena-", and its options without "--algo": "bandit ucb1"). 0, or ERR_EFORMAT (not a resolved
  * scenario) / ERR_EINVAL (its agents do not fit the model) / ERR_EIO
  * (cannot be read) / ERR_ENOMEM with a message in err; m is unchanged on
  * error. */
