@@ -146,7 +146,7 @@ static void s_send_error_to(server_t *s, const uint8_t *identity, size_t identit
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
     msg.error = (proto_error_t){
         .code = code, .message = text_escape(safe, sizeof safe, message), .fatal = fatal};
-    if (about && about->type != 0) {
+    if (about && (about->type != 0 || about->has_seq)) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
     }
@@ -168,7 +168,7 @@ static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
     msg.error = (proto_error_t){
         .code = code, .message = text_escape(safe, sizeof safe, text), .fatal = false};
-    if (about && about->type != 0) {
+    if (about && (about->type != 0 || about->has_seq)) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
     }

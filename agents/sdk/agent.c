@@ -133,7 +133,7 @@ static void s_send_error(agent_t *a, int code, bool fatal, const proto_msg_t *re
     msg.error = (proto_error_t){.code = code,
                                 .message = text,
                                 .fatal = fatal,
-                                .has_ref_seq = ref->type != 0,
+                                .has_ref_seq = ref->type != 0 || ref->has_seq,
                                 .ref_seq = ref->seq};
     s_send(a, &msg);
 }

@@ -102,21 +102,42 @@ s = dealer(); s.send(msgpack.packb([1, 9, 42, {"nonce": 1}]))
 m = reply(s)
 result("PING before HELLO: non-fatal ESTATE with ref_seq",
        is_error(m, fatal=False) and m[3].get("ref_seq") == 42, m)
+# 8b. type 0 (no such type) with seq 5: the ERROR names seq 5, so it carries
+#     ref_seq 5 (the server used to leave it out when the type was 0)
+s = dealer(); s.send(msgpack.packb([1, 0, 5, {}]))
+m = reply(s)
+result("unknown type 0: ETYPE with ref_seq", is_error(m, code=-7) and m[3].get("ref_seq") == 5, m)
+# 8c. several errors at once, a server-only type (WELCOME) whose body misses
+#     its keys, from a peer without a slot: the body is checked before the
+#     state (docs/protocol.md "Errors"), so PROTO_EFIELD, non-fatal, ref_seq
+s = dealer(); s.send(msgpack.packb([1, 2, 9, {}]))
+m = reply(s)
+result("WELCOME with no keys before HELLO: EFIELD wins over ESTATE",
+       is_error(m, code=-8, fatal=False) and m[3].get("ref_seq") == 9, m)
 # 9. the real agent: HELLO, then an ERROR and a BYE full of escape sequences;
 #    the operator's terminal (the server's stderr) must show none of them
 a = dealer(); a.send(hello())
 m = reply(a)
 result("good HELLO: WELCOME", isinstance(m, list) and m[1] == 2, m)
+# 9b. unknown keys are ignored (docs/protocol.md "Versioning"), here in a
+#     PING's body: answered with a PONG of the same nonce
+a.send(msgpack.packb([1, 9, 1, {"nonce": 77, "unknown": [1, 2]}]))
+pong = None
+for _ in range(50):
+    m = reply(a, 2000)
+    if m is None or (isinstance(m, list) and m[1] == 10):
+        pong = m
+        break
+result("PING with an unknown key: PONG", pong is not None and pong[3].get("nonce") == 77, pong)
 a.send(msgpack.packb([1, 11, 1, {"code": -1, "fatal": False,
                                  "message": "\x1b]0;owned\x07\nrecarena: FORGED run complete"}]))
 a.send(msgpack.packb([1, 8, 2, {"reason": "\x1b[2K\rrecarena: FORGED"}]))
-# 10. HELLO then BYE before the run starts: the slot said HELLO, so the run
-#     starts and serves it with fallbacks; it must not wait for ever
+# 10. after its BYE the run goes on with fallbacks and completes
 try:
     rc = server.wait(timeout=30)
-    result("HELLO then BYE before the start: the run completes", rc == 0, rc)
+    result("BYE during the run: the run completes", rc == 0, rc)
 except subprocess.TimeoutExpired:
-    result("HELLO then BYE before the start: the run completes", False, "still running after 30 s")
+    result("BYE during the run: the run completes", False, "still running after 30 s")
     server.terminate()
     server.wait(timeout=10)
 log.close()
@@ -249,7 +270,10 @@ try:
     rc = srv.wait(timeout=60)
 except subprocess.TimeoutExpired:
     srv.kill(); srv.wait(); rc = None
-y.wait(timeout=10)
+try:
+    y.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    y.kill(); y.wait()
 err.close()
 text = open(os.path.join(tmp, "burst.err"), "rb").read()
 result("flooding agent: the run completes", rc == 0, rc)
@@ -258,5 +282,29 @@ result("stranger burst: the drop logged once",
        text.count(b"more than 100 messages a second") == 1, text[-400:])
 print("burst: %s" % ("the agent was marked gone, then came back" if b"is gone" in text
                      else "the agent's queue did not fill this time"), file=sys.stderr)
+# 14. HELLO then BYE before the run starts (slot y still empty): the slot
+#     said HELLO, so once y comes the run starts and serves x with
+#     fallbacks; it used to wait for x for ever
+srv, ep, err = serve("byefirst", ["x", "y"], 5)
+x = ctx.socket(zmq.DEALER)
+x.setsockopt(zmq.LINGER, 0)
+x.connect(ep)
+x.send(hello("x"))
+m = reply(x)
+x.send(msgpack.packb([1, 8, 1, {"reason": "changed my mind"}]))
+time.sleep(0.3)
+y = random_agent_proc(ep, "y")
+try:
+    rc = srv.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    srv.kill(); srv.wait(); rc = "still running after 30 s"
+try:
+    y.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    y.kill(); y.wait()
+err.close()
+x.close()
+result("HELLO then BYE before the start: the run completes",
+       isinstance(m, list) and m[1] == 2 and rc == 0, (m, rc))
 print("hostile: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
