@@ -77,7 +77,7 @@ for d in (live, bare):
 open(os.path.join(live, ".recarena-private"), "w").write(
     "recarena private directory, pid %d\n" % os.getpid())
 
-run = subprocess.Popen([recarena, "run", "--agent", "x=" + command, "--ticks", "1000000",
+run = subprocess.Popen([recarena, "run", "--agent", "x=" + command, "--ticks", "100000",
                         "--set", "world.n_users=50", "--quiet", "--out",
                         os.path.join(tmp, "killed")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -120,10 +120,40 @@ check("the next run removed the stale directory", ipc and not any(os.path.exists
       ipc)
 check("a live pid's directory stays", os.path.isdir(live))
 check("an unmarked directory stays", os.path.isdir(bare))
+# agents the server did not start (no death signal): after a SIGKILLed
+# server they give up on their own, once no server answered for --give-up
+c_agent = os.path.join(os.path.dirname(os.path.abspath(recarena)), "..", "agents",
+                       "recarena-agent-random")
+ep = "ipc://" + os.path.join(tmp, "giveup.sock")
+serve = subprocess.Popen([recarena, "serve", "--agent", "c=true", "--agent", "py=true",
+                          "--ticks", "100000", "--set", "world.n_users=50", "--bind", ep,
+                          "--quiet", "--out", os.path.join(tmp, "giveup-run")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+quick = ["--idle-timeout", "200", "--ping-timeout", "200", "--give-up", "1000"]
+agents = {
+    "C SDK": subprocess.Popen([c_agent, "--endpoint", ep, "--name", "c"] + quick,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    "Python client": subprocess.Popen([sys.executable, agent, "--endpoint", ep, "--name", "py"]
+                                      + quick, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL),
+}
+time.sleep(3.0)  # both connected and playing
+for name, p in agents.items():
+    check("%s agent runs while the server does" % name, p.poll() is None, p.poll())
+os.kill(serve.pid, signal.SIGKILL)
+serve.wait()
+start = time.monotonic()
+for name, p in agents.items():
+    try:
+        p.wait(timeout=max(0.1, 15 - (time.monotonic() - start)))
+    except subprocess.TimeoutExpired:
+        check("%s agent gives up on a killed server within 15 s" % name, False)
+        p.kill(); p.wait()
+gave_up_after = time.monotonic() - start
 for d in (live, bare):
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
     os.rmdir(d)
-print("stop: agent gone %.2f s after SIGKILL; %d failed"
-      % (gone_after if gone_after is not None else -1, failed))
+print("stop: agent gone %.2f s after SIGKILL; unrelated agents gave up after %.1f s; %d failed"
+      % (gone_after if gone_after is not None else -1, gave_up_after, failed))
 sys.exit(1 if failed else 0)
