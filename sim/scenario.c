@@ -664,12 +664,13 @@ static int s_apply_drop_agent(s_parser_t *p, const char *name)
     return 0;
 }
 
-/* Bytes of the largest CATALOG a scenario can need: every item id an
- * episode can issue live at once, each with its id, topic, provider and
- * embedding (docs/protocol.md CATALOG), plus the envelope and keys. */
+/* Bytes of an episode's first CATALOG: the n_items items, each with its
+ * id, topic, provider and embedding (docs/protocol.md CATALOG), plus the
+ * envelope and keys. (Items born later make a resync CATALOG larger; a
+ * catalog grown past one message is the server's error at that time.) */
 static double s_catalog_bytes(const world_config_t *w)
 {
-    return 512.0 + world_config_item_capacity(w) * (3 * 4.0 + 4.0 * w->dim);
+    return 512.0 + (double)w->n_items * (3 * 4.0 + 4.0 * w->dim);
 }
 
 /* Bytes of the largest STEP: every user requesting at once, with features,
@@ -695,11 +696,11 @@ static int s_check_sizes(s_parser_t *p)
         remote = remote || sc->agents[a].command[0] != '\0';
     if (remote && s_catalog_bytes(&sc->world) > PROTO_MAX_MESSAGE_BYTES)
         return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_n_items], "world", "n_items",
-                      "a CATALOG of up to %.0f items (n_items %d plus item_arrival_rate x "
-                      "ticks) of dim %d takes about %.0f bytes, more than the %u of one "
-                      "message (PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it",
-                      world_config_item_capacity(&sc->world), sc->world.n_items, sc->world.dim,
-                      s_catalog_bytes(&sc->world), PROTO_MAX_MESSAGE_BYTES);
+                      "a CATALOG of the %d items (n_items) of dim %d takes about %.0f bytes, more "
+                      "than the %u of one message (PROTO_MAX_MESSAGE_BYTES): agent processes "
+                      "could not be sent it",
+                      sc->world.n_items, sc->world.dim, s_catalog_bytes(&sc->world),
+                      PROTO_MAX_MESSAGE_BYTES);
     if (remote && s_step_bytes(&sc->world) > PROTO_MAX_MESSAGE_BYTES)
         return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_n_users], "world", "n_users",
                       "a STEP of up to %d requests (every user) of dim %d and history %d takes "

@@ -434,25 +434,23 @@ static void test_sizes_beyond_what_a_run_can_hold(void **state)
      * 76,000,512 bytes > 64 MiB (67,108,864): refused for an agent
      * process, fine in-process */
     const char *remote = "[agent.a]\ncommand = true\n";
-    snprintf(text, sizeof text, "[world]\nn_items = 1000000\nitem_arrival_rate = 0\n%s", remote);
+    snprintf(text, sizeof text, "[world]\nn_items = 1000000\n%s", remote);
     s_expect_error(text, NULL, 0, ERR_ERANGE,
-                   "x.ini:2: [world] n_items: a CATALOG of up to 1000000 items (n_items 1000000 "
-                   "plus item_arrival_rate x ticks) of dim 16 takes about 76000512 bytes, more "
-                   "than the 67108864 of one message (PROTO_MAX_MESSAGE_BYTES): agent processes "
-                   "could not be sent it");
-    snprintf(text, sizeof text, "[world]\nn_items = 1000000\nitem_arrival_rate = 0\n%s", s_agent);
+                   "x.ini:2: [world] n_items: a CATALOG of the 1000000 items (n_items) of dim 16 "
+                   "takes about 76000512 bytes, more than the 67108864 of one message "
+                   "(PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it");
+    snprintf(text, sizeof text, "[world]\nn_items = 1000000\n%s", s_agent);
     s_load_ok(sc, text, NULL, 0);
     /* 800,000 items: 60,800,512 bytes, fits */
-    snprintf(text, sizeof text, "[world]\nn_items = 800000\nitem_arrival_rate = 0\n%s", remote);
+    snprintf(text, sizeof text, "[world]\nn_items = 800000\n%s", remote);
     s_load_ok(sc, text, NULL, 0);
-    /* the births count: 800,000 + 1 x 200,000 ticks = the million above */
-    snprintf(text, sizeof text,
-             "[run]\nticks = 200000\n[world]\nn_items = 800000\nitem_arrival_rate = 1\n%s", remote);
+    /* a STEP of 1,000,000 users of dim 16 and history 5: 1e6 x (4 + 64 +
+     * 20 + 13) + 1024 = 101,001,024 bytes */
+    snprintf(text, sizeof text, "[world]\nn_users = 1000000\n%s", remote);
     s_expect_error(text, NULL, 0, ERR_ERANGE,
-                   "x.ini:4: [world] n_items: a CATALOG of up to 1000000 items (n_items 800000 "
-                   "plus item_arrival_rate x ticks) of dim 16 takes about 76000512 bytes, more "
-                   "than the 67108864 of one message (PROTO_MAX_MESSAGE_BYTES): agent processes "
-                   "could not be sent it");
+                   "x.ini:2: [world] n_users: a STEP of up to 1000000 requests (every user) of "
+                   "dim 16 and history 5 takes about 101001024 bytes, more than the 67108864 of "
+                   "one message (PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it");
 
     /* a world of 10 million users of dim 1024 takes about 10e6 x 1024 x 4
      * bytes x 4 (interest, its copy, feature offsets, the agent's
