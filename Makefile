@@ -41,12 +41,12 @@ fuzz-build: deps
 	cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DRECARENA_WERROR=ON -DRECARENA_FUZZ=ON -DRECARENA_ASAN=ON -DRECARENA_UBSAN=ON \
 	    -DRECARENA_VIEWER=OFF
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_decode fuzz_scenario make_corpus
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_decode fuzz_scenario fuzz_act make_corpus
 
 # Rewrites the decoder's committed seed corpus with the current encoder.
 fuzz-corpus: fuzz-build
-	mkdir -p tests/fuzz/corpus/decode
-	./$(BUILD_FUZZ)/tests/fuzz/make_corpus tests/fuzz/corpus/decode
+	mkdir -p tests/fuzz/corpus/decode tests/fuzz/corpus/act
+	./$(BUILD_FUZZ)/tests/fuzz/make_corpus tests/fuzz/corpus/decode tests/fuzz/corpus/act
 
 deps:
 	@bash scripts/install-deps.sh

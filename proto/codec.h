@@ -225,6 +225,7 @@ typedef struct proto_msg {
     uint32_t major; /* decoded: the sender's (UINT32_MAX if larger); ignored by encode */
     uint32_t type;  /* a proto_type_t, or an unknown number received (UINT32_MAX if larger) */
     uint64_t seq;   /* the sender's message counter */
+    bool has_seq;   /* decoded: seq was read, even if the rest failed (ERROR.ref_seq names it) */
     union {
         proto_hello_t hello;
         proto_welcome_t welcome;

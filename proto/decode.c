@@ -716,6 +716,7 @@ static void s_decode_root(codec_decoder_t *d, const msgpack_object *root)
     m->major = major > UINT32_MAX ? UINT32_MAX : (uint32_t)major;
     m->type = type > UINT32_MAX ? UINT32_MAX : (uint32_t)type;
     m->seq = seq;
+    m->has_seq = true;
     /* an ERROR reads the same in every major version, so that the other
      * side's refusal of ours can always be shown */
     if (major != PROTO_VERSION_MAJOR && m->type != PROTO_MSG_ERROR) {
@@ -782,6 +783,7 @@ int proto_decode(const void *data, size_t size, const proto_dims_t *dims, proto_
         msg->major = envelope.major;
         msg->type = envelope.type;
         msg->seq = envelope.seq;
+        msg->has_seq = envelope.has_seq;
         msg->storage = envelope.storage;
     }
     return d.r.rc;

@@ -515,8 +515,7 @@ int checker_run(const checker_options_t *opt)
         return -1;
     }
     c->opt = opt;
-    snprintf(c->dir, sizeof c->dir, "/tmp/recarena-check-XXXXXX");
-    if (!mkdtemp(c->dir)) {
+    if (folder_private_new("recarena-check", c->dir, sizeof c->dir) != 0) {
         fprintf(stderr, "recarena check-agent: cannot create a directory: %s\n", strerror(errno));
         free(c);
         return -1;

@@ -69,6 +69,25 @@ bool launcher_running(const launcher_t *l, const char *name)
     return false;
 }
 
+/* True if "exec COMMAND" means COMMAND: one command, no shell syntax
+ * that needs the shell to stay (lists, pipes, subshells, braces, a
+ * leading VAR=value assignment or a shell keyword). */
+static bool s_simple_command(const char *command)
+{
+    if (strpbrk(command, ";&|`(){}\n") != NULL)
+        return false;
+    const char *first = command + strspn(command, " \t");
+    size_t len = strcspn(first, " \t");
+    if (len == 0 || memchr(first, '=', len) != NULL)
+        return false;
+    static const char *const keywords[] = {"if",   "for", "while", "until",  "case",
+                                           "exec", "cd",  "!",     "export", "set"};
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strlen(keywords[i]) == len && strncmp(first, keywords[i], len) == 0)
+            return false;
+    return true;
+}
+
 int launcher_spawn(launcher_t *l, const char *name, const char *command, const char *endpoint,
                    const char *log_path, char *err, size_t err_len)
 {
@@ -82,10 +101,23 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
         snprintf(err, err_len, "agent %s: cannot open %s: %s", name, log_path, strerror(errno));
         return ERR_EIO;
     }
+    /* a simple command is run as "exec COMMAND": the shell becomes the
+     * agent, so the agent itself holds PR_SET_PDEATHSIG (set below, kept
+     * across exec) and dies with a killed server. A command the shell
+     * must stay for (a list, a pipe, a subshell, leading assignments)
+     * runs as given: then the agent's SDK gives up on a silent server. */
+    char *exec_form = NULL;
+    if (s_simple_command(command)) {
+        size_t len = strlen(command) + sizeof "exec ";
+        exec_form = malloc(len);
+        if (exec_form)
+            snprintf(exec_form, len, "exec %s", command);
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, err_len, "agent %s: cannot fork: %s", name, strerror(errno));
+        free(exec_form);
         close(log_fd);
         return ERR_EIO;
     }
@@ -101,10 +133,11 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
             dup2(devnull, STDIN_FILENO);
         setenv("RECARENA_ENDPOINT", endpoint, 1);
         setenv("RECARENA_AGENT_NAME", name, 1);
-        execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+        execl("/bin/sh", "sh", "-c", exec_form ? exec_form : command, (char *)NULL);
         fprintf(stderr, "recarena: cannot run /bin/sh: %s\n", strerror(errno));
         _exit(127);
     }
+    free(exec_form);
     close(log_fd);
     s_child_t *c = &l->children[l->n++];
     snprintf(c->name, sizeof c->name, "%s", name);

@@ -9,6 +9,7 @@
 
 #include "core/err.h"
 #include "core/parse.h"
+#include "proto/protocol.h"
 #include "sim/policy.h"
 
 #include <ini.h>
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const s_sections[] = {"run", "world", "server", "agent"};
 
@@ -662,6 +664,61 @@ static int s_apply_drop_agent(s_parser_t *p, const char *name)
     return 0;
 }
 
+/* Bytes of an episode's first CATALOG: the n_items items, each with its
+ * id, topic, provider and embedding (docs/protocol.md CATALOG), plus the
+ * envelope and keys. (Items born later make a resync CATALOG larger; a
+ * catalog grown past one message is the server's error at that time.) */
+static double s_catalog_bytes(const world_config_t *w)
+{
+    return 512.0 + (double)w->n_items * (3 * 4.0 + 4.0 * w->dim);
+}
+
+/* Bytes of the largest STEP: every user requesting at once, with features,
+ * history and the previous tick's feedback. */
+static double s_step_bytes(const world_config_t *w)
+{
+    return 1024.0 + (double)w->n_users * (4 + 4.0 * w->dim + 4.0 * w->history_len + 13);
+}
+
+/* What ranges alone cannot show: counters the run keeps, messages agent
+ * processes must receive, the memory the world takes. Checked at load so
+ * that nothing is allocated or started for a run that cannot go. */
+static int s_check_sizes(s_parser_t *p)
+{
+    scenario_t *sc = &p->sc;
+    long long total = (long long)sc->episodes * sc->world.ticks;
+    if (total > INT_MAX)
+        return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_episodes], "run", "episodes",
+                      "%d episodes x %d ticks = %lld ticks, more than the %d a run counts",
+                      sc->episodes, sc->world.ticks, total, INT_MAX);
+    bool remote = false;
+    for (int a = 0; a < sc->n_agents; a++)
+        remote = remote || sc->agents[a].command[0] != '\0';
+    if (remote && s_catalog_bytes(&sc->world) > PROTO_MAX_MESSAGE_BYTES)
+        return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_n_items], "world", "n_items",
+                      "a CATALOG of the %d items (n_items) of dim %d takes about %.0f bytes, more "
+                      "than the %u of one message (PROTO_MAX_MESSAGE_BYTES): agent processes "
+                      "could not be sent it",
+                      sc->world.n_items, sc->world.dim, s_catalog_bytes(&sc->world),
+                      PROTO_MAX_MESSAGE_BYTES);
+    if (remote && s_step_bytes(&sc->world) > PROTO_MAX_MESSAGE_BYTES)
+        return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_n_users], "world", "n_users",
+                      "a STEP of up to %d requests (every user) of dim %d and history %d takes "
+                      "about %.0f bytes, more than the %u of one message "
+                      "(PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it",
+                      sc->world.n_users, sc->world.dim, sc->world.history_len,
+                      s_step_bytes(&sc->world), PROTO_MAX_MESSAGE_BYTES);
+    double need = world_memory_estimate(&sc->world);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+    if (have > 0.0 && need > have)
+        return s_fail(p, ERR_ERANGE, p->key_at[SCENARIO_KEY_n_users], "world", "n_users",
+                      "the world would take about %.1f GiB of memory (users, items and their "
+                      "embeddings), more than this machine's %.1f GiB",
+                      need / (1024.0 * 1024 * 1024), have / (1024.0 * 1024 * 1024));
+    return 0;
+}
+
 /* Checks what only the whole scenario shows: agents, the default run name,
  * and the ranges and cross-key rules of world_config_check. */
 static int s_finish(s_parser_t *p)
@@ -715,7 +772,7 @@ static int s_finish(s_parser_t *p)
     char msg[1024];
     int k;
     if (world_config_validate(&sc->world, &k, msg, sizeof msg) == 0)
-        return 0;
+        return s_check_sizes(p);
     if (k < 0)
         return s_fail(p, ERR_EINVAL, (s_origin_t){0}, NULL, NULL, "agents: %s", msg);
     int code =

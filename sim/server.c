@@ -35,6 +35,7 @@ typedef struct s_slot {
     bool answered;    /* slates holds this tick's answer (or its fallback) */
     bool need_resync; /* must get a CATALOG before its next STEP */
     bool joint;       /* asked for JOINT messages and granted them ([agent.X] joint) */
+    bool said_bye;    /* left with BYE: only a HELLO takes the slot back */
     uint8_t identity[TRANSPORT_MAX_IDENTITY];
     size_t identity_len;
     uint64_t seq;          /* our next seq to this agent */
@@ -43,6 +44,21 @@ typedef struct s_slot {
     long episode_requests, episode_clicks;
     server_agent_stats_t stats;
 } s_slot_t;
+
+/* Peers not (yet) accepted into a slot get at most S_STRANGER_RATE
+ * messages a second answered; the rest are dropped, counted, and logged
+ * once per peer. A flood from unknown peers then costs the server a
+ * receive per message and nothing more. */
+enum { S_STRANGER_RATE = 100, S_STRANGERS = 64 };
+
+typedef struct s_stranger {
+    uint8_t identity[TRANSPORT_MAX_IDENTITY];
+    size_t identity_len;
+    int64_t window_ms; /* start of the current one-second window */
+    long in_window;    /* messages in that window */
+    long dropped;      /* messages dropped over the run */
+    int64_t last_ms;   /* last message: the least recent entry is reused */
+} s_stranger_t;
 
 struct server {
     const scenario_t *sc;
@@ -62,6 +78,8 @@ struct server {
     proto_dims_t dims;
     uint64_t agent_seeds[SCENARIO_MAX_AGENTS];
     telemetry_t *telemetry; /* NULL: no telemetry endpoint */
+    s_stranger_t strangers[S_STRANGERS];
+    long strangers_dropped; /* over the run, all peers together */
 };
 
 static volatile sig_atomic_t s_interrupted;
@@ -95,10 +113,12 @@ static int s_send_frame(server_t *s, int agent, const proto_buffer_t *buf)
     if (slot->connected) {
         slot->connected = false;
         slot->stats.disconnects++;
-        s_log(s,
-              "agent %s is gone (%s); its requests get fallback slates until it "
-              "reconnects",
-              s->sc->agents[agent].name, zmq_strerror(errno));
+        if (slot->stats.disconnects <= 3)
+            s_log(s,
+                  "agent %s is gone (%s); its requests get fallback slates until it "
+                  "speaks again%s",
+                  s->sc->agents[agent].name, zmq_strerror(errno),
+                  slot->stats.disconnects == 3 ? " (further such lines not shown)" : "");
     }
     return ERR_EIO;
 }
@@ -126,7 +146,7 @@ static void s_send_error_to(server_t *s, const uint8_t *identity, size_t identit
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
     msg.error = (proto_error_t){
         .code = code, .message = text_escape(safe, sizeof safe, message), .fatal = fatal};
-    if (about && about->type != 0) {
+    if (about && (about->type != 0 || about->has_seq)) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
     }
@@ -148,7 +168,7 @@ static void s_send_error(server_t *s, int agent, int32_t code, const proto_msg_t
     proto_msg_t msg = {.type = PROTO_MSG_ERROR};
     msg.error = (proto_error_t){
         .code = code, .message = text_escape(safe, sizeof safe, text), .fatal = false};
-    if (about && about->type != 0) {
+    if (about && (about->type != 0 || about->has_seq)) {
         msg.error.has_ref_seq = true;
         msg.error.ref_seq = about->seq;
     }
@@ -246,6 +266,7 @@ static void s_on_hello(server_t *s, const uint8_t *id, size_t id_len, const char
     slot->identity_len = id_len;
     slot->ever_seen = true;
     slot->connected = true;
+    slot->said_bye = false;
     slot->responsive = true;
     slot->awaiting = false;
     bool asked_joint = false;
@@ -309,6 +330,54 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
     return true;
 }
 
+/* True if a message from this peer without a slot may be handled now;
+ * false: drop it (S_STRANGER_RATE). */
+static bool s_stranger_admit(server_t *s, const uint8_t *id, size_t id_len)
+{
+    int64_t now = transport_now_ms();
+    s_stranger_t *st = NULL, *oldest = &s->strangers[0];
+    for (int i = 0; i < S_STRANGERS && !st; i++) {
+        s_stranger_t *e = &s->strangers[i];
+        if (e->identity_len == id_len && memcmp(e->identity, id, id_len) == 0)
+            st = e;
+        else if (e->last_ms < oldest->last_ms)
+            oldest = e;
+    }
+    if (!st) {
+        st = oldest;
+        *st = (s_stranger_t){.identity_len = id_len, .window_ms = now};
+        memcpy(st->identity, id, id_len);
+    }
+    st->last_ms = now;
+    if (now - st->window_ms >= 1000) {
+        st->window_ms = now;
+        st->in_window = 0;
+    }
+    if (++st->in_window <= S_STRANGER_RATE)
+        return true;
+    if (st->dropped++ == 0 && s->strangers_dropped++ < 8)
+        s_log(s,
+              "a peer without a slot sends more than %d messages a second; the rest are "
+              "dropped unanswered",
+              S_STRANGER_RATE);
+    return false;
+}
+
+/* An agent marked gone (its send queue was full, or a send failed) that
+ * speaks again is back: resynced before its next STEP, as docs/protocol.md
+ * promises. One that left with BYE needs a HELLO. */
+static void s_welcome_back(server_t *s, int agent)
+{
+    s_slot_t *slot = &s->slots[agent];
+    if (slot->connected || slot->said_bye)
+        return;
+    slot->connected = true;
+    slot->responsive = true;
+    slot->need_resync = slot->need_resync || s->in_episode;
+    if (slot->stats.disconnects <= 3)
+        s_log(s, "agent %s speaks again; it resumes its slot", s->sc->agents[agent].name);
+}
+
 /* Receives and dispatches one message. */
 static void s_receive_one(server_t *s)
 {
@@ -318,6 +387,8 @@ static void s_receive_one(server_t *s)
     long size =
         transport_recv_user(s->router, id, &id_len, user_id, &s->in, &s->in_cap, ZMQ_DONTWAIT);
     if (size < 0 && errno == EPROTO && id_len > 0) {
+        if (s_slot_of_identity(s, id, id_len) < 0 && !s_stranger_admit(s, id, id_len))
+            return;
         /* several frames (a REQ's empty delimiter, say): docs/protocol.md
          * "Frames" makes it PROTO_EENVELOPE; answered, not dropped */
         s_send_error_to(s, id, id_len, PROTO_EENVELOPE, false, NULL,
@@ -328,6 +399,8 @@ static void s_receive_one(server_t *s)
     if (size < 0)
         return;
     int agent = s_slot_of_identity(s, id, id_len);
+    if (agent < 0 && !s_stranger_admit(s, id, id_len))
+        return;
     proto_msg_t msg = {0};
     char err[PROTO_ERR_LEN];
     int rc = proto_decode(s->in, (size_t)size, &s->dims, &msg, err, sizeof err);
@@ -370,6 +443,8 @@ static void s_receive_one(server_t *s)
         s_send_error_to(s, id, id_len, PROTO_ESTATE, false, &msg, "say HELLO first");
     } else {
         s_slot_t *slot = &s->slots[agent];
+        if (msg.type != PROTO_MSG_BYE)
+            s_welcome_back(s, agent);
         switch (msg.type) {
         case PROTO_MSG_ACT:
             s_on_act(s, agent, &msg);
@@ -392,6 +467,7 @@ static void s_receive_one(server_t *s)
                       text_escape(reason, sizeof reason, msg.bye.reason));
             }
             slot->connected = false;
+            slot->said_bye = true;
             slot->awaiting = false;
             break;
         case PROTO_MSG_ERROR: {
@@ -410,6 +486,14 @@ static void s_receive_one(server_t *s)
     proto_msg_fini(&msg);
 }
 
+static bool s_any_awaiting(const server_t *s)
+{
+    for (int a = 0; a < s->n_agents; a++)
+        if (s->slots[a].awaiting)
+            return true;
+    return false;
+}
+
 /* Serves the ROUTER until deadline_ms (absolute, transport_now_ms) or
  * until no remote agent is awaited when until_answered. */
 static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
@@ -417,23 +501,23 @@ static int s_serve_until(server_t *s, int64_t deadline_ms, bool until_answered)
     for (;;) {
         if (s_interrupted)
             return ERR_EINTR;
-        if (until_answered) {
-            bool waiting = false;
-            for (int a = 0; a < s->n_agents; a++)
-                waiting = waiting || s->slots[a].awaiting;
-            if (!waiting)
-                return 0;
-        }
+        if (until_answered && !s_any_awaiting(s))
+            return 0;
         /* poll at least once, so messages already queued are always read */
         int64_t left = deadline_ms - transport_now_ms();
         zmq_pollitem_t item = {.socket = s->router, .events = ZMQ_POLLIN};
         int rc = zmq_poll(&item, 1, left > 0 ? (long)left : 0);
         if (rc < 0 && zmq_errno() != EINTR)
             return ERR_EIO;
-        if (rc > 0)
-            while (zmq_poll(&item, 1, 0) > 0)
-                s_receive_one(s);
-        if (left <= 0)
+        /* drain what is queued, but a flood must not hold the tick: the
+         * deadline and the answers are checked every few messages */
+        for (int n = 1; rc > 0 && zmq_poll(&item, 1, 0) > 0; n++) {
+            s_receive_one(s);
+            if (n % 16 == 0 && (s_interrupted || transport_now_ms() >= deadline_ms ||
+                                (until_answered && !s_any_awaiting(s))))
+                break;
+        }
+        if (left <= 0 || transport_now_ms() >= deadline_ms)
             return 0;
     }
 }
@@ -555,7 +639,9 @@ int server_missing(const server_t *s, char *buf, size_t buf_len)
     int missing = 0;
     buf[0] = '\0';
     for (int a = 0; a < s->n_agents; a++) {
-        if (!s->slots[a].remote || s->slots[a].connected)
+        /* said HELLO once: the run can start (one that has left since, or
+         * whose queue overflowed, gets fallbacks until it is back) */
+        if (!s->slots[a].remote || s->slots[a].ever_seen)
             continue;
         size_t used = strlen(buf);
         snprintf(buf + used, buf_len - used, "%s%s", missing ? ", " : "", s->sc->agents[a].name);

@@ -126,8 +126,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
         so.control_endpoint = opt->serve_endpoint;
         so.telemetry_endpoint = opt->telemetry_endpoint;
     } else {
-        snprintf(s->ipc_dir, sizeof s->ipc_dir, "/tmp/recarena-XXXXXX");
-        if (!mkdtemp(s->ipc_dir)) {
+        if (folder_private_new("recarena", s->ipc_dir, sizeof s->ipc_dir) != 0) {
             fprintf(stderr, "recarena: cannot create a private directory: %s\n", strerror(errno));
             s->ipc_dir[0] = '\0';
             session_close(&s, NULL);

@@ -138,6 +138,47 @@ static bool s_catalog_ok(const world_config_t *cfg, const world_catalog_t *cat)
     return true;
 }
 
+double world_config_item_capacity(const world_config_t *cfg)
+{
+    return cfg->n_items + ceil(cfg->item_arrival_rate) * (double)cfg->ticks;
+}
+
+/* The element size of a world_t field (unevaluated: no world needed). */
+#define S_ELEM(field)       ((double)sizeof(((world_t *)0)->field[0]))
+#define S_AGENT_ELEM(field) ((double)sizeof(((world_agent_buf_t *)0)->field[0]))
+
+double world_memory_estimate(const world_config_t *cfg)
+{
+    /* the same sizes as world_new_catalog's allocations, in its order */
+    double users = cfg->n_users, dim = cfg->dim, cap = world_config_item_capacity(cfg);
+    double topics = cfg->n_topics, hist = cfg->history_len, k = cfg->slate_size;
+    double agents = cfg->n_agents;
+    double bytes = (double)sizeof(world_t);
+    bytes += cap * (S_ELEM(items) + dim * (S_ELEM(emb) + S_ELEM(unit_emb)));
+    bytes += cfg->n_items * (S_ELEM(items0) + dim * S_ELEM(emb0));
+    bytes += topics * dim * S_ELEM(topic_centres);
+    bytes += cap * (S_ELEM(live) + S_ELEM(born) + S_ELEM(retired) + S_ELEM(exposure) +
+                    S_ELEM(clicks) + S_ELEM(page_stamp) + 2 * S_ELEM(gini_scratch));
+    bytes += users * dim * (S_ELEM(interest) + S_ELEM(interest0) + S_ELEM(feature_offset));
+    bytes +=
+        users * (topics * S_ELEM(satiation) + S_ELEM(sat_tick) + hist * S_ELEM(history) +
+                 S_ELEM(budget) + S_ELEM(satisfaction) + agents * S_ELEM(reputation) + 2 +
+                 S_ELEM(platform) + S_ELEM(consumed) + S_ELEM(req_users) + S_ELEM(share_scratch));
+    bytes +=
+        k * (S_ELEM(exam) + S_ELEM(probs) + S_ELEM(page) + S_ELEM(page_agent) + S_ELEM(page_src));
+    bytes += topics * (S_ELEM(topic_stamp) + S_ELEM(topic_clicks));
+    if (cfg->reputation == WORLD_REPUTATION_PUBLIC)
+        bytes += agents * cfg->reputation_window;
+    double per_user =
+        S_AGENT_ELEM(user_ids) + dim * S_AGENT_ELEM(features) + hist * S_AGENT_ELEM(history) +
+        S_AGENT_ELEM(request_slot) + k * S_AGENT_ELEM(slates) + 1 + S_AGENT_ELEM(fb_user_ids) +
+        S_AGENT_ELEM(fb_clicked) + S_AGENT_ELEM(fb_reward) + S_AGENT_ELEM(fb_topic) + 1;
+    return bytes + agents * users * per_user;
+}
+
+#undef S_ELEM
+#undef S_AGENT_ELEM
+
 world_t *world_new(const world_config_t *cfg, uint64_t seed)
 {
     return world_new_catalog(cfg, seed, NULL);

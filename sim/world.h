@@ -71,6 +71,15 @@ int world_config_validate(const world_config_t *cfg, int *key, char *err, size_t
  * ("world.slate_size: 0 is out of range [1, 256]"). */
 int world_config_check(const world_config_t *cfg, char *err, size_t err_len);
 
+/* Bytes world_new would allocate for cfg (every array it sizes from the
+ * config, in double so that no product overflows), without allocating:
+ * a caller refuses a world that cannot fit before trying. */
+double world_memory_estimate(const world_config_t *cfg);
+
+/* Item ids an episode of cfg can issue at most: n_items plus the births
+ * of every tick (world_item_capacity of the world it makes). */
+double world_config_item_capacity(const world_config_t *cfg);
+
 typedef struct world world_t;
 
 /* A world for cfg (copied) and seed; the population and the initial

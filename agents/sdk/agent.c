@@ -40,7 +40,7 @@ struct agent {
     const char *program; /* argv[0] without its directory, for messages */
     const char *endpoint, *name;
     const char *server_key, *agent_key; /* CURVE key files; NULL: no CURVE */
-    long idle_ms, ping_ms;
+    long idle_ms, ping_ms, give_up_ms;
 
     void *ctx, *socket;
     uint64_t seq;       /* messages sent on this connection */
@@ -58,6 +58,7 @@ struct agent {
     size_t slates_capacity;
 
     int64_t heard_ms;     /* when the server last spoke */
+    int64_t alive_ms;     /* when any server last spoke (not reset by reconnecting) */
     int64_t ping_sent_ms; /* when our unanswered PING went out; 0: none */
     uint64_t ping_seq;    /* its seq */
     bool done;            /* stop serving, return status */
@@ -133,7 +134,7 @@ static void s_send_error(agent_t *a, int code, bool fatal, const proto_msg_t *re
     msg.error = (proto_error_t){.code = code,
                                 .message = text,
                                 .fatal = fatal,
-                                .has_ref_seq = ref->type != 0,
+                                .has_ref_seq = ref->type != 0 || ref->has_seq,
                                 .ref_seq = ref->seq};
     s_send(a, &msg);
 }
@@ -363,6 +364,12 @@ static void s_on_silence(agent_t *a, int64_t now)
         a->ping_sent_ms = now;
         return;
     }
+    if (now - a->alive_ms >= a->give_up_ms) {
+        /* a server killed without a BYE: do not outlive it for ever */
+        s_finish(a, 1, "no answer from %s for %" PRId64 " ms (--give-up %ld); giving up",
+                 a->endpoint, now - a->alive_ms, a->give_up_ms);
+        return;
+    }
     s_log(a, "no answer from %s for %" PRId64 " ms; reconnecting", a->endpoint, now - a->heard_ms);
     s_disconnect(a);
     s_connect(a);
@@ -545,6 +552,7 @@ static void s_handle(agent_t *a, size_t size)
  * reconnects. */
 static void s_serve(agent_t *a)
 {
+    a->alive_ms = transport_now_ms();
     s_connect(a);
     while (!a->done) {
         int64_t now = transport_now_ms();
@@ -570,7 +578,7 @@ static void s_serve(agent_t *a)
                 return;
             }
         } else if (size >= 0) {
-            a->heard_ms = transport_now_ms();
+            a->heard_ms = a->alive_ms = transport_now_ms();
             s_handle(a, (size_t)size); /* may look at the PING outstanding */
             a->ping_sent_ms = 0;
         }
@@ -593,8 +601,9 @@ static void s_usage(const agent_t *a)
            "                       (default: $RECARENA_AGENT_KEY)\n"
            "  --idle-timeout MS    ping a server silent for MS milliseconds (default %d)\n"
            "  --ping-timeout MS    reconnect when a ping is unanswered for MS (default %d)\n"
+           "  --give-up MS         exit when no server has answered for MS (default %d)\n"
            "  --help               show this help\n",
-           a->program, AGENT_DEFAULT_IDLE_MS, AGENT_DEFAULT_PING_MS);
+           a->program, AGENT_DEFAULT_IDLE_MS, AGENT_DEFAULT_PING_MS, AGENT_DEFAULT_GIVE_UP_MS);
     if (a->spec->options_help)
         printf("%s", a->spec->options_help);
     printf("Options take a value: --OPTION VALUE or --OPTION=VALUE.\n");
@@ -637,6 +646,8 @@ static void s_option(agent_t *a, const char *option, const char *value)
         s_parse_ms(a, option, value, &a->idle_ms);
     else if (strcmp(option, "ping-timeout") == 0)
         s_parse_ms(a, option, value, &a->ping_ms);
+    else if (strcmp(option, "give-up") == 0)
+        s_parse_ms(a, option, value, &a->give_up_ms);
     else if (!a->spec->on_option)
         s_finish(a, 2, "unknown option --%s (try --help)", option);
     else
@@ -725,7 +736,8 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
                  .user = user,
                  .program = slash ? slash + 1 : program,
                  .idle_ms = AGENT_DEFAULT_IDLE_MS,
-                 .ping_ms = AGENT_DEFAULT_PING_MS};
+                 .ping_ms = AGENT_DEFAULT_PING_MS,
+                 .give_up_ms = AGENT_DEFAULT_GIVE_UP_MS};
     proto_buffer_init(&a.out);
     s_parse_args(&a, argc, argv);
     if (!a.done) {

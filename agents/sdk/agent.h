@@ -30,8 +30,9 @@
 #include "proto/codec.h"
 #include "core/pcg32.h"
 
-#define AGENT_DEFAULT_IDLE_MS 30000 /* ping a server silent for this long */
-#define AGENT_DEFAULT_PING_MS 5000  /* reconnect if the ping is unanswered this long */
+#define AGENT_DEFAULT_IDLE_MS    30000  /* ping a server silent for this long */
+#define AGENT_DEFAULT_PING_MS    5000   /* reconnect if the ping is unanswered this long */
+#define AGENT_DEFAULT_GIVE_UP_MS 120000 /* exit after this long without hearing any server */
 
 typedef struct agent agent_t; /* SDK state, owned by agent_main, handed to callbacks */
 

@@ -1,8 +1,10 @@
 /* Writes the decoder's seed corpus: one frame of each message type, made
  * by the project's own encoder, each prefixed with the byte fuzz_decode.c
- * reads as its choice of dims. Usage: make_corpus DIR (the files are
- * committed under tests/fuzz/corpus/decode; rerun when the protocol
- * changes). */
+ * reads as its choice of dims; with ACT_DIR, also fuzz_act.c's: ACTs for
+ * its small world, each prefixed with the byte it reads as the ticks to
+ * play first (decoded mode). Usage: make_corpus DIR [ACT_DIR] (committed
+ * under tests/fuzz/corpus/decode and tests/fuzz/corpus/act; rerun when
+ * the protocol changes). */
 #include "proto/codec.h"
 
 #include <stdio.h>
@@ -32,10 +34,43 @@ static int s_write(const char *dir, const char *name, unsigned dims, const proto
     return bad;
 }
 
+/* fuzz_act's world: users 0, 1, 2 ask at tick 0, slates of 2 out of ids
+ * 0..5, two ids born per tick. */
+static int s_act_corpus(const char *dir)
+{
+    static const int32_t users[3] = {0, 1, 2}, good[6] = {0, 1, 2, 3, 5, 4};
+    static const int32_t dup[6] = {0, 1, 2, 2, 5, 4}, unborn[6] = {0, 1, 7, 3, 5, 4};
+    static const int32_t swapped[3] = {0, 2, 1};
+    const struct {
+        const char *name;
+        unsigned ticks;
+        uint32_t tick;
+        const int32_t *users, *slates;
+    } acts[] = {
+        {"act_valid", 0, 0, users, good},        {"act_dup", 0, 0, users, dup},
+        {"act_unborn", 0, 0, users, unborn},     {"act_echo", 0, 0, swapped, good},
+        {"act_late", 1, 0, users, good},         {"act_tick1", 1, 1, users, good},
+        {"act_tick2_born", 2, 2, users, unborn},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        proto_msg_t m = {.type = PROTO_MSG_ACT,
+                         .seq = i,
+                         .act = {.episode = 0,
+                                 .tick = acts[i].tick,
+                                 .n = 3,
+                                 .slate_size = 2,
+                                 .user_ids = acts[i].users,
+                                 .slates = acts[i].slates}};
+        bad |= s_write(dir, acts[i].name, acts[i].ticks, &m);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: make_corpus DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: make_corpus DIR [ACT_DIR]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -217,5 +252,7 @@ int main(int argc, char **argv)
                                                    .n_topics = 2,
                                                    .topics = exposure_topics}};
     bad |= s_write(dir, "telemetry_exposure", 0, &exposure);
+    if (argc == 3)
+        bad |= s_act_corpus(argv[2]);
     return bad;
 }

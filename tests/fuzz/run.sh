@@ -11,12 +11,13 @@ seconds=${2:-60}
 shift $(($# > 1 ? 2 : 1))
 src=$(cd "$(dirname "$0")/../.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_decode fuzz_scenario)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_decode fuzz_scenario fuzz_act)
 
 seeds_for() {
     case $1 in
     fuzz_decode) echo "$src/tests/fuzz/corpus/decode" ;;
     fuzz_scenario) echo "$src/tests/fuzz/corpus/scenario $src/scenarios $src/tests/data/scenarios" ;;
+    fuzz_act) echo "$src/tests/fuzz/corpus/act" ;;
     esac
 }
 

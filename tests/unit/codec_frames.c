@@ -158,6 +158,7 @@ void frame_expect(buf_t *b, const proto_dims_t *dims, int code, const char *mess
     empty.major = msg.major;
     empty.type = msg.type;
     empty.seq = msg.seq;
+    empty.has_seq = msg.has_seq; /* set when the envelope was read */
     empty.storage = msg.storage;
     assert_memory_equal(&msg, &empty, sizeof msg);
     proto_msg_fini(&msg);

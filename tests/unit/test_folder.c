@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,11 +108,77 @@ static void test_a_tree_too_deep_is_an_error_and_left_in_place(void **state)
     assert_false(s_exists(root));
 }
 
+/* The marker line of a private directory for pid. */
+static void s_mark(const char *dir, long pid)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/" FOLDER_PRIVATE_MARKER, dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "recarena private directory, pid %ld\n", pid);
+    fclose(f);
+}
+
+static bool s_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_private_directories_and_the_stale_sweep(void **state)
+{
+    (void)state;
+    char prefix[64], mine[96], dead[96], live[96], bare[96], other[96];
+    snprintf(prefix, sizeof prefix, "recarena-unit%ld", (long)getpid());
+    /* a new one: mode 0700 and our pid in its marker */
+    assert_int_equal(folder_private_new(prefix, mine, sizeof mine), 0);
+    struct stat st;
+    assert_int_equal(stat(mine, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    char path[160], line[96] = "";
+    snprintf(path, sizeof path, "%s/" FOLDER_PRIVATE_MARKER, mine);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    char want[96];
+    snprintf(want, sizeof want, "recarena private directory, pid %ld\n", (long)getpid());
+    assert_string_equal(line, want);
+    /* a dead pid's (a child that has exited and been reaped), a live
+     * pid's (ours), an unmarked one, and another prefix's */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_true(child > 0);
+    waitpid(child, NULL, 0);
+    snprintf(dead, sizeof dead, "/tmp/%s-dead", prefix);
+    snprintf(live, sizeof live, "/tmp/%s-live", prefix);
+    snprintf(bare, sizeof bare, "/tmp/%s-bare", prefix);
+    snprintf(other, sizeof other, "/tmp/%sx-dead", prefix);
+    assert_int_equal(mkdir(dead, 0700), 0);
+    assert_int_equal(mkdir(live, 0700), 0);
+    assert_int_equal(mkdir(bare, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    s_mark(dead, child);
+    s_mark(live, 1); /* init: alive */
+    s_mark(other, child);
+    assert_int_equal(folder_private_sweep(prefix), 1);
+    assert_false(s_is_dir(dead));
+    assert_true(s_is_dir(live));
+    assert_true(s_is_dir(bare));
+    assert_true(s_is_dir(other));
+    assert_true(s_is_dir(mine)); /* our own pid: in use */
+    const char *all[] = {mine, live, bare, other};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(folder_remove(all[i]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_removes_a_tree_and_never_follows_links),
         cmocka_unit_test(test_a_tree_too_deep_is_an_error_and_left_in_place),
+        cmocka_unit_test(test_private_directories_and_the_stale_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -413,6 +413,67 @@ static void test_agent_errors(void **state)
 
 /* Ranges (the key table) and cross-key rules (world_config_validate) are
  * reported where the key was set: ERR_ERANGE and ERR_EINVAL. */
+/* Sizes only the whole scenario shows (issue 11 item 7): refused at load,
+ * naming the key and the estimate, before anything is allocated. */
+static void test_sizes_beyond_what_a_run_can_hold(void **state)
+{
+    (void)state;
+    char text[256];
+    /* 3000 x 1,000,000 = 3e9 ticks: beyond the int the run counts in */
+    snprintf(text, sizeof text, "[run]\nepisodes = 3000\nticks = 1000000\n%s", s_agent);
+    s_expect_error(text, NULL, 0, ERR_ERANGE,
+                   "x.ini:2: [run] episodes: 3000 episodes x 1000000 ticks = 3000000000 ticks, "
+                   "more than the 2147483647 a run counts");
+    /* 2147 x 1,000,000 fits */
+    scenario_t *sc = malloc(sizeof *sc);
+    assert_non_null(sc);
+    snprintf(text, sizeof text, "[run]\nepisodes = 2147\nticks = 1000000\n%s", s_agent);
+    s_load_ok(sc, text, NULL, 0);
+
+    /* a CATALOG of 1,000,000 items of dim 16: 1e6 x (12 + 64) + 512 =
+     * 76,000,512 bytes > 64 MiB (67,108,864): refused for an agent
+     * process, fine in-process */
+    const char *remote = "[agent.a]\ncommand = true\n";
+    snprintf(text, sizeof text, "[world]\nn_items = 1000000\n%s", remote);
+    s_expect_error(text, NULL, 0, ERR_ERANGE,
+                   "x.ini:2: [world] n_items: a CATALOG of the 1000000 items (n_items) of dim 16 "
+                   "takes about 76000512 bytes, more than the 67108864 of one message "
+                   "(PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it");
+    snprintf(text, sizeof text, "[world]\nn_items = 1000000\n%s", s_agent);
+    s_load_ok(sc, text, NULL, 0);
+    /* 800,000 items: 60,800,512 bytes, fits */
+    snprintf(text, sizeof text, "[world]\nn_items = 800000\n%s", remote);
+    s_load_ok(sc, text, NULL, 0);
+    /* a STEP of 1,000,000 users of dim 16 and history 5: 1e6 x (4 + 64 +
+     * 20 + 13) + 1024 = 101,001,024 bytes */
+    snprintf(text, sizeof text, "[world]\nn_users = 1000000\n%s", remote);
+    s_expect_error(text, NULL, 0, ERR_ERANGE,
+                   "x.ini:2: [world] n_users: a STEP of up to 1000000 requests (every user) of "
+                   "dim 16 and history 5 takes about 101001024 bytes, more than the 67108864 of "
+                   "one message (PROTO_MAX_MESSAGE_BYTES): agent processes could not be sent it");
+
+    /* a world of 10 million users of dim 1024 takes about 10e6 x 1024 x 4
+     * bytes x 4 (interest, its copy, feature offsets, the agent's
+     * features) = 164 GB before anything else: more than this machine
+     * (the test machines have far less); the message names the estimate */
+    static scenario_t big, before;
+    memset(&big, 0x5a, sizeof big);
+    memcpy(&before, &big, sizeof big);
+    char err[1024] = "";
+    snprintf(text, sizeof text, "[world]\nn_users = 10000000\ndim = 1024\n%s", s_agent);
+    int rc = scenario_load_string(&big, text, "x.ini", NULL, 0, err, sizeof err);
+    assert_int_equal(rc, ERR_ERANGE);
+    assert_memory_equal(&big, &before, sizeof big);
+    assert_non_null(strstr(err, "x.ini:2: [world] n_users: the world would take about "));
+    double gib = 0.0;
+    assert_int_equal(sscanf(strstr(err, "about ") + 6, "%lf GiB", &gib), 1);
+    /* the terms above alone: 10e6 x 1024 x 16 bytes = 152.6 GiB */
+    assert_true(gib >= 152.5 && gib < 200.0);
+    assert_non_null(strstr(err, "GiB of memory (users, items and their embeddings), more than "
+                                "this machine's "));
+    free(sc);
+}
+
 static void test_range_errors_name_where_the_key_was_set(void **state)
 {
     (void)state;
@@ -745,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_value_errors),
         cmocka_unit_test(test_agent_errors),
         cmocka_unit_test(test_range_errors_name_where_the_key_was_set),
+        cmocka_unit_test(test_sizes_beyond_what_a_run_can_hold),
         cmocka_unit_test(test_override_errors_name_the_flag),
         cmocka_unit_test(test_overrides_win),
         cmocka_unit_test(test_set_never_adds_agents),

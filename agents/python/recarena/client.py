@@ -661,6 +661,7 @@ A recarena agent (docs/agents.md). Options:
                        (default $RECARENA_AGENT_KEY)
   --idle-timeout MS    PING a server silent for MS ms (default 30000)
   --ping-timeout MS    reconnect if the PING gets no answer within MS ms (default 5000)
+  --give-up MS         exit when no server has answered for MS ms (default 120000)
   --help               this text
 """
 
@@ -675,7 +676,8 @@ def parse_args(agent, argv, prog):
                 "name": os.environ.get("RECARENA_AGENT_NAME", ""),
                 "server-key": os.environ.get("RECARENA_SERVER_KEY", ""),
                 "agent-key": os.environ.get("RECARENA_AGENT_KEY", ""),
-                "idle-timeout": "30000", "ping-timeout": "5000"}
+                "idle-timeout": "30000", "ping-timeout": "5000",
+                "give-up": "120000"}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -704,7 +706,7 @@ def parse_args(agent, argv, prog):
         raise ValueError("no server endpoint: pass --endpoint ENDPOINT or set RECARENA_ENDPOINT")
     if not settings["name"]:
         raise ValueError("no agent name: pass --name NAME or set RECARENA_AGENT_NAME")
-    for key in ("idle-timeout", "ping-timeout"):
+    for key in ("idle-timeout", "ping-timeout", "give-up"):
         if not settings[key].isdigit() or int(settings[key]) == 0:
             raise ValueError(f"--{key}: expected a positive number of milliseconds")
     read_curve_keys(settings["server-key"], settings["agent-key"])   # fail before connecting
@@ -763,9 +765,11 @@ def parse_message(msg):
 
 def _serve(agent, conn, settings, prog):
     idle_ms, ping_ms = int(settings["idle-timeout"]), int(settings["ping-timeout"])
+    give_up_ms = int(settings["give-up"])
     name = settings["name"]
     conn.hello(name, agent.caps)
     ping_seq, ping_sent_at = None, 0.0
+    alive_at = time.monotonic()              # any server last heard (kept across reconnects)
     while True:
         if ping_seq is None:
             wait = idle_ms
@@ -780,6 +784,10 @@ def _serve(agent, conn, settings, prog):
             if ping_seq is None:             # a silent server: are you there?
                 ping_seq = conn.send(PING, {"nonce": conn.seq})
                 ping_sent_at = time.monotonic()
+            elif (time.monotonic() - alive_at) * 1000 >= give_up_ms:
+                print(f"{prog}: no answer from the server for {give_up_ms} ms; giving up",
+                      file=sys.stderr, flush=True)
+                return 1
             else:                            # no answer at all: reconnect
                 print(f"{prog}: no answer from the server within {ping_ms} ms; reconnecting",
                       file=sys.stderr, flush=True)
@@ -788,6 +796,7 @@ def _serve(agent, conn, settings, prog):
                 ping_seq = None
             continue
         our_ping, ping_seq = ping_seq, None  # anything at all proves the server alive
+        alive_at = time.monotonic()
         body = msg.body
         if msg.type == ERROR:                # readable whatever the major
             code, text = body.get("code", 0), str(body.get("message", ""))
