@@ -12,10 +12,18 @@
  *     training at each agent's default cadence), no networking, for
  *     tabular Q, DQN and MADDPG.
  *
- *     recarena-rl-bench [--seconds S] [--only maddpg]
+ *     recarena-rl-bench [--seconds S] [--cpu-time] [--only maddpg|roofline]
  *
  * --only maddpg prints one line, "maddpg_updates_per_second X", for
- * bench/maddpg_torch.py to compare with PyTorch. */
+ * bench/maddpg_torch.py to compare with PyTorch. --only roofline times,
+ * one by one, every sgemm that one MADDPG update calls (the shapes of
+ * nn.c's forward, weight-gradient and input-gradient products at the
+ * reference sizes), a large square sgemm as the machine's practical
+ * peak, and the whole update, and prints the GFLOP/s of each and the
+ * share of the update that sgemm can account for (docs/benchmarks.md).
+ * --cpu-time times everything by the process's CPU time instead of the
+ * wall clock. */
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +48,15 @@
 #define BENCH_USERS    500
 #define BENCH_HISTORY  5
 
+/* The clock of every figure: wall clock, or with --cpu-time the process's
+ * CPU time (one thread: OpenBLAS runs in it), which a loaded machine
+ * moves far less. */
+static clockid_t s_clock = CLOCK_MONOTONIC;
+
 static double s_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(s_clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -274,10 +287,95 @@ static double s_agent_steps(bench_algo_t algo, double seconds, pcg32_t *rng)
     return (double)requests / elapsed;
 }
 
+/* ---- the sgemm roofline of one MADDPG update --------------------------- */
+
+/* One row-major cblas_sgemm shape, C (m, n) = op(A) op(B) with inner
+ * dimension k, as nn.c calls it, and how many times one update calls it. */
+typedef struct bench_gemm {
+    const char *what;
+    bool ta, tb;
+    int m, n, k, calls;
+} bench_gemm_t;
+
+/* Seconds per call of one shape, timed over at least `seconds`. */
+static double s_gemm_seconds(const bench_gemm_t *g, double seconds, pcg32_t *rng)
+{
+    size_t na = (size_t)g->m * g->k, nb = (size_t)g->k * g->n, nc = (size_t)g->m * g->n;
+    float *a = s_xmalloc(na * sizeof *a), *b = s_xmalloc(nb * sizeof *b);
+    float *c = s_xmalloc(nc * sizeof *c);
+    s_fill(a, na, rng);
+    s_fill(b, nb, rng);
+    memset(c, 0, nc * sizeof *c);
+    int lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
+    long calls = 0;
+    double start = s_now(), elapsed;
+    do {
+        for (int i = 0; i < 8; i++)
+            cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                        g->tb ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1.0f, a, lda, b, ldb,
+                        0.0f, c, g->n);
+        calls += 8;
+        elapsed = s_now() - start;
+    } while (elapsed < seconds);
+    free(a);
+    free(b);
+    free(c);
+    return elapsed / (double)calls;
+}
+
+static void s_roofline(double seconds, pcg32_t *rng)
+{
+    const int B = 1024, obs = BENCH_DIM + BENCH_TOPICS, act = BENCH_DIM, h = 64;
+    const int cin = obs + BENCH_AGENTS * BENCH_DIM;
+    /* forward: y (B, out) = x (B, in) W^T; weight gradient: dW (out, in)
+     * = dz^T x; input gradient: dx (B, in) = dz W. Actor: 2 forwards
+     * (target, online), 1 backward with weight gradients down to layer 0
+     * (no dx there). Critic: 3 forwards (target, online, online for the
+     * actor step), 1 backward with weight gradients (no dx at layer 0),
+     * 1 input gradient through all three layers. */
+    const bench_gemm_t gemms[] = {
+        {"actor fwd L0", false, true, B, h, obs, 2},  {"actor fwd L1", false, true, B, h, h, 2},
+        {"actor fwd L2", false, true, B, act, h, 2},  {"critic fwd L0", false, true, B, h, cin, 3},
+        {"critic fwd L1", false, true, B, h, h, 3},   {"critic fwd L2", false, true, B, 1, h, 3},
+        {"actor dW L2", true, false, act, h, B, 1},   {"actor dx L2", false, false, B, h, act, 1},
+        {"actor dW L1", true, false, h, h, B, 1},     {"actor dx L1", false, false, B, h, h, 1},
+        {"actor dW L0", true, false, h, obs, B, 1},   {"critic dW L2", true, false, 1, h, B, 1},
+        {"critic dx L2", false, false, B, h, 1, 2},   {"critic dW L1", true, false, h, h, B, 1},
+        {"critic dx L1", false, false, B, h, h, 2},   {"critic dW L0", true, false, h, cin, B, 1},
+        {"critic dx L0", false, false, B, cin, h, 1},
+    };
+    const int n_gemms = (int)(sizeof gemms / sizeof *gemms);
+    printf("one core, one OpenBLAS thread (%s kernels), %s\n", openblas_get_corename(),
+           s_clock == CLOCK_MONOTONIC ? "wall clock" : "process CPU time");
+    const bench_gemm_t big = {"square", false, true, 2048, 2048, 2048, 1};
+    double big_s = s_gemm_seconds(&big, seconds, rng);
+    double peak = 2.0 * 2048.0 * 2048.0 * 2048.0 / big_s / 1e9;
+    printf("practical peak: sgemm 2048 x 2048 x 2048 (NoTrans, Trans): %.1f GFLOP/s\n", peak);
+    printf("%-14s %5s %5s %5s %5s %10s %9s %8s\n", "sgemm", "op", "m", "n", "k", "calls", "us/call",
+           "GFLOP/s");
+    double total_s = 0.0, total_flop = 0.0;
+    for (int i = 0; i < n_gemms; i++) {
+        const bench_gemm_t *g = &gemms[i];
+        double t = s_gemm_seconds(g, seconds / 8.0, rng);
+        double flop = 2.0 * g->m * g->n * g->k;
+        total_s += t * g->calls;
+        total_flop += flop * g->calls;
+        printf("%-14s %2s%-3s %5d %5d %5d %10d %9.1f %8.1f\n", g->what, g->ta ? "T" : "N",
+               g->tb ? "T" : "N", g->m, g->n, g->k, g->calls, 1e6 * t, flop / t / 1e9);
+    }
+    double update_s = 1.0 / s_maddpg_updates(BENCH_AGENTS - 1, seconds, rng);
+    printf("sgemm in one update: %.2f MFLOP in %.3f ms = %.1f GFLOP/s, %.0f%% of the peak\n",
+           total_flop / 1e6, 1e3 * total_s, total_flop / total_s / 1e9,
+           100.0 * total_flop / total_s / 1e9 / peak);
+    printf("the whole update: %.3f ms; its sgemm calls timed alone: %.0f%% of it; "
+           "the update's sgemm FLOPs at the peak: %.3f ms\n",
+           1e3 * update_s, 100.0 * total_s / update_s, 1e3 * total_flop / (peak * 1e9));
+}
+
 int main(int argc, char **argv)
 {
     float seconds = 2.0f;
-    bool only_maddpg = false;
+    bool only_maddpg = false, only_roofline = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc &&
             option_float(argv[i + 1], 0.01, 3600.0, &seconds) == 0) {
@@ -286,8 +384,16 @@ int main(int argc, char **argv)
                    strcmp(argv[i + 1], "maddpg") == 0) {
             only_maddpg = true;
             i++;
+        } else if (strcmp(argv[i], "--cpu-time") == 0) {
+            s_clock = CLOCK_PROCESS_CPUTIME_ID;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+                   strcmp(argv[i + 1], "roofline") == 0) {
+            only_roofline = true;
+            i++;
         } else {
-            fprintf(stderr, "usage: recarena-rl-bench [--seconds S] [--only maddpg]\n");
+            fprintf(
+                stderr,
+                "usage: recarena-rl-bench [--seconds S] [--cpu-time] [--only maddpg|roofline]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -295,6 +401,10 @@ int main(int argc, char **argv)
     pcg32_t rng;
     pcg32_seed(&rng, 42, 54);
     int obs_dim = BENCH_DIM + BENCH_TOPICS;
+    if (only_roofline) {
+        s_roofline(seconds, &rng);
+        return 0;
+    }
     if (only_maddpg) {
         printf("maddpg_updates_per_second %.1f\n",
                s_maddpg_updates(BENCH_AGENTS - 1, seconds, &rng));

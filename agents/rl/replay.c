@@ -87,9 +87,23 @@ const float *replay_row(const replay_t *rb, size_t i)
 void replay_sample(const replay_t *rb, pcg32_t *rng, int batch, float *out)
 {
     assert(rb->size > 0 && batch >= 1);
-    for (int b = 0; b < batch; b++) {
-        size_t i = pcg32_bounded(rng, (uint32_t)rb->size);
-        memcpy(out + (size_t)b * rb->width, rb->rows + i * (size_t)rb->width,
-               (size_t)rb->width * sizeof *out);
+    /* The rows are scattered over a buffer far larger than the caches:
+     * draw a chunk's indices (in the same order as one at a time), ask
+     * for all their cache lines, then copy, so that the misses overlap
+     * instead of following one another. */
+    enum { CHUNK = 16 };
+    const size_t width = (size_t)rb->width, bytes = width * sizeof *out;
+    for (int b0 = 0; b0 < batch; b0 += CHUNK) {
+        const int n = batch - b0 < CHUNK ? batch - b0 : CHUNK;
+        const float *src[CHUNK];
+        for (int j = 0; j < n; j++) {
+            src[j] = rb->rows + pcg32_bounded(rng, (uint32_t)rb->size) * width;
+            const char *p = (const char *)src[j];
+            for (size_t at = 0; at < bytes; at += 64)
+                __builtin_prefetch(p + at);
+            __builtin_prefetch(p + bytes - 1);
+        }
+        for (int j = 0; j < n; j++)
+            memcpy(out + (size_t)(b0 + j) * width, src[j], bytes);
     }
 }
