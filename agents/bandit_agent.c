@@ -245,9 +245,11 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         return -1;
     }
     s->prev_n = req->n;
-    memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
-    memcpy(s->prev_features, req->features, (size_t)req->n * s->dim * sizeof *req->features);
-    memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
+    if (req->n > 0) { /* an empty batch's arrays may be NULL */
+        memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
+        memcpy(s->prev_features, req->features, (size_t)req->n * s->dim * sizeof *req->features);
+        memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
+    }
     for (size_t i = 0; i < (size_t)req->n * s->k; i++)
         if (slates[i] <= s->max_id)
             s->exposure[slates[i]]++;

@@ -477,8 +477,10 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         }
     }
     s->prev_n = req->n;
-    memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
-    memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
+    if (req->n > 0) { /* an empty batch's arrays may be NULL */
+        memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
+        memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
+    }
     s->requests += req->n;
     return 0;
 fail_memory:
