@@ -191,6 +191,42 @@ class GymnasiumEnv(unittest.TestCase):
                 self.assertAlmostEqual(r, float(info["request_rewards"].sum()), places=4)
         self.assertGreater(total, 0)
 
+    def test_request_transitions(self):
+        """request_transitions gives each request its own reward: the same
+        episode, seed and actions as playing the env by hand, the rewards
+        moved from the tick's last step to their requests."""
+        from recarena.gym_env import request_transitions
+
+        def policy_for(env):
+            env.action_space.seed(7)
+            return lambda obs, info: env.action_space.sample(info["action_mask"])
+
+        env = RecommendEnv(scenario=PATH, agent="a", recarena_bin=BIN)
+        self.addCleanup(env.close)
+        policy = policy_for(env)
+        obs, info = env.reset(seed=6)
+        steps, expected, term = [], [], False
+        while not term:
+            action = policy(obs, info)
+            obs, r, term, _, info = env.step(action)
+            steps.append((action, r))
+            if "request_rewards" in info:
+                expected.extend(float(x) for x in info["request_rewards"])
+        policy = policy_for(env)
+        got = list(request_transitions(env, policy, seed=6))
+        self.assertEqual(len(got), len(steps))
+        self.assertEqual([bool(t[4]) for t in got], [False] * (len(got) - 1) + [True])
+        for (action, _), t in zip(steps, got):
+            self.assertTrue(np.array_equal(action, t[1]))
+        for a, b in zip(got, got[1:]):
+            self.assertTrue(data_equivalence(a[3], b[0]))     # next_obs is the next obs
+        rewards = [t[2] for t in got]
+        self.assertAlmostEqual(sum(rewards), sum(r for _, r in steps), places=4)
+        self.assertEqual(rewards[:-1], expected[:-1])
+        # clicks on requests that did not complete their tick keep their reward
+        ends = {i for i, (_, r) in enumerate(steps) if r != 0.0}
+        self.assertTrue(any(r > 0 for i, r in enumerate(rewards) if i not in ends))
+
     def test_failed_agent_process(self):
         """An agent the env starts that dies is reported, not waited for."""
         with self.assertRaisesRegex(RuntimeError, r"agent 'a' \(/bin/false\) exited with status 1"):

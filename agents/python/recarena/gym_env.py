@@ -27,11 +27,14 @@ follow (ticks without requests for this agent are passed over).
                 action_space.sample(info["action_mask"]) draws k distinct
                 live rows
   reward       the reward of the tick's requests, given at the step that
-                completes the tick (the server resolves a tick only when
-                every request has its slate, so a request's own reward is
-                known only then): 0 on the tick's other steps;
+                completes the tick, 0 on the tick's other steps (a delayed
+                reward: the server resolves a tick only when every agent
+                has a slate for every request of it, and with
+                reward_sharing or diversity_bonus a request's reward
+                depends on the whole tick, so it is known only then);
                 info["request_rewards"] has each request's reward, in
-                request order
+                request order; request_transitions() re-attaches them to
+                their requests
   terminated   after the episode's last tick (one scenario episode)
   info         "action_mask" (C,) int8, "candidate_ids" (C,) int32,
                 "user_id", "episode_index", "tick", "request" (index in the
@@ -237,6 +240,45 @@ class RecommendEnv(gymnasium.Env):
                 "user_id": int(p.obs["user_ids"][self._i]) if live else -1,
                 "episode_index": int(p.info.get("episode_index", -1)), "tick": int(p.info.get("tick", -1)),
                 "request": self._i if live else -1}
+
+
+def request_transitions(env, policy, *, seed=None, options=None):
+    """Plays one episode of a RecommendEnv with policy(obs, info) -> action
+    and yields, for every request in order, a tuple (obs, action, reward,
+    next_obs, terminated, info) whose reward is that request's own reward.
+
+    The env itself can only return a request's reward at the step that
+    completes its tick (module documentation, "reward"); this generator
+    holds a tick's transitions back until then and releases them with
+    info["request_rewards"], for learners that store transitions (a
+    replay buffer) and want each credited with its own click. What the
+    step reward holds beyond the tick's request rewards (reward shared
+    with this agent on ticks where it had no request) goes to the tick's
+    last transition, so the rewards still add up to the episode's.
+    info is the info that came with obs."""
+    obs, info = env.reset(seed=seed, options=options)
+    if getattr(env.unwrapped, "_done", False):     # an episode without requests
+        return
+    pending = []
+    while True:
+        action = policy(obs, info)
+        next_obs, reward, terminated, truncated, next_info = env.step(action)
+        pending.append([obs, action, 0.0, next_obs, False, info])
+        if "request_rewards" in next_info:
+            rewards = next_info["request_rewards"]
+            if len(rewards) != len(pending):
+                raise RuntimeError(f"recarena: {len(pending)} steps held for a tick of "
+                                   f"{len(rewards)} requests")
+            for t, r in zip(pending, rewards):
+                t[2] = float(r)
+            pending[-1][2] += float(reward) - float(np.sum(rewards, dtype=np.float64))
+            pending[-1][4] = bool(terminated)
+            for t in pending:
+                yield tuple(t)
+            pending = []
+        if terminated or truncated:
+            return
+        obs, info = next_obs, next_info
 
 
 class RecommendVectorEnv(gymnasium.vector.VectorEnv):
