@@ -24,7 +24,10 @@ void session_close(session_t **self_p, const char *reason)
         return;
     session_t *s = *self_p;
     server_destroy(&s->server, reason);
-    launcher_destroy(&s->launcher, 2000);
+    /* agents told BYE get 10 s to finish: a learner still training on the
+     * last tick under load must not lose its last log line (then SIGTERM,
+     * then SIGKILL; an agent that ends at once costs nothing) */
+    launcher_destroy(&s->launcher, 10000);
     if (s->ipc_dir[0])
         folder_remove(s->ipc_dir);
     free(s);
