@@ -19,6 +19,7 @@
  *
  *     episode 0: requests 27344 clicks 9646 ctr 0.3528 fits 40 users 1980 items 700 */
 #include "agents/sdk/agent.h"
+#include "agents/sdk/shown.h"
 #include "agents/mf/mf.h"
 #include "core/err.h"
 #include "core/parse.h"
@@ -58,8 +59,7 @@ typedef struct state {
     size_t log_n, log_cap, log_at_fit;
 
     /* the previous tick's requests, whose feedback the next STEP carries */
-    uint32_t prev_n, prev_cap;
-    int32_t *prev_users, *prev_slates; /* (prev_cap), (prev_cap, k) */
+    agent_shown_t shown;
 
     /* scratch */
     size_t live_cap;
@@ -150,13 +150,8 @@ static int s_reserve_item(state_t *s, int32_t id)
 /* Room for n requests of the previous tick and n live items; 0 or -1. */
 static int s_reserve_rows(state_t *s, uint32_t n_requests, size_t n_live)
 {
-    if (n_requests > s->prev_cap) {
-        if (s_grow(&s->prev_users, s->prev_cap, n_requests, sizeof(int32_t)) ||
-            s_grow(&s->prev_slates, (size_t)s->prev_cap * s->k, (size_t)n_requests * s->k,
-                   sizeof(int32_t)))
-            return -1;
-        s->prev_cap = n_requests;
-    }
+    if (agent_shown_reserve(&s->shown, n_requests) != 0)
+        return -1;
     if (n_live > s->live_cap) {
         if (s_grow(&s->live_factor, s->live_cap * s->f, n_live * s->f, sizeof(double)) ||
             s_grow(&s->scores, (size_t)S_ROWS * s->live_cap, (size_t)S_ROWS * n_live,
@@ -188,16 +183,8 @@ static int s_log(state_t *s, int32_t user, int32_t item, float weight)
  * same order; anything else, a resync in between, is not learnt from). */
 static int s_learn(state_t *s, const proto_feedback_t *fb)
 {
-    if (fb->n != s->prev_n) {
-        s->prev_n = 0;
-        return 0;
-    }
-    for (uint32_t i = 0; i < fb->n; i++)
-        if (fb->user_ids[i] != s->prev_users[i]) {
-            s->prev_n = 0;
-            return 0;
-        }
-    for (uint32_t i = 0; i < fb->n; i++) {
+    uint32_t m = agent_shown_match(&s->shown, fb);
+    for (uint32_t i = 0; i < m; i++) {
         int32_t pos = fb->clicked[i];
         bool click = pos >= 0 && (uint32_t)pos < s->k;
         s->clicks += click;
@@ -210,10 +197,9 @@ static int s_learn(state_t *s, const proto_feedback_t *fb)
         uint32_t first = click ? (uint32_t)pos : 0, last = click ? (uint32_t)pos + 1 : s->k;
         float weight = click ? reward : reward / (float)s->k;
         for (uint32_t q = first; q < last; q++)
-            if (s_log(s, s->prev_users[i], s->prev_slates[(size_t)i * s->k + q], weight) != 0)
+            if (s_log(s, fb->user_ids[i], agent_shown_slate(&s->shown, i)[q], weight) != 0)
                 return -1;
     }
-    s->prev_n = 0;
     return 0;
 }
 
@@ -388,13 +374,14 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
         s->dim = w->dim;
         s->k = w->slate_size;
         s->f = s->params.factors;
+        agent_shown_init(&s->shown, s->k, 0);
         s->user_map = calloc((size_t)(s->dim + 1) * s->f, sizeof *s->user_map);
         s->item_map = calloc((size_t)(s->dim + 1) * s->f, sizeof *s->item_map);
         s->req_factor = calloc((size_t)S_ROWS * s->f, sizeof *s->req_factor);
         if (!s->user_map || !s->item_map || !s->req_factor)
             goto fail_memory;
     }
-    s->prev_n = 0;
+    agent_shown_forget(&s->shown);
     if (catalog->tick == 0)
         s->requests = s->clicks = 0;
     if (s_reserve_rows(s, w->limits.max_batch, catalog->items.n) != 0)
@@ -476,11 +463,8 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
                 slates[(size_t)(r0 + r) * s->k + q] = items->ids[top[q]];
         }
     }
-    s->prev_n = req->n;
-    if (req->n > 0) { /* an empty batch's arrays may be NULL */
-        memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
-        memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
-    }
+    if (agent_shown_record(&s->shown, req->n, req->user_ids, slates) != 0)
+        goto fail_memory;
     s->requests += req->n;
     return 0;
 fail_memory:
@@ -533,8 +517,7 @@ int main(int argc, char **argv)
     free(s.log_user);
     free(s.log_item);
     free(s.log_weight);
-    free(s.prev_users);
-    free(s.prev_slates);
+    agent_shown_free(&s.shown);
     free(s.live_factor);
     free(s.req_factor);
     free(s.scores);
