@@ -39,10 +39,12 @@ homogeneous than ideal here, see docs/experiments.md).
 """
 
 import argparse
+import atexit
 import csv
 import importlib.metadata
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,6 +54,13 @@ import warnings
 import numpy as np
 
 warnings.filterwarnings("ignore")
+# T-RECS writes a trecs.log into the working directory from its import on:
+# work in a scratch directory, removed at exit; paths from the command line
+# are taken relative to where the script was started.
+START_DIR = os.getcwd()
+SCRATCH = tempfile.mkdtemp(prefix="trecs_chaney.")
+atexit.register(shutil.rmtree, SCRATCH, True)
+os.chdir(SCRATCH)
 try:
     from trecs.components import Users
     from trecs.metrics import InteractionSimilarity, Measurement
@@ -251,17 +260,13 @@ def main():
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
-    args.recarena = os.path.abspath(args.recarena)
+    args.recarena = os.path.join(START_DIR, args.recarena)
     if args.ticks > args.items:
         sys.exit("trecs_chaney: --ticks must not exceed --items (users never consume twice)")
     print(f"T-RECS {importlib.metadata.version('trecs')} and recarena: "
           f"{args.users} users, {args.items} items, {args.attrs} attributes/topics, "
           f"k = {args.k}, {args.ticks} steps, seeds {args.seeds}\n")
-    here = os.getcwd()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)  # T-RECS always writes a trecs.log into the working directory
-        theirs = {(rec, s): run_trecs(rec, s, args) for rec in RECOMMENDERS for s in seeds}
-        os.chdir(here)
+    theirs = {(rec, s): run_trecs(rec, s, args) for rec in RECOMMENDERS for s in seeds}
     table("T-RECS (paired: Jaccard of each user with the most similar user; "
           "jaccard: all pairs; utility: sum over steps of mean consumed utility)",
           theirs, RECOMMENDERS, ("paired_jaccard", "jaccard", "utility"), seeds)
