@@ -10,6 +10,7 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps venv bench clean \
+        trecs-venv trecs-chaney \
         format format-check
 
 demo: build
@@ -54,6 +55,15 @@ deps:
 # the Python venv with the pinned RL libraries the Python tests use
 venv: deps
 	@bash scripts/python-venv.sh $(BUILD)/venv
+
+# T-RECS beside recarena on Chaney et al.'s question (docs/experiments.md)
+trecs-venv:
+	test -x $(BUILD)/trecs-venv/bin/python || /usr/bin/python3 -m venv $(BUILD)/trecs-venv
+	$(BUILD)/trecs-venv/bin/pip install --only-binary :all: --no-deps -r scripts/trecs-requirements.txt
+
+TRECS_ARGS ?= --seeds 1-8
+trecs-chaney: build trecs-venv
+	$(BUILD)/trecs-venv/bin/python scripts/trecs_chaney.py --recarena $(BUILD)/sim/recarena $(TRECS_ARGS)
 
 bench: build
 	./$(BUILD)/sim/recarena bench world
