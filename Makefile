@@ -1,6 +1,6 @@
 # The two commands of the README, and what they are made of.
 #   make demo   install what is missing, build, run the default scenario
-#   make test   install what is missing (Debian packages, the Python venv),
+#   make test   install what is missing (Debian packages, the Python venvs),
 #               build, run every test (plain and sanitizer builds)
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -18,10 +18,10 @@ demo: build
 
 test: format-check test-plain test-asan
 
-test-plain: build venv
+test-plain: build venv trecs-venv
 	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
 
-test-asan: build-asan venv
+test-asan: build-asan venv trecs-venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
 
@@ -57,7 +57,7 @@ venv: deps
 	@bash scripts/python-venv.sh $(BUILD)/venv
 
 # T-RECS beside recarena on Chaney et al.'s question (docs/experiments.md)
-trecs-venv:
+trecs-venv: deps
 	test -x $(BUILD)/trecs-venv/bin/python || /usr/bin/python3 -m venv $(BUILD)/trecs-venv
 	$(BUILD)/trecs-venv/bin/pip install --only-binary :all: --no-deps -r scripts/trecs-requirements.txt
 
