@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: fuzz fuzz-build fuzz-corpus demo test test-plain test-asan build build-asan deps venv bench clean \
-        trecs-venv trecs-chaney \
+        trecs-venv trecs-chaney catalog-venv \
         format format-check
 
 demo: build
@@ -18,10 +18,10 @@ demo: build
 
 test: format-check test-plain test-asan
 
-test-plain: build venv trecs-venv
+test-plain: build venv trecs-venv catalog-venv
 	ctest --test-dir $(BUILD) $(CTEST_ARGS) -j $(JOBS)
 
-test-asan: build-asan venv trecs-venv
+test-asan: build-asan venv trecs-venv catalog-venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS) -j $(JOBS)
 
@@ -55,6 +55,12 @@ deps:
 # the Python venv with the pinned RL libraries the Python tests use
 venv: deps
 	@bash scripts/python-venv.sh $(BUILD)/venv
+
+# all-MiniLM-L6-v2 through sentence-transformers, over Debian's torch, for
+# scripts/build-catalog.py and the catalog_model test (docs/world.md)
+catalog-venv: deps
+	test -x $(BUILD)/catalog-venv/bin/python || /usr/bin/python3 -m venv --system-site-packages $(BUILD)/catalog-venv
+	$(BUILD)/catalog-venv/bin/pip install -q --no-deps -r scripts/catalog-requirements.txt
 
 # T-RECS beside recarena on Chaney et al.'s question (docs/experiments.md)
 trecs-venv: deps
