@@ -26,11 +26,20 @@
 #include "core/err.h"
 #include "core/parse.h"
 
+/* --observe: what of a request the actor sees (the rest is zeros). A
+ * centralized critic sees all of it, the joint observation (in feed mode
+ * every agent gets the same request, so a partner that sees the other
+ * part sees the rest of it); a local critic (--local-critic 1) sees only
+ * what the actor sees. */
+enum { OBSERVE_ALL, OBSERVE_FEATURES, OBSERVE_HISTORY };
+
 typedef struct ma_agent {
     rl_runner_t run; /* options, sizes, tracker, buffers (runner.h) */
 
     /* options */
     bool local_critic;
+    int observe;   /* --observe: OBSERVE_ALL, or the one part of the request the actor sees */
+    bool mask_obs; /* zero the unseen part in the stored observation too (--local-critic 1) */
     float noise;
     size_t warmup;
     maddpg_config_t cfg; /* sizes filled in at the first catalog */
@@ -68,6 +77,16 @@ static int s_init(ma_agent_t *m, agent_t *agent)
     m->cfg.obs_dim = (int)obs_dim;
     m->cfg.act_dim = (int)run->dim;
     m->cfg.n_others = n_others;
+    if (m->observe != OBSERVE_ALL) {
+        /* the part not seen: the features (dim) or the history's topic shares */
+        int from = m->observe == OBSERVE_HISTORY ? 0 : (int)run->dim;
+        int n = m->observe == OBSERVE_HISTORY ? (int)run->dim : (int)run->n_topics;
+        m->mask_obs = m->local_critic;
+        if (!m->local_critic) {
+            m->cfg.actor_hide_from = from;
+            m->cfg.actor_hide_n = n;
+        }
+    }
     if (m->warmup < (size_t)m->cfg.batch)
         m->warmup = (size_t)m->cfg.batch;
     m->maddpg = maddpg_new(&m->cfg, agent_rng(agent));
@@ -106,10 +125,16 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     const proto_requests_t *req = &step->requests;
     uint32_t dim = run->dim;
 
-    for (uint32_t r = 0; r < req->n; r++)
+    for (uint32_t r = 0; r < req->n; r++) {
+        float *obs = run->obs + (size_t)r * run->obs_dim;
         observe_vector(req->features + (size_t)r * dim, dim,
                        req->history + (size_t)r * run->history_len, run->history_len, items,
-                       run->n_topics, run->obs + (size_t)r * run->obs_dim);
+                       run->n_topics, obs);
+        if (m->mask_obs && m->observe == OBSERVE_HISTORY)
+            memset(obs, 0, dim * sizeof *obs);
+        else if (m->mask_obs && m->observe == OBSERVE_FEATURES)
+            memset(obs + dim, 0, run->n_topics * sizeof *obs);
+    }
     uint32_t chunk = (uint32_t)m->cfg.act_batch;
     for (uint32_t r0 = 0; r0 < req->n; r0 += chunk) {
         uint32_t n = req->n - r0 < chunk ? req->n - r0 : chunk;
@@ -190,6 +215,15 @@ static int s_on_option(void *user, const char *name, const char *value)
         return rc;
     if (strcmp(name, "local-critic") == 0)
         return parse_bool(value, &m->local_critic);
+    if (strcmp(name, "observe") == 0) {
+        static const char *const parts[] = {"all", "features", "history"};
+        for (int i = 0; i < 3; i++)
+            if (strcmp(value, parts[i]) == 0) {
+                m->observe = i;
+                return 0;
+            }
+        return ERR_ESYNTAX;
+    }
     if (strcmp(name, "noise") == 0)
         return option_float(value, 0.0, 10.0, &m->noise);
     if (strcmp(name, "gamma") == 0)
@@ -222,7 +256,12 @@ int main(int argc, char **argv)
         .options_help =
             "  --local-critic 0|1   1: the critic sees only this agent's observation and action\n"
             "                       (independent DDPG); 0: every agent's action (MADDPG) "
-            "(0)\n" RL_RUNNER_REWARD_HELP
+            "(0)\n"
+            "  --observe all|features|history  what of a request the actor sees: both, only\n"
+            "                       the user's features or only the topics of her history\n"
+            "                       (the rest is zeros); a centralized critic sees all of\n"
+            "                       it, a local one what the actor sees "
+            "(all)\n" RL_RUNNER_REWARD_HELP
             "  --noise S            std of the Gaussian exploration noise on the query (0.1)\n"
             "  --gamma G            discount between a user's requests (0.95)\n"
             "  --tau T              soft target update rate (0.01)\n"
