@@ -26,20 +26,22 @@
 #include "core/err.h"
 #include "core/parse.h"
 
-/* --observe: what of a request the actor sees (the rest is zeros). A
- * centralized critic sees all of it, the joint observation (in feed mode
- * every agent gets the same request, so a partner that sees the other
- * part sees the rest of it); a local critic (--local-critic 1) sees only
- * what the actor sees. */
+/* --observe: what of a request the actor sees (the rest is zeros). By
+ * default a centralized critic sees all of it, the joint observation (in
+ * feed mode every agent gets the same request, so a partner that sees the
+ * other part sees the rest of it), and a local critic (--local-critic 1)
+ * only what the actor sees; --critic-obs all|actor chooses either way. */
 enum { OBSERVE_ALL, OBSERVE_FEATURES, OBSERVE_HISTORY };
+enum { CRITIC_OBS_DEFAULT, CRITIC_OBS_ALL, CRITIC_OBS_ACTOR };
 
 typedef struct ma_agent {
     rl_runner_t run; /* options, sizes, tracker, buffers (runner.h) */
 
     /* options */
     bool local_critic;
-    int observe;   /* --observe: OBSERVE_ALL, or the one part of the request the actor sees */
-    bool mask_obs; /* zero the unseen part in the stored observation too (--local-critic 1) */
+    int observe;    /* --observe: OBSERVE_ALL, or the one part of the request the actor sees */
+    int critic_obs; /* --critic-obs: CRITIC_OBS_DEFAULT, _ALL or _ACTOR */
+    bool mask_obs;  /* zero the actor's unseen part in the stored observation too */
     float noise;
     size_t warmup;
     maddpg_config_t cfg; /* sizes filled in at the first catalog */
@@ -81,8 +83,9 @@ static int s_init(ma_agent_t *m, agent_t *agent)
         /* the part not seen: the features (dim) or the history's topic shares */
         int from = m->observe == OBSERVE_HISTORY ? 0 : (int)run->dim;
         int n = m->observe == OBSERVE_HISTORY ? (int)run->dim : (int)run->n_topics;
-        m->mask_obs = m->local_critic;
-        if (!m->local_critic) {
+        m->mask_obs = m->critic_obs == CRITIC_OBS_DEFAULT ? m->local_critic
+                                                          : m->critic_obs == CRITIC_OBS_ACTOR;
+        if (!m->mask_obs) {
             m->cfg.actor_hide_from = from;
             m->cfg.actor_hide_n = n;
         }
@@ -206,6 +209,18 @@ static void s_on_episode_end(agent_t *agent, void *user, const proto_episode_end
     }
 }
 
+/* *choice = the index of value in names (NULL-terminated): 0, or
+ * ERR_ESYNTAX (core/err.h) when it is none of them. */
+static int s_choice(const char *value, const char *const *names, int *choice)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(value, names[i]) == 0) {
+            *choice = i;
+            return 0;
+        }
+    return ERR_ESYNTAX;
+}
+
 static int s_on_option(void *user, const char *name, const char *value)
 {
     ma_agent_t *m = user;
@@ -215,14 +230,13 @@ static int s_on_option(void *user, const char *name, const char *value)
         return rc;
     if (strcmp(name, "local-critic") == 0)
         return parse_bool(value, &m->local_critic);
-    if (strcmp(name, "observe") == 0) {
-        static const char *const parts[] = {"all", "features", "history"};
-        for (int i = 0; i < 3; i++)
-            if (strcmp(value, parts[i]) == 0) {
-                m->observe = i;
-                return 0;
-            }
-        return ERR_ESYNTAX;
+    if (strcmp(name, "observe") == 0)
+        return s_choice(value, (const char *const[]){"all", "features", "history", NULL},
+                        &m->observe);
+    if (strcmp(name, "critic-obs") == 0) {
+        rc = s_choice(value, (const char *const[]){"all", "actor", NULL}, &m->critic_obs);
+        m->critic_obs += rc == 0; /* 0 stays CRITIC_OBS_DEFAULT */
+        return rc;
     }
     if (strcmp(name, "noise") == 0)
         return option_float(value, 0.0, 10.0, &m->noise);
@@ -260,8 +274,11 @@ int main(int argc, char **argv)
             "  --observe all|features|history  what of a request the actor sees: both, only\n"
             "                       the user's features or only the topics of her history\n"
             "                       (the rest is zeros); a centralized critic sees all of\n"
-            "                       it, a local one what the actor sees "
-            "(all)\n" RL_RUNNER_REWARD_HELP
+            "                       it, a local one what the actor sees (all)\n"
+            "  --critic-obs all|actor  the critic sees the whole request or only the\n"
+            "                       actor's part (with --observe; default: all for a\n"
+            "                       centralized critic, actor for a local "
+            "one)\n" RL_RUNNER_REWARD_HELP
             "  --noise S            std of the Gaussian exploration noise on the query (0.1)\n"
             "  --gamma G            discount between a user's requests (0.95)\n"
             "  --tau T              soft target update rate (0.01)\n"

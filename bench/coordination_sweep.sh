@@ -4,17 +4,22 @@
 # agents (centralized critics), the same agents with --local-critic 1
 # (independent DDPG) and two built-in random policies, each team one
 # `recarena sweep` study in OUT/TEAM (the same seeds: paired), then the
-# team reward per seed and the paired differences.
-# usage: bench/coordination_sweep.sh [SEEDS] [OUT] [RECARENA]   (from the repository root)
+# team reward per seed and the paired differences. Two more teams take
+# the centralized critic apart: maddpg_own (the partner's slate, but only
+# the actor's half of the request: --critic-obs actor) and ddpg_all (the
+# whole request, but no partner's slate: --local-critic 1 --critic-obs all).
+# usage: bench/coordination_sweep.sh [SEEDS] [OUT] [RECARENA] [TEAMS]   (from the repository root)
 #   SEEDS as recarena sweep takes them (default 1-24), OUT default
-#   runs/coordination (an existing study is resumed, never mixed)
+#   runs/coordination (an existing study is resumed, never mixed), TEAMS
+#   default "maddpg ddpg random" (also: maddpg_own ddpg_all)
 # prints: seed, then per team the mean team reward per episode and the
-# last episode's; then MADDPG - DDPG and each learner - random, paired by
-# seed: mean, standard error, t, 95% CI, seeds ahead.
+# last episode's; then each team - ddpg and each learner - random, paired
+# by seed: mean, standard error, t, 95% CI, seeds ahead.
 set -u
 seeds=${1:-1-24}
 out=${2:-runs/coordination}
 bin=${3:-build/sim/recarena}
+teams=${4:-maddpg ddpg random}
 scen=scenarios/studies/maddpg_coordination.ini
 cmd_a=$(sed -n '/^\[agent.a\]/,/^\[/s/^command = //p' "$scen")
 cmd_b=$(sed -n '/^\[agent.b\]/,/^\[/s/^command = //p' "$scen")
@@ -24,16 +29,32 @@ sweep() { # TEAM SET...
     "$bin" sweep "$scen" --seeds "$seeds" --jobs 2 --no-progress --out "$out/$team" "$@" \
         >"$out/$team.log" 2>&1 || { echo "sweep $team failed: $out/$team.log" >&2; exit 1; }
 }
+options() { # TEAM: what the team adds to the scenario's agent commands
+    case $1 in
+    ddpg) echo "--local-critic 1" ;;
+    maddpg_own) echo "--critic-obs actor" ;;
+    ddpg_all) echo "--local-critic 1 --critic-obs all" ;;
+    esac
+}
 mkdir -p "$out" || exit 1
-sweep maddpg
-sweep ddpg --set "agent.a.command=$cmd_a --local-critic 1" \
-    --set "agent.b.command=$cmd_b --local-critic 1"
-sweep random --set agent.a.policy=random --set agent.b.policy=random \
-    --set agent.a.joint=false --set agent.b.joint=false
-python3 - "$out" <<'PY'
+for team in $teams; do
+    case $team in
+    maddpg) sweep maddpg ;;
+    random)
+        sweep random --set agent.a.policy=random --set agent.b.policy=random \
+            --set agent.a.joint=false --set agent.b.joint=false
+        ;;
+    ddpg | maddpg_own | ddpg_all)
+        sweep "$team" --set "agent.a.command=$cmd_a $(options "$team")" \
+            --set "agent.b.command=$cmd_b $(options "$team")"
+        ;;
+    *) echo "unknown team $team" >&2; exit 2 ;;
+    esac
+done
+python3 - "$out" $teams <<'PY'
 import glob, json, math, os, statistics as st, sys
 out = sys.argv[1]
-teams = ["maddpg", "ddpg", "random"]
+teams = sys.argv[2:]
 # reward_sharing = 1: every agent's reward is the team's; mean over agents
 team = lambda e: sum(a["reward"] for a in e["agents"]) / len(e["agents"])
 v = {}
@@ -51,7 +72,9 @@ T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
         17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
         25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042}
-for a, b in [("maddpg", "ddpg"), ("maddpg", "random"), ("ddpg", "random")]:
+pairs = [(a, "ddpg") for a in teams if a not in ("ddpg", "random") and "ddpg" in teams]
+pairs += [(a, "random") for a in teams if a != "random" and "random" in teams]
+for a, b in pairs:
     for i, what in enumerate(["mean", "last"]):
         d = [v[a][s][i] - v[b][s][i] for s in seeds]
         m, se = st.mean(d), st.stdev(d) / math.sqrt(len(d))
