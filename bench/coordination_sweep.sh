@@ -67,11 +67,13 @@ seeds = sorted(set.intersection(*(set(v[t]) for t in teams)))
 print("seed " + " ".join(f"{t}_mean {t}_last" for t in teams))
 for s in seeds:
     print(s, " ".join(f"{v[t][s][0]:.1f} {v[t][s][1]:.1f}" for t in teams))
-# Student's t 0.975 quantiles by degrees of freedom (normal beyond 30)
+# Student's t 0.975 quantiles by degrees of freedom (normal beyond 40)
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
         17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
-        25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042}
+        25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 31: 2.040,
+        32: 2.037, 33: 2.035, 34: 2.032, 35: 2.030, 36: 2.028, 37: 2.026, 38: 2.024,
+        39: 2.023, 40: 2.021}
 pairs = [(a, "ddpg") for a in teams if a not in ("ddpg", "random") and "ddpg" in teams]
 pairs += [(a, "random") for a in teams if a != "random" and "random" in teams]
 for a, b in pairs:
