@@ -14,12 +14,19 @@
 #     slate) beats independent DDPG (the actor's half of the request, its
 #     own slate): the 95% CI of MADDPG - DDPG excludes zero (measured
 #     +128.5, CI +7.3 to +249.6, t 2.19, MADDPG ahead on 17 of 24 seeds).
+# First, recarena-maddpg refuses a bad --observe or --critic-obs value.
 # docs/experiments.md has the claim, the figures and the likely reasons.
 # usage: test_maddpg_coordination.sh SOURCE_DIR BUILD_DIR
 set -u
 cd "$1" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# a bad --observe or --critic-obs is refused by name, before connecting
+for opt in "--observe half" "--critic-obs both"; do
+    msg=$("$2/agents/recarena-maddpg" $opt --name a --endpoint tcp://127.0.0.1:1 2>&1)
+    [ $? -eq 2 ] && [[ $msg == *"${opt% *} '${opt#* }'"* ]] ||
+        { echo "FAIL: recarena-maddpg $opt: $msg" >&2; exit 1; }
+done
 out=$(bash bench/coordination_sweep.sh 17-40 "$tmp/study" "$2/sim/recarena") ||
     { echo "FAIL: sweep" >&2; exit 1; }
 python3 - "$out" <<'PY'
