@@ -26,11 +26,22 @@
 #include "core/err.h"
 #include "core/parse.h"
 
+/* --observe: what of a request the actor sees (the rest is zeros). By
+ * default a centralized critic sees all of it, the joint observation (in
+ * feed mode every agent gets the same request, so a partner that sees the
+ * other part sees the rest of it), and a local critic (--local-critic 1)
+ * only what the actor sees; --critic-obs all|actor chooses either way. */
+enum { OBSERVE_ALL, OBSERVE_FEATURES, OBSERVE_HISTORY };
+enum { CRITIC_OBS_DEFAULT, CRITIC_OBS_ALL, CRITIC_OBS_ACTOR };
+
 typedef struct ma_agent {
     rl_runner_t run; /* options, sizes, tracker, buffers (runner.h) */
 
     /* options */
     bool local_critic;
+    int observe;    /* --observe: OBSERVE_ALL, or the one part of the request the actor sees */
+    int critic_obs; /* --critic-obs: CRITIC_OBS_DEFAULT, _ALL or _ACTOR */
+    bool mask_obs;  /* zero the actor's unseen part in the stored observation too */
     float noise;
     size_t warmup;
     maddpg_config_t cfg; /* sizes filled in at the first catalog */
@@ -68,6 +79,17 @@ static int s_init(ma_agent_t *m, agent_t *agent)
     m->cfg.obs_dim = (int)obs_dim;
     m->cfg.act_dim = (int)run->dim;
     m->cfg.n_others = n_others;
+    if (m->observe != OBSERVE_ALL) {
+        /* the part not seen: the features (dim) or the history's topic shares */
+        int from = m->observe == OBSERVE_HISTORY ? 0 : (int)run->dim;
+        int n = m->observe == OBSERVE_HISTORY ? (int)run->dim : (int)run->n_topics;
+        m->mask_obs = m->critic_obs == CRITIC_OBS_DEFAULT ? m->local_critic
+                                                          : m->critic_obs == CRITIC_OBS_ACTOR;
+        if (!m->mask_obs) {
+            m->cfg.actor_hide_from = from;
+            m->cfg.actor_hide_n = n;
+        }
+    }
     if (m->warmup < (size_t)m->cfg.batch)
         m->warmup = (size_t)m->cfg.batch;
     m->maddpg = maddpg_new(&m->cfg, agent_rng(agent));
@@ -106,10 +128,16 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     const proto_requests_t *req = &step->requests;
     uint32_t dim = run->dim;
 
-    for (uint32_t r = 0; r < req->n; r++)
+    for (uint32_t r = 0; r < req->n; r++) {
+        float *obs = run->obs + (size_t)r * run->obs_dim;
         observe_vector(req->features + (size_t)r * dim, dim,
                        req->history + (size_t)r * run->history_len, run->history_len, items,
-                       run->n_topics, run->obs + (size_t)r * run->obs_dim);
+                       run->n_topics, obs);
+        if (m->mask_obs && m->observe == OBSERVE_HISTORY)
+            memset(obs, 0, dim * sizeof *obs);
+        else if (m->mask_obs && m->observe == OBSERVE_FEATURES)
+            memset(obs + dim, 0, run->n_topics * sizeof *obs);
+    }
     uint32_t chunk = (uint32_t)m->cfg.act_batch;
     for (uint32_t r0 = 0; r0 < req->n; r0 += chunk) {
         uint32_t n = req->n - r0 < chunk ? req->n - r0 : chunk;
@@ -181,6 +209,18 @@ static void s_on_episode_end(agent_t *agent, void *user, const proto_episode_end
     }
 }
 
+/* *choice = the index of value in names (NULL-terminated): 0, or
+ * ERR_ESYNTAX (core/err.h) when it is none of them. */
+static int s_choice(const char *value, const char *const *names, int *choice)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(value, names[i]) == 0) {
+            *choice = i;
+            return 0;
+        }
+    return ERR_ESYNTAX;
+}
+
 static int s_on_option(void *user, const char *name, const char *value)
 {
     ma_agent_t *m = user;
@@ -190,6 +230,14 @@ static int s_on_option(void *user, const char *name, const char *value)
         return rc;
     if (strcmp(name, "local-critic") == 0)
         return parse_bool(value, &m->local_critic);
+    if (strcmp(name, "observe") == 0)
+        return s_choice(value, (const char *const[]){"all", "features", "history", NULL},
+                        &m->observe);
+    if (strcmp(name, "critic-obs") == 0) {
+        rc = s_choice(value, (const char *const[]){"all", "actor", NULL}, &m->critic_obs);
+        m->critic_obs += rc == 0; /* 0 stays CRITIC_OBS_DEFAULT */
+        return rc;
+    }
     if (strcmp(name, "noise") == 0)
         return option_float(value, 0.0, 10.0, &m->noise);
     if (strcmp(name, "gamma") == 0)
@@ -222,7 +270,15 @@ int main(int argc, char **argv)
         .options_help =
             "  --local-critic 0|1   1: the critic sees only this agent's observation and action\n"
             "                       (independent DDPG); 0: every agent's action (MADDPG) "
-            "(0)\n" RL_RUNNER_REWARD_HELP
+            "(0)\n"
+            "  --observe all|features|history  what of a request the actor sees: both, only\n"
+            "                       the user's features or only the topics of her history\n"
+            "                       (the rest is zeros); a centralized critic sees all of\n"
+            "                       it, a local one what the actor sees (all)\n"
+            "  --critic-obs all|actor  the critic sees the whole request or only the\n"
+            "                       actor's part (with --observe; default: all for a\n"
+            "                       centralized critic, actor for a local "
+            "one)\n" RL_RUNNER_REWARD_HELP
             "  --noise S            std of the Gaussian exploration noise on the query (0.1)\n"
             "  --gamma G            discount between a user's requests (0.95)\n"
             "  --tau T              soft target update rate (0.01)\n"

@@ -25,6 +25,7 @@ struct maddpg {
     float *da;      /* (batch, act_dim) */
     float *act;     /* (max(batch, act_batch), act_dim) normalised actions */
     float *norm;    /* (max(batch, act_batch)) |z| of each row */
+    float *seen;    /* (max(batch, act_batch), obs_dim) what the actor sees, with actor_hide_n */
 };
 
 void maddpg_config_default(maddpg_config_t *cfg, int obs_dim, int act_dim, int n_others)
@@ -63,7 +64,9 @@ static bool s_config_ok(const maddpg_config_t *c)
            c->act_batch <= NN_MAX_BATCH && c->lr_actor > 0.0f && c->lr_critic > 0.0f &&
            c->gamma >= 0.0f && c->gamma <= 1.0f && c->tau >= 0.0f && c->tau <= 1.0f &&
            c->clip > 0.0f && c->action_reg >= 0.0f && c->buffer >= 1 && c->hidden <= NN_MAX_WIDTH &&
-           c->n_others < 64 && (long)c->obs_dim + (1L + c->n_others) * c->act_dim <= NN_MAX_WIDTH;
+           c->n_others < 64 && (long)c->obs_dim + (1L + c->n_others) * c->act_dim <= NN_MAX_WIDTH &&
+           c->actor_hide_from >= 0 && c->actor_hide_n >= 0 &&
+           c->actor_hide_from <= c->obs_dim - c->actor_hide_n;
 }
 
 maddpg_t *maddpg_new(const maddpg_config_t *cfg, pcg32_t *rng)
@@ -96,8 +99,10 @@ maddpg_t *maddpg_new(const maddpg_config_t *cfg, pcg32_t *rng)
     m->da = malloc(b * (size_t)cfg->act_dim * sizeof(float));
     m->act = malloc((size_t)act_max * (size_t)cfg->act_dim * sizeof(float));
     m->norm = malloc((size_t)act_max * sizeof(float));
-    if (!m->act || !m->norm || !m->actor || !m->critic || !m->actor_target || !m->critic_target ||
-        !m->replay || !m->rows || !m->obs || !m->cin || !m->dcin || !m->targets || !m->dq || !m->da)
+    m->seen = malloc((size_t)act_max * (size_t)cfg->obs_dim * sizeof(float));
+    if (!m->act || !m->norm || !m->seen || !m->actor || !m->critic || !m->actor_target ||
+        !m->critic_target || !m->replay || !m->rows || !m->obs || !m->cin || !m->dcin ||
+        !m->targets || !m->dq || !m->da)
         goto fail;
     m->actor_adam = nn_adam_new(m->actor, cfg->lr_actor);
     m->critic_adam = nn_adam_new(m->critic, cfg->lr_critic);
@@ -125,6 +130,7 @@ void maddpg_destroy(maddpg_t **self_p)
     replay_destroy(&m->replay);
     free(m->rows);
     free(m->obs);
+    free(m->seen);
     free(m->cin);
     free(m->dcin);
     free(m->targets);
@@ -157,10 +163,19 @@ static void s_normalise(const float *z, int n, int dim, float *act, float *norm)
     }
 }
 
-/* The actor's actions for obs (n rows) into m->act; the network keeps z. */
+/* The actor's actions for obs (n rows) into m->act, the hidden columns
+ * zeroed first; the network keeps z. */
 static const float *s_actions(maddpg_t *m, nn_mlp_t *actor, const float *obs, int n)
 {
-    s_normalise(nn_mlp_forward(actor, obs, n), n, m->cfg.act_dim, m->act, m->norm);
+    const maddpg_config_t *c = &m->cfg;
+    if (c->actor_hide_n > 0) {
+        memcpy(m->seen, obs, (size_t)n * (size_t)c->obs_dim * sizeof *obs);
+        for (int i = 0; i < n; i++)
+            memset(m->seen + (size_t)i * (size_t)c->obs_dim + c->actor_hide_from, 0,
+                   (size_t)c->actor_hide_n * sizeof *obs);
+        obs = m->seen;
+    }
+    s_normalise(nn_mlp_forward(actor, obs, n), n, c->act_dim, m->act, m->norm);
     return m->act;
 }
 

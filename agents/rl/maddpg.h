@@ -60,11 +60,17 @@ typedef struct maddpg_config {
     float clip;       /* max global gradient norm, both networks */
     float action_reg; /* weight of mean(z^2) in the actor loss, >= 0 */
     size_t buffer;    /* replay capacity, transitions */
+    /* Columns [actor_hide_from, actor_hide_from + actor_hide_n) of the
+     * observation are zeros for the actor and its target, not for the
+     * critic: the actor acts on its own part of what the critic sees
+     * (centralized training, decentralized execution). 0, 0: none. */
+    int actor_hide_from, actor_hide_n;
 } maddpg_config_t;
 
 /* The reference hyper-parameters (docs/agents.md): hidden 64, batch 1024,
  * act_batch 1024, lr 1e-2 for both networks, gamma 0.95, tau 0.01, clip
- * 0.5, action_reg 1e-3, buffer 1000000. */
+ * 0.5, action_reg 1e-3, buffer 1000000; the actor sees all of the
+ * observation. */
 void maddpg_config_default(maddpg_config_t *cfg, int obs_dim, int act_dim, int n_others);
 
 typedef struct maddpg maddpg_t;

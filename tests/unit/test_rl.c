@@ -574,6 +574,52 @@ static void test_maddpg_shapes(void **state)
     maddpg_destroy(&m);
 }
 
+/* actor_hide_from/n: the actor ignores the hidden columns (rows that
+ * differ only there get the same action, even after training on them),
+ * the critic does not; a range past the observation is refused. */
+static void test_maddpg_actor_hide(void **state)
+{
+    (void)state;
+    maddpg_config_t cfg;
+    maddpg_config_default(&cfg, 3, 2, 1);
+    cfg.batch = 8;
+    cfg.act_batch = 4;
+    cfg.buffer = 64;
+    pcg32_t rng;
+    pcg32_seed(&rng, 5, 1);
+    cfg.actor_hide_from = 2;
+    cfg.actor_hide_n = 2;
+    assert_null(maddpg_new(&cfg, &rng));
+    cfg.actor_hide_from = -1;
+    cfg.actor_hide_n = 1;
+    assert_null(maddpg_new(&cfg, &rng));
+    cfg.actor_hide_from = 1;
+    cfg.actor_hide_n = 2;
+    maddpg_t *m = maddpg_new(&cfg, &rng);
+    assert_non_null(m);
+    assert_int_equal(nn_mlp_in(maddpg_actor(m)), 3);
+    assert_int_equal(nn_mlp_in(maddpg_critic(m)), 3 + 2 + 2);
+    /* rows 0 and 1 differ in the hidden columns only, row 2 in column 0 */
+    const float obs[] = {0.5f, 0.0f, 0.0f, 0.5f, 3.0f, -2.0f, -0.5f, 0.0f, 0.0f};
+    /* transitions whose reward is the hidden column 1, so a critic that sees it learns it */
+    float row[14];
+    for (int i = 0; i < 64; i++) {
+        for (int j = 0; j < 14; j++)
+            row[j] = (float)pcg32_normal(&rng);
+        row[7] = row[1]; /* reward */
+        row[13] = 1.0f;  /* done */
+        assert_int_equal(maddpg_push(m, row), 0);
+    }
+    for (int step = 0; step < 5; step++) {
+        assert_int_equal(maddpg_train_step(m, &rng, NULL), 1);
+        const float *act = maddpg_act(m, obs, 3);
+        ASSERT_NEAR(act[0], act[2], 0.0);
+        ASSERT_NEAR(act[1], act[3], 0.0);
+        assert_true(act[0] != act[4] || act[1] != act[5]);
+    }
+    maddpg_destroy(&m);
+}
+
 /* Transitions of a one-step problem (gamma 0, done 1) with a random
  * observation, a random own action a (a unit vector of 2 dimensions) and
  * the other agent's action x = (+-0.5, 0), rewarded r = f(a, x). */
@@ -797,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_double_q_targets_by_hand),
         cmocka_unit_test(test_dqn_learns_a_tiny_bandit),
         cmocka_unit_test(test_maddpg_shapes),
+        cmocka_unit_test(test_maddpg_actor_hide),
         cmocka_unit_test(test_actor_climbs_the_critic),
         cmocka_unit_test(test_centralized_critic_sees_the_other_action),
         cmocka_unit_test(test_checkpoints_round_trip),
