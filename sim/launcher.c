@@ -88,6 +88,23 @@ static bool s_simple_command(const char *command)
     return true;
 }
 
+/* OpenBLAS picks its kernels by CPU (Haswell's on this project's AVX2
+ * machines, SkylakeX's on an AVX-512 Intel), and kernels differ in
+ * summation order, so the same seed would train a BLAS-using agent
+ * (MADDPG, DQN, MF) to other weights on another CPU. Agent processes get
+ * the Haswell kernels wherever the CPU has them (AVX2 and FMA), unless
+ * the user set OPENBLAS_CORETYPE: the same seed gives the same run on any
+ * such x86-64 machine. */
+static const char *s_blas_coretype(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "Haswell";
+#endif
+    return NULL;
+}
+
 int launcher_spawn(launcher_t *l, const char *name, const char *command, const char *endpoint,
                    const char *log_path, char *err, size_t err_len)
 {
@@ -113,6 +130,7 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
         if (exec_form)
             snprintf(exec_form, len, "exec %s", command);
     }
+    const char *coretype = s_blas_coretype();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -133,6 +151,8 @@ int launcher_spawn(launcher_t *l, const char *name, const char *command, const c
             dup2(devnull, STDIN_FILENO);
         setenv("RECARENA_ENDPOINT", endpoint, 1);
         setenv("RECARENA_AGENT_NAME", name, 1);
+        if (coretype)
+            setenv("OPENBLAS_CORETYPE", coretype, 0); /* the user's choice stands */
         execl("/bin/sh", "sh", "-c", exec_form ? exec_form : command, (char *)NULL);
         fprintf(stderr, "recarena: cannot run /bin/sh: %s\n", strerror(errno));
         _exit(127);
