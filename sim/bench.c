@@ -349,18 +349,19 @@ static void s_peer_main(const char *endpoint, size_t reply_bytes)
     void *ctx = zmq_ctx_new();
     char err[256];
     void *dealer = transport_dealer(ctx, endpoint, err, sizeof err);
-    uint8_t *reply = calloc(reply_bytes + 1, 1), *buf = NULL;
-    size_t cap = 0;
+    uint8_t *reply = calloc(reply_bytes + 1, 1);
+    transport_frame_t in;
+    transport_frame_init(&in);
     if (dealer && reply) {
         transport_send(dealer, "hi", 2, 0);
         for (;;) {
-            long n = transport_recv(dealer, NULL, NULL, &buf, &cap, 0);
+            long n = transport_recv_frame(dealer, NULL, NULL, NULL, &in, -1);
             if (n <= 0)
                 break;
             transport_send(dealer, reply, reply_bytes, 0);
         }
     }
-    free(buf);
+    transport_frame_fini(&in);
     free(reply);
     if (dealer)
         zmq_close(dealer);
@@ -390,12 +391,13 @@ static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
     void *router = transport_router(ctx, endpoint, err, sizeof err);
     uint8_t ids[2][TRANSPORT_MAX_IDENTITY];
     size_t id_len[2];
-    uint8_t *frame = calloc(step_bytes + 1, 1), *buf = NULL;
-    size_t cap = 0;
+    uint8_t *frame = calloc(step_bytes + 1, 1);
+    transport_frame_t in;
+    transport_frame_init(&in);
     double *times = malloc((size_t)rounds * sizeof *times), median = -1.0;
     if (router && frame && times && peers[0] > 0 && peers[1] > 0) {
         for (int i = 0; i < 2; i++)
-            transport_recv(router, ids[i], &id_len[i], &buf, &cap, 0);
+            transport_recv_frame(router, ids[i], &id_len[i], NULL, &in, -1);
         for (int r = 0; r < rounds + 10; r++) {
             double t0 = s_now();
             for (int i = 0; i < 2; i++)
@@ -403,7 +405,7 @@ static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
             uint8_t id[TRANSPORT_MAX_IDENTITY];
             size_t len;
             for (int i = 0; i < 2; i++)
-                transport_recv(router, id, &len, &buf, &cap, 0);
+                transport_recv_frame(router, id, &len, NULL, &in, -1);
             if (r >= 10)
                 times[r - 10] = s_now() - t0;
         }
@@ -418,7 +420,7 @@ static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
             waitpid(peers[i], NULL, 0);
         }
     free(frame);
-    free(buf);
+    transport_frame_fini(&in);
     free(times);
     if (router)
         zmq_close(router);
