@@ -315,7 +315,8 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
     }
     server_act_verdict_t verdict;
     server_act_accept(s->w, agent, act, &verdict);
-    s_fallback_all(s, agent); /* the slates refused */
+    if (verdict.refused > 0)
+        s_fallback_all(s, agent); /* the slates refused */
     slot->answered = true;
     if (verdict.rc != 0) {
         slot->stats.invalid_acts++;
