@@ -17,13 +17,14 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         fprintf(stderr, "random agent: %u live items, fewer than k = %u\n", items->n, k);
         return -1;
     }
-    pcg32_t *rng = agent_rng(agent); /* the agent's one stream, fetched once */
+    pcg32_t *rng = agent_rng(agent);                /* the agent's one stream, fetched once */
+    uint32_t threshold = pcg32_threshold(items->n); /* the same draws, one division fewer each */
     for (uint32_t r = 0; r < step->requests.n; r++) {
         int32_t *slate = slates + (size_t)r * k;
         for (uint32_t i = 0; i < k; i++) {
             uint32_t j;
             do {
-                slate[i] = items->ids[pcg32_bounded(rng, items->n)];
+                slate[i] = items->ids[pcg32_bounded_below(rng, items->n, threshold)];
                 for (j = 0; j < i && slate[j] != slate[i]; j++)
                     ;
             } while (j < i);

@@ -24,6 +24,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- names of codes, types, dtypes ---------------------------------- */
 
@@ -116,6 +117,22 @@ bool proto_name_valid(const char *name)
 
 /* ---- error reports with a field path -------------------------------- */
 
+/* Appends prefix then text to the path as snprintf would: truncated to
+ * fit, path_len counting what did not fit (codec_pop restores a mark). */
+static void s_path_append(codec_report_t *r, const char *prefix, const char *text)
+{
+    size_t at = r->path_len, len_prefix = strlen(prefix), len_text = strlen(text);
+    if (at < sizeof r->path) {
+        size_t room = sizeof r->path - 1 - at; /* characters before the NUL */
+        size_t n = len_prefix < room ? len_prefix : room;
+        memcpy(r->path + at, prefix, n);
+        size_t m = len_text < room - n ? len_text : room - n;
+        memcpy(r->path + at + n, text, m);
+        r->path[at + n + m] = '\0';
+    }
+    r->path_len = at + len_prefix + len_text;
+}
+
 void codec_report_init(codec_report_t *r, const char *root, char *err, size_t err_len)
 {
     r->rc = 0;
@@ -123,7 +140,9 @@ void codec_report_init(codec_report_t *r, const char *root, char *err, size_t er
     r->err_len = err_len;
     if (err && err_len)
         err[0] = '\0';
-    r->path_len = (size_t)snprintf(r->path, sizeof r->path, "%s", root);
+    r->path_len = 0;
+    r->path[0] = '\0';
+    s_path_append(r, "", root);
 }
 
 size_t codec_push(codec_report_t *r, const char *fmt, ...)
@@ -136,6 +155,14 @@ size_t codec_push(codec_report_t *r, const char *fmt, ...)
         va_end(ap);
         r->path_len = n < 0 ? mark : mark + (size_t)n;
     }
+    return mark;
+}
+
+size_t codec_push_key(codec_report_t *r, const char *key)
+{
+    size_t mark = r->path_len;
+    if (mark < sizeof r->path)
+        s_path_append(r, ".", key);
     return mark;
 }
 

@@ -57,6 +57,9 @@ typedef struct codec_report {
 void codec_report_init(codec_report_t *r, const char *root, char *err, size_t err_len);
 /* Appends to the path; returns the mark that codec_pop restores. */
 __attribute__((format(printf, 2, 3))) size_t codec_push(codec_report_t *r, const char *fmt, ...);
+/* codec_push(r, ".%s", key) without printf: a STEP pushes some twenty
+ * keys on each side of the wire. */
+size_t codec_push_key(codec_report_t *r, const char *key);
 void codec_pop(codec_report_t *r, size_t mark);
 /* Records the first error: "<path>.<key>: <message>" (key may be NULL). */
 __attribute__((format(printf, 4, 5))) void codec_fail(codec_report_t *r, int code, const char *key,

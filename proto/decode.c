@@ -295,7 +295,7 @@ static void *s_get_array(codec_decoder_t *d, const msgpack_object *map, const ch
                    codec_dtype_names[dtype], want, s_kind(o));
         return NULL;
     }
-    size_t mark = codec_push(&d->r, ".%s", key);
+    size_t mark = codec_push_key(&d->r, key);
     int got_dtype = s_get_enum(d, o, "dtype", codec_dtype_names, PROTO_DTYPE_COUNT);
     const msgpack_object *sh = s_get_list(d, o, "shape", PROTO_MAX_RANK);
     const msgpack_object *data =
@@ -378,7 +378,7 @@ static void s_get_items(codec_decoder_t *d, const msgpack_object *map, const cha
     const msgpack_object *m = s_get_map(d, map, key);
     if (!m)
         return;
-    size_t mark = codec_push(&d->r, ".%s", key);
+    size_t mark = codec_push_key(&d->r, key);
     uint32_t n = PROTO_DIM_ANY;
     items->ids = codec_get_vector(d, m, "ids", PROTO_DTYPE_INT32, &n);
     items->n = n;
@@ -395,7 +395,7 @@ static void s_get_feedback(codec_decoder_t *d, const msgpack_object *map, proto_
     const msgpack_object *m = s_get_map(d, map, "feedback");
     if (!m)
         return;
-    size_t mark = codec_push(&d->r, ".feedback");
+    size_t mark = codec_push_key(&d->r, "feedback");
     uint32_t n = PROTO_DIM_ANY;
     f->user_ids = codec_get_vector(d, m, "user_ids", PROTO_DTYPE_INT32, &n);
     f->n = n;
@@ -415,7 +415,7 @@ static const proto_space_t *s_get_space(codec_decoder_t *d, const msgpack_object
     proto_space_t *s = s_alloc(d, sizeof *s);
     if (!o || !s)
         return NULL;
-    size_t mark = codec_push(&d->r, ".%s", key);
+    size_t mark = codec_push_key(&d->r, key);
     s_decode_space(d, o, s);
     codec_pop(&d->r, mark);
     return s;
@@ -555,7 +555,7 @@ void codec_decode_welcome(codec_decoder_t *d, const msgpack_object *body, proto_
     const msgpack_object *limits = s_get_map(d, body, "limits");
     if (!limits)
         return;
-    size_t mark = codec_push(&d->r, ".limits");
+    size_t mark = codec_push_key(&d->r, "limits");
     w->limits.deadline_ms = codec_get_u32(d, limits, "deadline_ms");
     w->limits.max_batch = codec_get_u32(d, limits, "max_batch");
     w->limits.max_message_bytes = codec_get_uint(d, limits, "max_message_bytes", UINT64_MAX);
@@ -580,7 +580,7 @@ void codec_decode_step(codec_decoder_t *d, const msgpack_object *body, proto_msg
     const msgpack_object *req = s_get_map(d, body, "requests");
     if (req) {
         proto_requests_t *q = &s->requests;
-        size_t mark = codec_push(&d->r, ".requests");
+        size_t mark = codec_push_key(&d->r, "requests");
         uint32_t n = PROTO_DIM_ANY;
         q->user_ids = codec_get_vector(d, req, "user_ids", PROTO_DTYPE_INT32, &n);
         q->n = n;

@@ -5,6 +5,7 @@
 #include "proto/protocol.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,69 @@ static void s_user_id(zmq_msg_t *msg, char *user_id)
     snprintf(user_id, TRANSPORT_MAX_USER_ID, "%s", got ? got : "");
 }
 
+void transport_frame_init(transport_frame_t *frame)
+{
+    zmq_msg_init(&frame->msg);
+}
+
+void transport_frame_fini(transport_frame_t *frame)
+{
+    zmq_msg_close(&frame->msg);
+}
+
+const uint8_t *transport_frame_data(transport_frame_t *frame)
+{
+    return zmq_msg_data(&frame->msg);
+}
+
+size_t transport_frame_size(transport_frame_t *frame)
+{
+    return zmq_msg_size(&frame->msg);
+}
+
+long transport_recv_frame(void *socket, uint8_t *identity, size_t *identity_len, char *user_id,
+                          transport_frame_t *frame, long timeout_ms)
+{
+    int flags = ZMQ_DONTWAIT;
+    if (timeout_ms != 0) {
+        int wait = timeout_ms < 0 ? -1 : timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms;
+        zmq_setsockopt(socket, ZMQ_RCVTIMEO, &wait, sizeof wait);
+        flags = 0;
+    }
+    if (user_id)
+        user_id[0] = '\0';
+    if (identity) {
+        zmq_msg_t id;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, socket, flags) < 0) {
+            zmq_msg_close(&id);
+            return -1;
+        }
+        size_t n = zmq_msg_size(&id);
+        *identity_len = n < TRANSPORT_MAX_IDENTITY ? n : TRANSPORT_MAX_IDENTITY;
+        memcpy(identity, zmq_msg_data(&id), *identity_len);
+        zmq_msg_close(&id);
+        if (!s_more(socket)) {
+            errno = EPROTO;
+            return -1;
+        }
+        flags = ZMQ_DONTWAIT; /* the rest of a message arrives together */
+    }
+    /* zmq_msg_recv releases what the frame held; on failure it is left empty */
+    if (zmq_msg_recv(&frame->msg, socket, flags) < 0)
+        return -1;
+    if (s_more(socket)) {
+        zmq_msg_close(&frame->msg);
+        zmq_msg_init(&frame->msg);
+        s_drain(socket);
+        errno = EPROTO;
+        return -1;
+    }
+    if (user_id) /* the ROUTER's identity frame carries no metadata; the payload does */
+        s_user_id(&frame->msg, user_id);
+    return (long)zmq_msg_size(&frame->msg);
+}
+
 long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8_t **buf,
                     size_t *buf_cap, int flags)
 {
@@ -139,52 +203,26 @@ long transport_recv(void *socket, uint8_t *identity, size_t *identity_len, uint8
 long transport_recv_user(void *socket, uint8_t *identity, size_t *identity_len, char *user_id,
                          uint8_t **buf, size_t *buf_cap, int flags)
 {
-    zmq_msg_t msg;
-    if (user_id)
-        user_id[0] = '\0';
-    if (identity) {
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, socket, flags) < 0) {
-            zmq_msg_close(&msg);
-            return -1;
-        }
-        size_t n = zmq_msg_size(&msg);
-        *identity_len = n < TRANSPORT_MAX_IDENTITY ? n : TRANSPORT_MAX_IDENTITY;
-        memcpy(identity, zmq_msg_data(&msg), *identity_len);
-        zmq_msg_close(&msg);
-        if (!s_more(socket)) {
-            errno = EPROTO;
-            return -1;
-        }
-        flags = 0; /* the rest of a message arrives together */
-    }
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, socket, flags) < 0) {
-        zmq_msg_close(&msg);
-        return -1;
-    }
-    if (s_more(socket)) {
-        zmq_msg_close(&msg);
-        s_drain(socket);
-        errno = EPROTO;
-        return -1;
-    }
-    if (user_id) /* the ROUTER's identity frame carries no metadata; the payload does */
-        s_user_id(&msg, user_id);
-    size_t size = zmq_msg_size(&msg);
-    if (size > *buf_cap || !*buf) {
-        uint8_t *grown = realloc(*buf, size ? size : 1);
-        if (!grown) {
-            zmq_msg_close(&msg);
+    transport_frame_t frame;
+    transport_frame_init(&frame);
+    long size = transport_recv_frame(socket, identity, identity_len, user_id, &frame,
+                                     flags & ZMQ_DONTWAIT ? 0 : -1);
+    if (size >= 0 && ((size_t)size > *buf_cap || !*buf)) {
+        uint8_t *grown = realloc(*buf, size ? (size_t)size : 1);
+        if (grown) {
+            *buf = grown;
+            *buf_cap = size ? (size_t)size : 1;
+        } else {
+            size = -1;
             errno = ENOMEM;
-            return -1;
         }
-        *buf = grown;
-        *buf_cap = size ? size : 1;
     }
-    memcpy(*buf, zmq_msg_data(&msg), size);
-    zmq_msg_close(&msg);
-    return (long)size;
+    if (size > 0)
+        memcpy(*buf, transport_frame_data(&frame), (size_t)size);
+    int saved = errno; /* zmq_msg_close may set it */
+    transport_frame_fini(&frame);
+    errno = saved;
+    return size;
 }
 
 int64_t transport_now_ms(void)

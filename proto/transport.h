@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zmq.h>
 
 #define TRANSPORT_MAX_IDENTITY 256 /* ZeroMQ routing ids are at most 255 bytes */
 #define TRANSPORT_MAX_USER_ID  64  /* a ZAP User-Id: an agent name (PROTO_MAX_NAME) */
@@ -43,6 +44,29 @@ int transport_send(void *socket, const void *data, size_t size, int flags);
  * EHOSTUNREACH when the peer is gone (ZMQ_ROUTER_MANDATORY). */
 int transport_send_to(void *router, const void *identity, size_t identity_len, const void *data,
                       size_t size);
+
+/* A received payload held without a copy: its bytes are ZeroMQ's message,
+ * valid until the next transport_recv_frame into the same frame or
+ * transport_frame_fini. A server or agent that decodes every message
+ * straight from it saves copying each frame into a buffer first. */
+typedef struct transport_frame {
+    zmq_msg_t msg;
+} transport_frame_t;
+
+void transport_frame_init(transport_frame_t *frame); /* empty */
+void transport_frame_fini(transport_frame_t *frame); /* releases the payload; init again to reuse */
+const uint8_t *transport_frame_data(transport_frame_t *frame);
+size_t transport_frame_size(transport_frame_t *frame);
+
+/* Receives like transport_recv_user, the payload into frame (replacing
+ * what it held) without a copy, waiting at most timeout_ms for it: 0
+ * takes only what is queued, -1 waits for ever. A blocking receive with a
+ * timeout (ZMQ_RCVTIMEO, set on the socket here) wakes once per message,
+ * where zmq_poll and then a receive would cost several system calls more.
+ * Returns the payload size, or -1 (errno set; EAGAIN: nothing came in
+ * time; EPROTO: not one frame, drained). */
+long transport_recv_frame(void *socket, uint8_t *identity, size_t *identity_len, char *user_id,
+                          transport_frame_t *frame, long timeout_ms);
 
 /* Receives one message (DEALER/SUB) or identity + payload (ROUTER, with
  * identity non-NULL, TRANSPORT_MAX_IDENTITY bytes). The payload is copied

@@ -214,7 +214,7 @@ static void s_check_range(codec_report_t *r, int bad, const char *key, uint64_t 
 
 static void s_check_items(codec_report_t *r, int bad, const char *key, const proto_items_t *items)
 {
-    size_t mark = codec_push(r, ".%s", key);
+    size_t mark = codec_push_key(r, key);
     s_check_range(r, bad, "n", items->n, 0, PROTO_MAX_ITEM_IDS);
     s_check_range(r, bad, "dim", items->dim, 0, PROTO_MAX_DIM);
     codec_check_data(r, bad, "ids", items->ids, items->n);
@@ -227,7 +227,7 @@ static void s_check_items(codec_report_t *r, int bad, const char *key, const pro
 
 static void s_check_feedback(codec_report_t *r, int bad, const proto_feedback_t *f)
 {
-    size_t mark = codec_push(r, ".feedback");
+    size_t mark = codec_push_key(r, "feedback");
     codec_check_data(r, bad, "user_ids", f->user_ids, f->n);
     codec_check_data(r, bad, "clicked", f->clicked, f->n);
     codec_check_data(r, bad, "reward", f->reward, f->n);
@@ -292,7 +292,7 @@ static void s_check_space_at(codec_report_t *r, int bad, const char *key, const 
         codec_fail(r, bad, key, "missing (NULL)");
         return;
     }
-    size_t mark = codec_push(r, ".%s", key);
+    size_t mark = codec_push_key(r, key);
     s_check_space(r, bad, s, 1);
     codec_pop(r, mark);
 }
@@ -368,7 +368,7 @@ void codec_check_step(codec_report_t *r, const proto_msg_t *m, int bad)
     const proto_requests_t *q = &s->requests;
     s_check_feedback(r, bad, &s->feedback);
     codec_check_double(r, "tick_reward", s->tick_reward);
-    size_t mark = codec_push(r, ".requests");
+    size_t mark = codec_push_key(r, "requests");
     s_check_range(r, bad, "n", q->n, 0, PROTO_MAX_BATCH);
     s_check_range(r, bad, "dim", q->dim, 0, PROTO_MAX_DIM);
     s_check_range(r, bad, "history_len", q->history_len, 0, PROTO_MAX_HISTORY);

@@ -3,7 +3,8 @@
  *     dynamics applied) per second, in-process, on one core;
  *   wire: the same through two SDK agent processes over ipc://, the
  *     median time of one tick, and a raw ZeroMQ DEALER/ROUTER ping-pong
- *     with the same message sizes for comparison. */
+ *     with the same message sizes for comparison, its round trips
+ *     interleaved with the ticks in blocks so that both see the same load. */
 #include "sim/bench.h"
 
 #include "core/parse.h"
@@ -183,6 +184,7 @@ done:
  * interactions per second, and the sizes of the largest STEP and ACT. */
 typedef struct s_wire_result {
     double median_tick_s, median_exchange_s, interactions_per_s;
+    double median_raw_s; /* the raw ping-pong's round trip, interleaved with the ticks */
     size_t step_bytes, act_bytes;
 } s_wire_result_t;
 
@@ -223,12 +225,191 @@ static int s_wire_keys(scenario_t *sc, const char *agent_path, char *key_dir)
     return 0;
 }
 
+/* A peer of the raw ping-pong, in its own process like an agent: its first
+ * frame gives the size of its replies (8 bytes, little-endian); it answers
+ * every further frame with a frame of that size until it gets an empty one. */
+static void s_peer_main(const char *endpoint)
+{
+    void *ctx = zmq_ctx_new();
+    char err[256];
+    void *dealer = transport_dealer(ctx, endpoint, err, sizeof err);
+    uint8_t *reply = NULL;
+    uint64_t reply_bytes = 0;
+    transport_frame_t in;
+    transport_frame_init(&in);
+    if (dealer) {
+        transport_send(dealer, "hi", 2, 0);
+        if (transport_recv_frame(dealer, NULL, NULL, NULL, &in, -1) == 8) {
+            const uint8_t *b = transport_frame_data(&in);
+            for (int i = 7; i >= 0; i--)
+                reply_bytes = reply_bytes << 8 | b[i];
+            reply = reply_bytes <= PROTO_MAX_MESSAGE_BYTES ? calloc(reply_bytes + 1, 1) : NULL;
+        }
+        while (reply && transport_recv_frame(dealer, NULL, NULL, NULL, &in, -1) > 0)
+            transport_send(dealer, reply, reply_bytes, 0);
+    }
+    transport_frame_fini(&in);
+    free(reply);
+    if (dealer)
+        zmq_close(dealer);
+    zmq_ctx_term(ctx);
+}
+
+/* The raw ping-pong: this process sends step_bytes to two DEALER peer
+ * processes over ipc:// and receives act_bytes from each, with the same
+ * transport calls as the server, and nothing else. */
+typedef struct s_ping_pong {
+    char dir[32];
+    pid_t peers[2];
+    void *ctx, *router;
+    uint8_t ids[2][TRANSPORT_MAX_IDENTITY];
+    size_t id_len[2];
+    uint8_t *frame; /* (step_bytes) */
+    size_t step_bytes;
+    bool ready; /* the peers greeted and have their reply size */
+    transport_frame_t in;
+} s_ping_pong_t;
+
+static void s_ping_pong_close(s_ping_pong_t *pp)
+{
+    for (int i = 0; pp->router && i < 2; i++)
+        if (pp->id_len[i] > 0)
+            transport_send_to(pp->router, pp->ids[i], pp->id_len[i], "", 0);
+    for (int i = 0; i < 2; i++)
+        if (pp->peers[i] > 0) {
+            if (!pp->ready)
+                kill(pp->peers[i], SIGKILL);
+            waitpid(pp->peers[i], NULL, 0);
+        }
+    free(pp->frame);
+    transport_frame_fini(&pp->in);
+    if (pp->router)
+        zmq_close(pp->router);
+    if (pp->ctx)
+        zmq_ctx_term(pp->ctx);
+    if (pp->dir[0])
+        folder_remove(pp->dir);
+}
+
+/* Starts the peers (before any other ZeroMQ context of this process: a
+ * fork while its threads run is asking for trouble) and waits for their
+ * greeting. 0, or 1 (closed). */
+static int s_ping_pong_open(s_ping_pong_t *pp)
+{
+    *pp = (s_ping_pong_t){.peers = {-1, -1}};
+    transport_frame_init(&pp->in);
+    snprintf(pp->dir, sizeof pp->dir, "/tmp/recarena-pp-XXXXXX");
+    if (!mkdtemp(pp->dir)) {
+        pp->dir[0] = '\0';
+        return 1;
+    }
+    char endpoint[128];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/pp", pp->dir);
+    fflush(NULL);
+    for (int i = 0; i < 2; i++) {
+        pp->peers[i] = fork();
+        if (pp->peers[i] == 0) {
+            s_peer_main(endpoint);
+            _exit(0);
+        }
+    }
+    pp->ctx = zmq_ctx_new();
+    char err[256];
+    pp->router = pp->ctx ? transport_router(pp->ctx, endpoint, err, sizeof err) : NULL;
+    bool ok = pp->router && pp->peers[0] > 0 && pp->peers[1] > 0;
+    for (int i = 0; ok && i < 2; i++)
+        ok =
+            transport_recv_frame(pp->router, pp->ids[i], &pp->id_len[i], NULL, &pp->in, 10000) >= 0;
+    if (!ok) {
+        s_ping_pong_close(pp);
+        return 1;
+    }
+    return 0;
+}
+
+/* Sets the frames' sizes: step_bytes out, act_bytes back. 0 or 1. */
+static int s_ping_pong_size(s_ping_pong_t *pp, size_t step_bytes, size_t act_bytes)
+{
+    pp->frame = calloc(step_bytes + 1, 1);
+    if (!pp->frame)
+        return 1;
+    pp->step_bytes = step_bytes;
+    uint8_t size[8];
+    for (int i = 0; i < 8; i++)
+        size[i] = (uint8_t)((uint64_t)act_bytes >> (8 * i));
+    for (int i = 0; i < 2; i++)
+        if (transport_send_to(pp->router, pp->ids[i], pp->id_len[i], size, sizeof size) != 0)
+            return 1;
+    pp->ready = true;
+    return 0;
+}
+
+/* One round trip, in seconds. */
+static double s_ping_pong_round(s_ping_pong_t *pp)
+{
+    double t0 = s_now();
+    for (int i = 0; i < 2; i++)
+        transport_send_to(pp->router, pp->ids[i], pp->id_len[i], pp->frame, pp->step_bytes);
+    uint8_t id[TRANSPORT_MAX_IDENTITY];
+    size_t len;
+    for (int i = 0; i < 2; i++)
+        transport_recv_frame(pp->router, id, &len, NULL, &pp->in, -1);
+    return s_now() - t0;
+}
+
+/* The sizes of a STEP to the agent with the larger batch now, and of its
+ * ACT, into res. */
+static void s_frame_sizes(const world_t *w, const world_config_t *cfg, s_wire_result_t *res)
+{
+    const world_requests_t *r0 = world_requests(w, 0), *r1 = world_requests(w, 1);
+    int n = r0->n > r1->n ? r0->n : r1->n;
+    proto_buffer_t buf;
+    proto_buffer_init(&buf);
+    size_t k = (size_t)cfg->slate_size, dim = (size_t)cfg->dim;
+    size_t hist = (size_t)cfg->history_len;
+    int32_t *ints = calloc((size_t)n * (k > hist ? k : hist) + 1, sizeof *ints);
+    float *floats = calloc((size_t)n * dim + 1, sizeof *floats);
+    uint8_t *bytes = calloc((size_t)n + 1, 1);
+    if (ints && floats && bytes) {
+        proto_msg_t m = {.type = PROTO_MSG_STEP};
+        m.step = (proto_step_t){.deadline_ms = 10000,
+                                .feedback = {.n = (uint32_t)n,
+                                             .user_ids = ints,
+                                             .clicked = ints,
+                                             .reward = floats,
+                                             .session_end = bytes},
+                                .requests = {.n = (uint32_t)n,
+                                             .dim = (uint32_t)dim,
+                                             .history_len = (uint32_t)hist,
+                                             .user_ids = ints,
+                                             .features = floats,
+                                             .history = ints},
+                                .born = {.dim = (uint32_t)dim}};
+        if (proto_encode(&m, &buf, NULL, 0) == 0)
+            res->step_bytes = buf.size;
+        proto_msg_t act = {.type = PROTO_MSG_ACT};
+        act.act = (proto_act_t){
+            .n = (uint32_t)n, .slate_size = (uint32_t)k, .user_ids = ints, .slates = ints};
+        if (proto_encode(&act, &buf, NULL, 0) == 0)
+            res->act_bytes = buf.size;
+    }
+    free(ints);
+    free(floats);
+    free(bytes);
+    proto_buffer_fini(&buf);
+}
+
+enum {
+    S_WARM_UP = 10, /* ticks before the measured ones */
+    S_BLOCK = 10    /* measured ticks, then as many raw round trips, in turn */
+};
+
 static int s_wire_run(const char *agent_path, bool curve, int n_users, int ticks,
                       s_wire_result_t *res)
 {
     static scenario_t sc; /* large; zero-initialised */
     memset(&sc, 0, sizeof sc);
-    s_standard_config(&sc.world, ticks + 10, 0);
+    s_standard_config(&sc.world, ticks + S_WARM_UP, 0);
     sc.world.n_users = n_users;
     snprintf(sc.name, sizeof sc.name, "bench-wire");
     sc.seed = 1;
@@ -253,13 +434,19 @@ static int s_wire_run(const char *agent_path, bool curve, int n_users, int ticks
     world_t *w = world_new(&sc.world, sc.seed);
     double *times = malloc((size_t)ticks * sizeof *times);
     double *exchange = malloc((size_t)ticks * sizeof *exchange);
+    double *raw = malloc((size_t)ticks * sizeof *raw);
     session_t *session = NULL;
+    s_ping_pong_t pp_store, *pp = &pp_store;
     int rc = 1;
-    if (!w || !times || !exchange)
+    if (!w || !times || !exchange || !raw)
         goto done;
+    if (s_ping_pong_open(pp) != 0) {
+        fprintf(stderr, "recarena bench: the raw ping-pong's peers did not start\n");
+        goto done;
+    }
     char log_dir[] = "/tmp/recarena-bench-XXXXXX";
     if (!mkdtemp(log_dir))
-        goto done;
+        goto close_pp;
     session_options_t so = {.log_dir = log_dir, .quiet = false};
     if (session_open(&session, &sc, w, &so) != 0) {
         fprintf(stderr, "recarena bench: agents did not start (%s)\n", agent_path);
@@ -270,161 +457,50 @@ static int s_wire_run(const char *agent_path, bool curve, int n_users, int ticks
     server_begin_episode(server);
     long interactions = 0;
     double total = 0.0;
-    for (int t = 0; t < ticks + 10; t++) {
+    /* after the warm-up, blocks of ticks alternate with as many raw round
+     * trips, so that both see the same load on the machine */
+    for (int t = 0, raw_done = 0; t < ticks + S_WARM_UP; t++) {
         world_tick_stats_t st;
         tick_times_t tt;
         double t0 = s_now();
         if (tick_play(w, no_policies, server, &st, &tt) != 0)
             goto cleanup;
         double dt = s_now() - t0;
-        if (t < 10)
-            continue; /* warm-up */
-        times[t - 10] = dt;
-        exchange[t - 10] = tt.exchange_s;
+        if (t + 1 == S_WARM_UP) { /* the frames' sizes: a STEP to the larger batch, its ACT */
+            s_frame_sizes(w, &sc.world, res);
+            if (s_ping_pong_size(pp, res->step_bytes, res->act_bytes) != 0)
+                goto cleanup;
+        }
+        if (t < S_WARM_UP)
+            continue;
+        times[t - S_WARM_UP] = dt;
+        exchange[t - S_WARM_UP] = tt.exchange_s;
         total += dt;
         interactions += st.requests;
+        if ((t + 1 - S_WARM_UP) % S_BLOCK == 0 || t + 1 == ticks + S_WARM_UP)
+            while (raw_done < t + 1 - S_WARM_UP)
+                raw[raw_done++] = s_ping_pong_round(pp);
     }
     res->median_tick_s = s_median(times, ticks);
     res->median_exchange_s = s_median(exchange, ticks);
+    res->median_raw_s = s_median(raw, ticks);
     res->interactions_per_s = interactions / total;
-    /* the frames' sizes, for the ping-pong: a STEP to the agent with the
-     * larger batch, and its ACT */
-    {
-        const world_requests_t *r0 = world_requests(w, 0), *r1 = world_requests(w, 1);
-        int n = r0->n > r1->n ? r0->n : r1->n;
-        proto_buffer_t buf;
-        proto_buffer_init(&buf);
-        size_t k = (size_t)sc.world.slate_size, dim = (size_t)sc.world.dim;
-        size_t hist = (size_t)sc.world.history_len;
-        int32_t *ints = calloc((size_t)n * (k > hist ? k : hist) + 1, sizeof *ints);
-        float *floats = calloc((size_t)n * dim + 1, sizeof *floats);
-        uint8_t *bytes = calloc((size_t)n + 1, 1);
-        if (ints && floats && bytes) {
-            proto_msg_t m = {.type = PROTO_MSG_STEP};
-            m.step = (proto_step_t){.deadline_ms = 10000,
-                                    .feedback = {.n = (uint32_t)n,
-                                                 .user_ids = ints,
-                                                 .clicked = ints,
-                                                 .reward = floats,
-                                                 .session_end = bytes},
-                                    .requests = {.n = (uint32_t)n,
-                                                 .dim = (uint32_t)dim,
-                                                 .history_len = (uint32_t)hist,
-                                                 .user_ids = ints,
-                                                 .features = floats,
-                                                 .history = ints},
-                                    .born = {.dim = (uint32_t)dim}};
-            if (proto_encode(&m, &buf, NULL, 0) == 0)
-                res->step_bytes = buf.size;
-            proto_msg_t act = {.type = PROTO_MSG_ACT};
-            act.act = (proto_act_t){
-                .n = (uint32_t)n, .slate_size = (uint32_t)k, .user_ids = ints, .slates = ints};
-            if (proto_encode(&act, &buf, NULL, 0) == 0)
-                res->act_bytes = buf.size;
-        }
-        free(ints);
-        free(floats);
-        free(bytes);
-        proto_buffer_fini(&buf);
-    }
     rc = 0;
 cleanup:
     session_close(&session, "benchmark complete");
 cleanup_logs:
     if (folder_remove(log_dir) != 0)
         fprintf(stderr, "recarena bench: could not remove %s: %s\n", log_dir, strerror(errno));
+close_pp:
+    s_ping_pong_close(pp);
 done:
     if (curve)
         folder_remove(key_dir);
     free(times);
     free(exchange);
+    free(raw);
     world_destroy(&w);
     return rc;
-}
-
-/* A peer of the raw ping-pong, in its own process like an agent: answers
- * every frame with a frame of reply_bytes until it gets an empty frame. */
-static void s_peer_main(const char *endpoint, size_t reply_bytes)
-{
-    void *ctx = zmq_ctx_new();
-    char err[256];
-    void *dealer = transport_dealer(ctx, endpoint, err, sizeof err);
-    uint8_t *reply = calloc(reply_bytes + 1, 1), *buf = NULL;
-    size_t cap = 0;
-    if (dealer && reply) {
-        transport_send(dealer, "hi", 2, 0);
-        for (;;) {
-            long n = transport_recv(dealer, NULL, NULL, &buf, &cap, 0);
-            if (n <= 0)
-                break;
-            transport_send(dealer, reply, reply_bytes, 0);
-        }
-    }
-    free(buf);
-    free(reply);
-    if (dealer)
-        zmq_close(dealer);
-    zmq_ctx_term(ctx);
-}
-
-/* Median round trip of sending step_bytes to two DEALER peer processes
- * and receiving act_bytes from each, over ipc://, in seconds. */
-static double s_ping_pong(size_t step_bytes, size_t act_bytes, int rounds)
-{
-    char dir[] = "/tmp/recarena-pp-XXXXXX";
-    if (!mkdtemp(dir))
-        return -1.0;
-    char endpoint[128];
-    snprintf(endpoint, sizeof endpoint, "ipc://%s/pp", dir);
-    pid_t peers[2] = {-1, -1};
-    fflush(NULL);
-    for (int i = 0; i < 2; i++) {
-        peers[i] = fork();
-        if (peers[i] == 0) {
-            s_peer_main(endpoint, act_bytes);
-            _exit(0);
-        }
-    }
-    void *ctx = zmq_ctx_new();
-    char err[256];
-    void *router = transport_router(ctx, endpoint, err, sizeof err);
-    uint8_t ids[2][TRANSPORT_MAX_IDENTITY];
-    size_t id_len[2];
-    uint8_t *frame = calloc(step_bytes + 1, 1), *buf = NULL;
-    size_t cap = 0;
-    double *times = malloc((size_t)rounds * sizeof *times), median = -1.0;
-    if (router && frame && times && peers[0] > 0 && peers[1] > 0) {
-        for (int i = 0; i < 2; i++)
-            transport_recv(router, ids[i], &id_len[i], &buf, &cap, 0);
-        for (int r = 0; r < rounds + 10; r++) {
-            double t0 = s_now();
-            for (int i = 0; i < 2; i++)
-                transport_send_to(router, ids[i], id_len[i], frame, step_bytes);
-            uint8_t id[TRANSPORT_MAX_IDENTITY];
-            size_t len;
-            for (int i = 0; i < 2; i++)
-                transport_recv(router, id, &len, &buf, &cap, 0);
-            if (r >= 10)
-                times[r - 10] = s_now() - t0;
-        }
-        median = s_median(times, rounds);
-        for (int i = 0; i < 2; i++)
-            transport_send_to(router, ids[i], id_len[i], "", 0);
-    }
-    for (int i = 0; i < 2; i++)
-        if (peers[i] > 0) {
-            if (median < 0)
-                kill(peers[i], SIGKILL);
-            waitpid(peers[i], NULL, 0);
-        }
-    free(frame);
-    free(buf);
-    free(times);
-    if (router)
-        zmq_close(router);
-    zmq_ctx_term(ctx);
-    folder_remove(dir);
-    return median;
 }
 
 /* The SDK's random agent next to this binary: BUILD/agents/... */
@@ -446,7 +522,7 @@ static int s_bench_wire(const char *agent_path, bool curve, int ticks)
         s_wire_result_t res = {0};
         if (s_wire_run(agent_path, curve, sizes[i], ticks, &res) != 0)
             return 1;
-        double raw = s_ping_pong(res.step_bytes, res.act_bytes, ticks);
+        double raw = res.median_raw_s;
         printf("wire   %4d requests/tick: %.0f interactions/s over %d ticks\n"
                "       median tick %.1f us (world included), of which STEP->ACT exchange %.1f us\n"
                "       raw ZeroMQ ping-pong, same sizes (STEP %zu B, ACT %zu B): %.1f us\n"
@@ -467,6 +543,7 @@ const char bench_usage[] =
     "          1024 requests per tick, and at one request per tick\n"
     "  wire    two agent processes over ipc://: interactions per second, the median\n"
     "          tick and STEP->ACT exchange, and a raw ZeroMQ ping-pong of the same sizes\n"
+    "          (its round trips interleaved with the ticks, 10 and 10)\n"
     "\n"
     "options:\n"
     "  --ticks N     ticks to measure, 1..1000000 (default: world 500, wire 300)\n"

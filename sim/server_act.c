@@ -39,18 +39,20 @@ int server_act_accept(world_t *w, int agent, const proto_act_t *act, server_act_
         snprintf(v->why, sizeof v->why, "ACT.user_ids do not echo the STEP's requests in order");
         return s_refuse_all(v, ERR_EACTION, r->n);
     }
-    for (int j = 0; j < r->n; j++) {
-        int rc = world_set_slate(w, agent, j, &act->slates[(size_t)j * k]);
-        if (rc == 0)
-            continue;
-        if (v->refused++ == 0) {
-            v->rc = rc;
-            v->first_row = j;
-            snprintf(v->why, sizeof v->why, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
-                     rc == ERR_EDUP    ? "repeats an item"
-                     : rc == ERR_EITEM ? "holds an id that is out of range or retired"
-                                       : err_str(rc));
-        }
+    if (r->n == 0)
+        return 0;
+    int rc = world_set_slates(w, agent, act->slates, &v->refused, &v->first_row);
+    if (rc != 0 && v->refused == 0) { /* not the slates: the call (outside a tick, say) */
+        snprintf(v->why, sizeof v->why, "slates not set: %s", err_str(rc));
+        return s_refuse_all(v, rc, r->n);
+    }
+    if (rc != 0) {
+        int j = v->first_row;
+        v->rc = rc;
+        snprintf(v->why, sizeof v->why, "slate %d (user %" PRId32 ") %s", j, r->user_ids[j],
+                 rc == ERR_EDUP    ? "repeats an item"
+                 : rc == ERR_EITEM ? "holds an id that is out of range or retired"
+                                   : err_str(rc));
     }
     return v->rc;
 }

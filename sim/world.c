@@ -570,13 +570,18 @@ static int s_check_slate(world_t *w, const int32_t *slate)
         memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
         w->stamp = 1;
     }
-    for (int p = 0; p < w->k; p++) {
+    /* in locals: a store to page_stamp could alias w's fields, which the
+     * compiler would otherwise reload for every id */
+    const world_item_t *items = w->items;
+    uint32_t *marks = w->page_stamp, stamp = w->stamp;
+    int k = w->k, n_ids = w->n_item_ids;
+    for (int p = 0; p < k; p++) {
         int32_t id = slate[p];
-        if (id < 0 || id >= w->n_item_ids || !w->items[id].alive)
+        if (id < 0 || id >= n_ids || !items[id].alive)
             return ERR_EITEM;
-        if (w->page_stamp[id] == w->stamp)
+        if (marks[id] == stamp)
             return ERR_EDUP;
-        w->page_stamp[id] = w->stamp;
+        marks[id] = stamp;
     }
     return 0;
 }
@@ -597,6 +602,33 @@ int world_set_slate(world_t *w, int agent, int row, const int32_t *items)
         b->n_slates++;
     }
     return 0;
+}
+
+int world_set_slates(world_t *w, int agent, const int32_t *slates, int *refused, int *first_row)
+{
+    *refused = 0;
+    *first_row = -1;
+    if (!w->in_tick)
+        return ERR_ESTATE;
+    if (agent < 0 || agent >= w->cfg.n_agents)
+        return ERR_EINVAL;
+    world_agent_buf_t *b = &w->agents[agent];
+    int first_rc = 0;
+    for (int row = 0; row < b->n; row++) {
+        const int32_t *items = &slates[(size_t)row * w->k];
+        int rc = s_check_slate(w, items);
+        if (rc != 0) {
+            if ((*refused)++ == 0) {
+                first_rc = rc;
+                *first_row = row;
+            }
+            continue;
+        }
+        memcpy(&b->slates[(size_t)row * w->k], items, (size_t)w->k * sizeof *items);
+        b->n_slates += !b->has_slate[row];
+        b->has_slate[row] = 1;
+    }
+    return first_rc;
 }
 
 bool world_has_slate(const world_t *w, int agent, int row)

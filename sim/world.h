@@ -165,6 +165,15 @@ const world_requests_t *world_requests(const world_t *w, int agent);
  * nothing is stored. */
 int world_set_slate(world_t *w, int agent, int row, const int32_t *items);
 
+/* world_set_slate for every request of agent this tick, from slates
+ * (n, k) in request order (n: world_requests(w, agent)->n), in one pass:
+ * each row gets the same check and result as world_set_slate gives it,
+ * the refused rows are left as they were. Returns 0 when every row was
+ * set, else the first refused row's code (*first_row: that row; *refused:
+ * how many), or ERR_ESTATE outside a tick, ERR_EINVAL for an agent out of
+ * range (nothing stored). */
+int world_set_slates(world_t *w, int agent, const int32_t *slates, int *refused, int *first_row);
+
 /* True if agent's request number row has a slate this tick. */
 bool world_has_slate(const world_t *w, int agent, int row);
 

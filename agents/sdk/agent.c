@@ -1,8 +1,9 @@
 /* The C agent SDK (agent.h): the command line, the connection to the
  * server, the live catalog view and the message loop that calls an
- * agent's callbacks. Buffers are allocated once and reused: the receive
- * buffer, the encode buffer, the slates (max batch x k) and the catalog
- * grow only when a message is larger than any before. */
+ * agent's callbacks. Buffers are allocated once and reused: the decoded
+ * message's storage, the encode buffer, the slates (max batch x k) and the
+ * catalog grow only when a message is larger than any before; a message
+ * is decoded straight from ZeroMQ's frame. */
 #include "agents/sdk/agent.h"
 
 #include "core/err.h"
@@ -43,10 +44,9 @@ struct agent {
     long idle_ms, ping_ms, give_up_ms;
 
     void *ctx, *socket;
-    uint64_t seq;       /* messages sent on this connection */
-    proto_buffer_t out; /* the last frame encoded */
-    uint8_t *in;        /* the last frame received */
-    size_t in_capacity;
+    uint64_t seq;         /* messages sent on this connection */
+    proto_buffer_t out;   /* the last frame encoded */
+    transport_frame_t in; /* the last frame received, decoded in place */
     proto_msg_t received; /* the last message decoded; its storage is reused */
 
     proto_msg_t welcome; /* the last WELCOME, owned; type 0 before the first */
@@ -493,7 +493,8 @@ static void s_handle(agent_t *a, size_t size)
     char err[PROTO_ERR_LEN];
     proto_msg_t *msg = &a->received;
     bool welcomed = a->welcome.type == PROTO_MSG_WELCOME;
-    int rc = proto_decode(a->in, size, welcomed ? &a->dims : NULL, msg, err, sizeof err);
+    int rc = proto_decode(transport_frame_data(&a->in), size, welcomed ? &a->dims : NULL, msg, err,
+                          sizeof err);
     if (rc == ERR_EVERSION) {
         s_send_error(a, rc, true, msg, "cannot talk to %s: %s", a->endpoint, err);
         s_flush_on_close(a);
@@ -561,15 +562,8 @@ static void s_serve(agent_t *a)
             s_on_silence(a, now);
             continue;
         }
-        zmq_pollitem_t item = {.socket = a->socket, .events = ZMQ_POLLIN};
-        int ready = zmq_poll(&item, 1, (long)(due - now));
-        if (ready < 0 && zmq_errno() != EINTR) {
-            s_finish(a, 1, "cannot poll: %s", zmq_strerror(zmq_errno()));
-            return;
-        }
-        if (ready <= 0)
-            continue;
-        long size = transport_recv(a->socket, NULL, NULL, &a->in, &a->in_capacity, ZMQ_DONTWAIT);
+        /* one blocking receive per message: no zmq_poll before it */
+        long size = transport_recv_frame(a->socket, NULL, NULL, NULL, &a->in, (long)(due - now));
         if (size < 0 && errno == EPROTO) {
             s_log(a, "dropped a message of more than one frame");
         } else if (size < 0 && errno != EAGAIN && errno != EINTR) {
@@ -739,6 +733,7 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
                  .ping_ms = AGENT_DEFAULT_PING_MS,
                  .give_up_ms = AGENT_DEFAULT_GIVE_UP_MS};
     proto_buffer_init(&a.out);
+    transport_frame_init(&a.in);
     s_parse_args(&a, argc, argv);
     if (!a.done) {
         a.ctx = zmq_ctx_new();
@@ -753,7 +748,7 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
     proto_msg_fini(&a.welcome);
     proto_msg_fini(&a.received);
     proto_buffer_fini(&a.out);
-    free(a.in);
+    transport_frame_fini(&a.in);
     free(a.slates);
     s_catalog_fini(&a.catalog);
     return a.status;

@@ -317,6 +317,48 @@ static void test_bad_slates_are_refused(void **state)
     world_destroy(&w);
 }
 
+/* world_set_slates: each row judged as world_set_slate judges it; the
+ * refused rows left unset, the first one named. 4 users, 3 items, k = 2. */
+static void test_slates_set_in_one_pass(void **state)
+{
+    (void)state;
+    world_config_t cfg;
+    s_tiny_config(&cfg);
+    cfg.n_users = 4;
+    world_t *w = s_tiny_world(&cfg);
+    const int32_t slates[4][2] = {{0, 1}, {2, 2}, {1, 2}, {3, 0}};
+    int refused = -1, first = -2;
+    assert_int_equal(world_set_slates(w, 0, &slates[0][0], &refused, &first), ERR_ESTATE);
+    assert_int_equal(refused, 0); /* outside a tick: nothing judged */
+    world_begin_tick(w);
+    assert_int_equal(world_requests(w, 0)->n, 4);
+    assert_int_equal(world_set_slates(w, 1, &slates[0][0], &refused, &first), ERR_EINVAL);
+    assert_int_equal(world_set_slates(w, 0, &slates[0][0], &refused, &first), ERR_EDUP);
+    assert_int_equal(refused, 2); /* rows 1 (item 2 twice) and 3 (item 3 out of range) */
+    assert_int_equal(first, 1);
+    assert_true(world_has_slate(w, 0, 0));
+    assert_false(world_has_slate(w, 0, 1));
+    assert_true(world_has_slate(w, 0, 2));
+    assert_false(world_has_slate(w, 0, 3));
+    const int32_t *set = world_slates(w, 0);
+    assert_int_equal(set[0], 0);
+    assert_int_equal(set[1], 1);
+    assert_int_equal(set[4], 1);
+    assert_int_equal(set[5], 2);
+    const int32_t good[4][2] = {{1, 0}, {0, 2}, {2, 1}, {0, 1}};
+    assert_int_equal(world_set_slates(w, 0, &good[0][0], &refused, &first), 0);
+    assert_int_equal(refused, 0);
+    assert_int_equal(first, -1);
+    for (int row = 0; row < 4; row++) {
+        assert_true(world_has_slate(w, 0, row));
+        assert_int_equal(set[2 * row], good[row][0]);
+        assert_int_equal(set[2 * row + 1], good[row][1]);
+    }
+    world_tick_stats_t st;
+    assert_int_equal(world_end_tick(w, &st), 0); /* every request has its slate, counted once */
+    world_destroy(&w);
+}
+
 static void test_items_arrive_and_retire(void **state)
 {
     (void)state;
@@ -586,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_sampled_jaccard_by_hand),
         cmocka_unit_test(test_sessions_end_when_the_budget_runs_out),
         cmocka_unit_test(test_bad_slates_are_refused),
+        cmocka_unit_test(test_slates_set_in_one_pass),
         cmocka_unit_test(test_items_arrive_and_retire),
         cmocka_unit_test(test_same_seed_replays_bit_for_bit),
         cmocka_unit_test(test_arrivals_do_not_depend_on_agents),
