@@ -31,7 +31,7 @@ static void s_noisy_unit(float *out, const float *centre, double spread, int dim
 {
     for (int i = 0; i < dim; i++)
         out[i] = (centre ? centre[i] : 0.0f) + (float)(spread * pcg32_normal(rng));
-    world_normalize(out, dim);
+    vec_normalize(out, dim);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -120,8 +120,8 @@ static void s_catalog_centres(world_t *w, const world_catalog_t *cat)
                 for (size_t i = 0; i < dim; i++)
                     sum[i] += cat->embedding[id * dim + i];
             }
-        world_normalize(sum, w->dim);
-        if (any && world_dot(sum, sum, w->dim) > 0.0f)
+        vec_normalize(sum, w->dim);
+        if (any && vec_dot(sum, sum, w->dim) > 0.0f)
             memcpy(&w->topic_centres[(size_t)t * dim], sum, dim * sizeof *sum);
     }
 }

@@ -43,7 +43,7 @@ double world_page_probs(const world_t *w, int32_t u, float sat_factor, const int
     double best = cfg->no_click_score;
     for (int p = 0; p < w->k; p++) {
         const world_item_t *it = &w->items[page[p]];
-        double s = world_dot(x, &w->emb[(size_t)page[p] * w->dim], w->dim) +
+        double s = vec_dot(x, &w->emb[(size_t)page[p] * w->dim], w->dim) +
                    cfg->quality_weight * it->quality - sat_factor * sat[it->topic];
         probs[p] = s;
         best = s > best ? s : best;
@@ -78,7 +78,7 @@ double world_oracle(const world_t *w, int32_t user, int32_t *best)
     for (int i = 0; i < w->n_live; i++) {
         int32_t id = w->live[i];
         const world_item_t *it = &w->items[id];
-        double s = world_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
+        double s = vec_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
                    cfg->quality_weight * it->quality - factor * sat[it->topic];
         if (filled == k && s <= top_score[k - 1])
             continue;

@@ -8,6 +8,7 @@
 #define RECARENA_WORLD_PRIVATE_H
 
 #include "core/pcg32.h"
+#include "core/vec.h"
 #include "sim/world.h"
 
 #include <math.h>
@@ -106,29 +107,6 @@ struct world {
     double ild_sum;
     double active_sum;
 };
-
-/* Four partial sums let the compiler use vector lanes without
- * reassociating (the order is fixed, so results stay bit-exact). */
-static inline float world_dot(const float *a, const float *b, int n)
-{
-    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++)
-            part[l] += a[i + l] * b[i + l];
-    float sum = (part[0] + part[1]) + (part[2] + part[3]);
-    for (; i < n; i++)
-        sum += a[i] * b[i];
-    return sum;
-}
-
-static inline void world_normalize(float *v, int n)
-{
-    float norm = sqrtf(world_dot(v, v, n));
-    if (norm > 0.0f)
-        for (int i = 0; i < n; i++)
-            v[i] /= norm;
-}
 
 /* Satiation of user u at tick t relative to its last touch: the factor
  * (satiation_decay^dt) its stored satiation is to be multiplied by. */

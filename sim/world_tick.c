@@ -141,14 +141,13 @@ static double s_consume(world_t *w, int32_t u, int32_t id, double *utility_initi
     float *x = &w->interest[(size_t)u * dim];
     const float *e = &w->emb[(size_t)id * dim];
     const world_item_t *it = &w->items[id];
-    double utility = world_dot(x, e, w->dim) + it->quality;
-    *utility_initial = world_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
+    double utility = vec_dot(x, e, w->dim) + it->quality;
+    *utility_initial = vec_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
 
     float eta = (float)cfg->interest_drift;
     if (eta > 0.0f) {
-        for (size_t i = 0; i < dim; i++)
-            x[i] += eta * (e[i] - x[i]);
-        world_normalize(x, w->dim);
+        vec_drift(x, e, eta, w->dim);
+        vec_normalize(x, w->dim);
     }
     w->satiation[(size_t)u * cfg->n_topics + it->topic] += (float)cfg->satiation_gain;
     if (hist > 0) {
