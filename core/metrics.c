@@ -4,8 +4,11 @@
  * instead of one per pair. */
 #include "core/metrics.h"
 
+#include "core/vec.h"
+
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,7 +192,39 @@ double metrics_intra_list_diversity(const float *table, const int32_t *rows, siz
     return 1.0 - s_sum_cosine_ordered_pairs(table, rows, k, dim) / ordered_pairs;
 }
 
-#define S_UNITS_BLOCK 8 /* dimensions summed in registers at a time */
+/* Whether a unit row (dim doubles) is nonzero: a zero row is all zeros. */
+static bool s_unit_nonzero(const double *u, size_t dim)
+{
+    for (size_t e = 0; e < dim; e++)
+        if (u[e] != 0.0)
+            return true;
+    return false;
+}
+
+/* Dimensions [d, d + width) of the k rows summed in registers (pairs of
+ * doubles, width / 2 of them), each sum[l] adding the rows in order, and
+ * their squares added to *all_pairs in ascending dimension. With nonzero
+ * (d == 0 only), also counts the nonzero rows, looking past the first
+ * element only when it is zero. Inlined with a constant width, 8 or 16. */
+static inline void s_units_block(const double *units, const int32_t *rows, size_t k, size_t dim,
+                                 size_t d, size_t width, double *all_pairs, size_t *nonzero)
+{
+    vec_d2 sum[8];
+    for (size_t l = 0; l < width / 2; l++)
+        sum[l] = (vec_d2){0.0, 0.0};
+    for (size_t i = 0; i < k; i++) {
+        const double *u = units + (size_t)rows[i] * dim;
+        if (nonzero)
+            *nonzero += u[0] != 0.0 || s_unit_nonzero(u, dim);
+        for (size_t l = 0; l < width / 2; l++)
+            sum[l] += vec_load_d2(u + d + 2 * l);
+    }
+    for (size_t l = 0; l < width / 2; l++) {
+        vec_d2 square = sum[l] * sum[l];
+        *all_pairs += square[0];
+        *all_pairs += square[1];
+    }
+}
 
 double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
                                           size_t dim)
@@ -197,37 +232,32 @@ double metrics_intra_list_diversity_units(const double *units, const int32_t *ro
     if (k < 2)
         return 0.0;
     assert(rows != NULL);
-    /* Blocks of dimensions, each summed over the k rows in registers: every
-     * sum[d] still adds the rows in order and the squares are added in
-     * ascending d, as s_sum_cosine_ordered_pairs does, so the result is
-     * the same bit for bit. */
+    /* Blocks of 16 (then 8) dimensions, each summed over the k rows in
+     * registers: every sum[d] still adds the rows in order and the squares
+     * are added in ascending d, as s_sum_cosine_ordered_pairs does, so the
+     * result is the same bit for bit. The first block also counts the
+     * nonzero rows. */
     double all_pairs = 0.0;
-    size_t d = 0;
-    for (; d + S_UNITS_BLOCK <= dim; d += S_UNITS_BLOCK) {
-        double sum[S_UNITS_BLOCK] = {0.0};
-        for (size_t i = 0; i < k; i++) {
-            const double *u = units + (size_t)rows[i] * dim + d;
-            for (size_t l = 0; l < S_UNITS_BLOCK; l++)
-                sum[l] += u[l];
-        }
-        for (size_t l = 0; l < S_UNITS_BLOCK; l++)
-            all_pairs += sum[l] * sum[l];
+    size_t nonzero = 0, d = 0;
+    if (dim >= 16) {
+        s_units_block(units, rows, k, dim, 0, 16, &all_pairs, &nonzero);
+        d = 16;
+    } else if (dim >= 8) {
+        s_units_block(units, rows, k, dim, 0, 8, &all_pairs, &nonzero);
+        d = 8;
+    } else {
+        for (size_t i = 0; i < k; i++)
+            nonzero += s_unit_nonzero(units + (size_t)rows[i] * dim, dim);
     }
+    for (; d + 16 <= dim; d += 16)
+        s_units_block(units, rows, k, dim, d, 16, &all_pairs, NULL);
+    for (; d + 8 <= dim; d += 8)
+        s_units_block(units, rows, k, dim, d, 8, &all_pairs, NULL);
     for (; d < dim; d++) {
         double sum = 0.0;
         for (size_t i = 0; i < k; i++)
             sum += units[(size_t)rows[i] * dim + d];
         all_pairs += sum * sum;
-    }
-    size_t nonzero = 0;
-    for (size_t i = 0; i < k; i++) {
-        const double *u = units + (size_t)rows[i] * dim;
-        for (size_t e = 0; e < dim; e++) { /* a zero row is all zeros */
-            if (u[e] != 0.0) {
-                nonzero++;
-                break;
-            }
-        }
     }
     double ordered_pairs = (double)k * (double)(k - 1);
     return 1.0 - (all_pairs - (double)nonzero) / ordered_pairs;
