@@ -86,4 +86,25 @@ static inline void vec_drift(float *x, const float *e, float rate, int n)
         x[i] += rate * (e[i] - x[i]);
 }
 
+/* x (n floats) scaled: x[i] *= f. */
+static inline void vec_scale(float *x, float f, int n)
+{
+    vec_f4 by = {f, f, f, f};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        vec_store4(x + i, vec_load4(x + i) * by);
+    for (; i < n; i++)
+        x[i] *= f;
+}
+
+/* out (n floats) = a + b element-wise: out[i] = a[i] + b[i]. */
+static inline void vec_add(float *out, const float *a, const float *b, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        vec_store4(out + i, vec_load4(a + i) + vec_load4(b + i));
+    for (; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
 #endif

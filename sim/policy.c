@@ -72,17 +72,19 @@ void policy_reset(policy_t *p, uint32_t episode)
     pcg32_stream(&p->rng, p->seed, SIM_STREAM_POLICY, ((uint32_t)p->agent << 24) ^ episode);
 }
 
-/* Room for the marks of n_live live indices. */
-static int s_reserve_marks(policy_t *p, int n_live)
+/* Room for the marks of n_live live indices: the world's item capacity,
+ * which no live catalog exceeds, so it is allocated once. */
+static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
 {
     if (n_live <= p->picked_cap)
         return 0;
-    uint32_t *picked = calloc((size_t)n_live, sizeof *picked);
+    int cap = world_item_capacity(w) > n_live ? world_item_capacity(w) : n_live;
+    uint32_t *picked = calloc((size_t)cap, sizeof *picked);
     if (!picked)
         return ERR_ENOMEM;
     free(p->picked);
     p->picked = picked;
-    p->picked_cap = n_live;
+    p->picked_cap = cap;
     p->stamp = 0;
     return 0;
 }
@@ -180,7 +182,7 @@ int policy_act(policy_t *p, world_t *w, int agent)
     int n_live;
     const int32_t *live = world_live_items(w, &n_live);
     if (p->kind == POLICY_RANDOM) {
-        int rc = s_reserve_marks(p, n_live);
+        int rc = s_reserve_marks(p, w, n_live);
         if (rc != 0)
             return rc;
     }

@@ -498,8 +498,7 @@ static void s_fill_request(world_t *w, world_agent_buf_t *b, int32_t u, int slot
     b->request_slot[j] = slot;
     b->has_slate[j] = 0;
     const float *x = &w->interest[(size_t)u * dim], *off = &w->feature_offset[(size_t)u * dim];
-    for (size_t i = 0; i < dim; i++)
-        b->features[(size_t)j * dim + i] = x[i] + off[i];
+    vec_add(&b->features[(size_t)j * dim], x, off, w->dim);
     memcpy(&b->history[(size_t)j * hist], &w->history[(size_t)u * hist], hist * sizeof(int32_t));
 }
 
@@ -570,13 +569,16 @@ static int s_check_slate(world_t *w, const int32_t *slate)
         memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
         w->stamp = 1;
     }
-    for (int p = 0; p < w->k; p++) {
-        int32_t id = slate[p];
-        if (id < 0 || id >= w->n_item_ids || !w->items[id].alive)
+    /* locals, since the stores to the marks could alias the world's fields */
+    uint32_t stamp = w->stamp, *marks = w->page_stamp, n_ids = (uint32_t)w->n_item_ids;
+    const world_item_t *items = w->items;
+    for (int p = 0, k = w->k; p < k; p++) {
+        uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
+        if (id >= n_ids || !items[id].alive)
             return ERR_EITEM;
-        if (w->page_stamp[id] == w->stamp)
+        if (marks[id] == stamp)
             return ERR_EDUP;
-        w->page_stamp[id] = w->stamp;
+        marks[id] = stamp;
     }
     return 0;
 }
