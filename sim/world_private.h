@@ -94,9 +94,9 @@ struct world {
     float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
     float *exam;                        /* (k) examination weights */
     double *probs;                      /* (k) scratch */
-    int32_t *page;                      /* (k) */
-    int32_t *page_agent;                /* (k): contributing agent per position */
-    int32_t *page_src;                  /* (k): position in the contributing agent's slate */
+    int32_t *page;                      /* (k) feed mode: the interleaved page */
+    int32_t *page_agent;                /* (k) feed mode: contributing agent per position */
+    int32_t *page_src; /* (k) feed mode: position in the contributing agent's slate */
     uint32_t *topic_stamp;
     int32_t *topic_clicks; /* (n_topics): clicks per topic this tick, for the shared rewards */
     double *share_scratch; /* (n_users): one agent's shared request rewards */
@@ -114,6 +114,12 @@ float world_satiation_factor(const world_t *w, int32_t u, int32_t t);
 
 /* Brings user u's satiation up to the current tick. */
 void world_touch_satiation(world_t *w, int32_t u);
+
+/* The logit's attractions (v: (k)) of page for user u with satiation
+ * scaled by sat_factor, and the no-click option's (*v0); returns their
+ * total. P(p) = v[p] / total, P(no click) = *v0 / total. Pure. */
+double world_page_attractions(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
+                              double *v, double *v0);
 
 /* Click probabilities (probs: (k)) of page for user u with satiation
  * scaled by sat_factor; returns P(no click). Pure. */
