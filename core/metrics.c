@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,15 +206,19 @@ static bool s_unit_nonzero(const double *u, size_t dim)
  * doubles, width / 2 of them), each sum[l] adding the rows in order, and
  * their squares added to *all_pairs in ascending dimension. With nonzero
  * (d == 0 only), also counts the nonzero rows, looking past the first
- * element only when it is zero. Inlined with a constant width, 8 or 16. */
+ * element only when it is zero. aligned: every row starts on 16 bytes, so
+ * the pairs are read as aligned operands. Inlined with constants. */
 static inline void s_units_block(const double *units, const int32_t *rows, size_t k, size_t dim,
-                                 size_t d, size_t width, double *all_pairs, size_t *nonzero)
+                                 size_t d, size_t width, bool aligned, double *all_pairs,
+                                 size_t *nonzero)
 {
     vec_d2 sum[8];
     for (size_t l = 0; l < width / 2; l++)
         sum[l] = (vec_d2){0.0, 0.0};
     for (size_t i = 0; i < k; i++) {
         const double *u = units + (size_t)rows[i] * dim;
+        if (aligned)
+            u = __builtin_assume_aligned(u, 16);
         if (nonzero)
             *nonzero += u[0] != 0.0 || s_unit_nonzero(u, dim);
         for (size_t l = 0; l < width / 2; l++)
@@ -226,12 +231,11 @@ static inline void s_units_block(const double *units, const int32_t *rows, size_
     }
 }
 
-double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
-                                          size_t dim)
+/* metrics_intra_list_diversity_units for k >= 2, inlined with aligned
+ * constant (see s_units_block). */
+__attribute__((always_inline)) static inline double
+s_ild_units(const double *units, const int32_t *rows, size_t k, size_t dim, bool aligned)
 {
-    if (k < 2)
-        return 0.0;
-    assert(rows != NULL);
     /* Blocks of 16 (then 8) dimensions, each summed over the k rows in
      * registers: every sum[d] still adds the rows in order and the squares
      * are added in ascending d, as s_sum_cosine_ordered_pairs does, so the
@@ -240,19 +244,19 @@ double metrics_intra_list_diversity_units(const double *units, const int32_t *ro
     double all_pairs = 0.0;
     size_t nonzero = 0, d = 0;
     if (dim >= 16) {
-        s_units_block(units, rows, k, dim, 0, 16, &all_pairs, &nonzero);
+        s_units_block(units, rows, k, dim, 0, 16, aligned, &all_pairs, &nonzero);
         d = 16;
     } else if (dim >= 8) {
-        s_units_block(units, rows, k, dim, 0, 8, &all_pairs, &nonzero);
+        s_units_block(units, rows, k, dim, 0, 8, aligned, &all_pairs, &nonzero);
         d = 8;
     } else {
         for (size_t i = 0; i < k; i++)
             nonzero += s_unit_nonzero(units + (size_t)rows[i] * dim, dim);
     }
     for (; d + 16 <= dim; d += 16)
-        s_units_block(units, rows, k, dim, d, 16, &all_pairs, NULL);
+        s_units_block(units, rows, k, dim, d, 16, aligned, &all_pairs, NULL);
     for (; d + 8 <= dim; d += 8)
-        s_units_block(units, rows, k, dim, d, 8, &all_pairs, NULL);
+        s_units_block(units, rows, k, dim, d, 8, aligned, &all_pairs, NULL);
     for (; d < dim; d++) {
         double sum = 0.0;
         for (size_t i = 0; i < k; i++)
@@ -261,6 +265,17 @@ double metrics_intra_list_diversity_units(const double *units, const int32_t *ro
     }
     double ordered_pairs = (double)k * (double)(k - 1);
     return 1.0 - (all_pairs - (double)nonzero) / ordered_pairs;
+}
+
+double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
+                                          size_t dim)
+{
+    if (k < 2)
+        return 0.0;
+    assert(rows != NULL);
+    if ((uintptr_t)units % 16 == 0 && dim % 2 == 0)
+        return s_ild_units(units, rows, k, dim, true);
+    return s_ild_units(units, rows, k, dim, false);
 }
 
 double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)
