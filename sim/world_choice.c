@@ -33,22 +33,26 @@ void world_touch_satiation(world_t *w, int32_t u)
 double world_page_attractions(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
                               double *v, double *v0)
 {
+    /* locals: the stores to v could alias the world's double fields */
     const world_config_t *cfg = &w->cfg;
-    const float *x = &w->interest[(size_t)u * w->dim];
+    const int k = w->k, dim = w->dim;
+    const double quality_weight = cfg->quality_weight, no_click = cfg->no_click_score;
+    const float *x = &w->interest[(size_t)u * dim], *emb = w->emb, *exam = w->exam;
     const float *sat = &w->satiation[(size_t)u * cfg->n_topics];
-    double best = cfg->no_click_score;
-    for (int p = 0; p < w->k; p++) {
-        const world_item_t *it = &w->items[page[p]];
-        double s = vec_dot(x, &w->emb[(size_t)page[p] * w->dim], w->dim) +
-                   cfg->quality_weight * it->quality - sat_factor * sat[it->topic];
+    const world_item_t *items = w->items;
+    double best = no_click;
+    for (int p = 0; p < k; p++) {
+        const world_item_t *it = &items[page[p]];
+        double s = vec_dot(x, &emb[(size_t)page[p] * dim], dim) + quality_weight * it->quality -
+                   sat_factor * sat[it->topic];
         v[p] = s;
         best = s > best ? s : best;
     }
     double inv_t = 1.0 / cfg->choice_temperature;
-    *v0 = exp((cfg->no_click_score - best) * inv_t);
-    double total = *v0;
-    for (int p = 0; p < w->k; p++) {
-        v[p] = w->exam[p] * exp((v[p] - best) * inv_t);
+    double total = exp((no_click - best) * inv_t);
+    *v0 = total;
+    for (int p = 0; p < k; p++) {
+        v[p] = exam[p] * exp((v[p] - best) * inv_t);
         total += v[p];
     }
     return total;
