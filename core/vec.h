@@ -36,23 +36,36 @@ static inline void vec_store4(float *p, vec_f4 v)
     memcpy(p, &v, sizeof v);
 }
 
+/* (part[0] + part[1]) + (part[2] + part[3]), the two inner sums formed
+ * in lanes 0 and 2 of one vector addition. */
+static inline float vec_sum_pairs(vec_f4 part)
+{
+    vec_f4 swapped = {part[1], part[0], part[3], part[2]};
+    vec_f4 pairs = part + swapped;
+    return pairs[0] + pairs[2];
+}
+
 /* The dot product of a and b (n floats each) with four partial sums,
  *
  *     part[l] += a[i + l] * b[i + l]  for i = 0, 4, 8, ... (while i + 4 <= n)
  *     sum = (part[0] + part[1]) + (part[2] + part[3]), then the tail in order,
  *
- * one SIMD lane per partial sum. */
+ * one SIMD lane per partial sum; written out for 16 dimensions (the
+ * default dim of a world). */
 static inline float vec_dot(const float *a, const float *b, int n)
 {
     vec_f4 part = {0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        part += vec_load4(a + i) * vec_load4(b + i);
-        part += vec_load4(a + i + 4) * vec_load4(b + i + 4);
+    if (n == 16) {
+        part += vec_load4(a) * vec_load4(b);
+        part += vec_load4(a + 4) * vec_load4(b + 4);
+        part += vec_load4(a + 8) * vec_load4(b + 8);
+        part += vec_load4(a + 12) * vec_load4(b + 12);
+        return vec_sum_pairs(part);
     }
+    int i = 0;
     for (; i + 4 <= n; i += 4)
         part += vec_load4(a + i) * vec_load4(b + i);
-    float sum = (part[0] + part[1]) + (part[2] + part[3]);
+    float sum = vec_sum_pairs(part);
     for (; i < n; i++)
         sum += a[i] * b[i];
     return sum;
