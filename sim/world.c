@@ -72,10 +72,23 @@ static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
                  w->cfg.topic_spread, w->dim, rng);
 }
 
-/* Item id's cached unit row, after its embedding changed. */
+/* Whether a catalog of cap items keeps a unit row per item for the ILD:
+ * only while the rows (cap x dim doubles) are small enough to stay in a
+ * core's cache. Larger catalogs form them from the embeddings, which the
+ * page's scores have just read, instead of fetching two more cache lines
+ * per item from memory; the ILD is the same bit for bit either way
+ * (metrics_intra_list_diversity_units). */
+static bool s_keeps_unit_rows(double cap, double dim)
+{
+    return cap * dim * (double)sizeof(double) <= 4.0 * 1024 * 1024;
+}
+
+/* Item id's cached unit row, if kept, after its embedding changed. */
 static void s_item_norm(world_t *w, int32_t id)
 {
     size_t dim = (size_t)w->dim;
+    if (!w->unit_emb)
+        return;
     metrics_unit_row(&w->emb[(size_t)id * dim], dim, &w->unit_emb[(size_t)id * dim]);
 }
 
@@ -154,7 +167,9 @@ double world_memory_estimate(const world_config_t *cfg)
     double topics = cfg->n_topics, hist = cfg->history_len, k = cfg->slate_size;
     double agents = cfg->n_agents;
     double bytes = (double)sizeof(world_t);
-    bytes += cap * (S_ELEM(items) + dim * (S_ELEM(emb) + S_ELEM(unit_emb)));
+    bytes += cap * (S_ELEM(items) + dim * S_ELEM(emb));
+    if (s_keeps_unit_rows(cap, dim))
+        bytes += cap * dim * S_ELEM(unit_emb);
     bytes += cfg->n_items * (S_ELEM(items0) + dim * S_ELEM(emb0));
     bytes += topics * dim * S_ELEM(topic_centres);
     bytes += cap * (S_ELEM(live) + S_ELEM(born) + S_ELEM(retired) + S_ELEM(exposure) +
@@ -203,7 +218,8 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
     w->emb = s_alloc(cap * dim, sizeof *w->emb, &ok);
-    w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
+    if (s_keeps_unit_rows((double)cap, (double)dim))
+        w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
     w->items0 = s_alloc((size_t)cfg->n_items, sizeof *w->items0, &ok);
     w->emb0 = s_alloc((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
     w->topic_centres = s_alloc(topics * dim, sizeof *w->topic_centres, &ok);

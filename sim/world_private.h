@@ -55,7 +55,8 @@ struct world {
     int n_item_ids;
     world_item_t *items;
     float *emb;           /* (capacity, dim), unit rows */
-    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD */
+    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD; NULL
+                             for a catalog too large to keep them (s_keeps_unit_rows) */
     world_item_t *items0; /* initial catalog, (n_items) */
     float *emb0;
     float *topic_centres; /* (n_topics, dim), unit rows */

@@ -180,7 +180,9 @@ static bool s_consumption(world_t *w, int32_t u, const int32_t *page, int owner,
     int k = w->k;
     for (int p = 0; p < k; p++)
         w->exposure[page[p]]++;
-    st->ild += metrics_intra_list_diversity_units(w->unit_emb, page, (size_t)k, (size_t)w->dim);
+    st->ild += w->unit_emb ? metrics_intra_list_diversity_units(w->unit_emb, page, (size_t)k,
+                                                                (size_t)w->dim)
+                           : metrics_intra_list_diversity(w->emb, page, (size_t)k, (size_t)w->dim);
 
     double utility = 0.0;
     if (clicked >= 0) {
