@@ -79,17 +79,31 @@ double metrics_coverage(const uint32_t *counts, size_t n)
     return (double)shown / (double)n;
 }
 
+#define S_LOG_MEMO 256 /* metrics_entropy's memo of log(p) by count */
+
 double metrics_entropy(const uint32_t *counts, size_t n)
 {
     double total = s_total(counts, n);
     if (total == 0.0)
         return 0.0;
+    /* log(p) of the counts seen, direct-mapped by count (tag 0: empty, as
+     * zero counts are skipped): equal counts give equal p, so the memo
+     * returns the log that would be computed, and catalogs with many items
+     * of the same exposure take one log per distinct count */
+    uint32_t tag[S_LOG_MEMO] = {0};
+    double memo[S_LOG_MEMO];
     double entropy = 0.0;
     for (size_t i = 0; i < n; i++) {
-        if (counts[i] == 0)
+        uint32_t c = counts[i];
+        if (c == 0)
             continue;
-        double p = (double)counts[i] / total;
-        entropy -= p * log(p);
+        double p = (double)c / total;
+        uint32_t slot = c % S_LOG_MEMO;
+        if (tag[slot] != c) {
+            tag[slot] = c;
+            memo[slot] = log(p);
+        }
+        entropy -= p * memo[slot];
     }
     return entropy;
 }

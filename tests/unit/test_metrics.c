@@ -114,6 +114,25 @@ static void test_entropy(void **state)
     ASSERT_NEAR(metrics_entropy_normalized(single, 1), 0.0, TOLERANCE);
     ASSERT_NEAR(metrics_entropy(NULL, 0), 0.0, TOLERANCE);
     ASSERT_NEAR(metrics_entropy_normalized(NULL, 0), 0.0, TOLERANCE);
+    /* repeated counts and counts 256 apart (the log memo's collisions,
+     * UINT32_MAX among them): the same value bit for bit as the sum
+     * -p log p in item order */
+    uint32_t many[600];
+    for (int i = 0; i < 600; i++)
+        many[i] = (uint32_t)(i % 7 == 0 ? 0 : i % 3 == 0 ? 1 + (i % 5) * 256 : 3 + i % 11);
+    many[599] = UINT32_MAX;
+    double total = 0.0;
+    for (int i = 0; i < 600; i++)
+        total += many[i];
+    double direct = 0.0;
+    for (int i = 0; i < 600; i++) {
+        if (many[i] == 0)
+            continue;
+        double p = (double)many[i] / total;
+        direct -= p * log(p);
+    }
+    double memo = metrics_entropy(many, 600);
+    assert_memory_equal(&memo, &direct, sizeof memo);
 }
 
 static void test_hhi(void **state)
