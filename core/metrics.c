@@ -4,8 +4,12 @@
  * instead of one per pair. */
 #include "core/metrics.h"
 
+#include "core/vec.h"
+
 #include <assert.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,17 +79,31 @@ double metrics_coverage(const uint32_t *counts, size_t n)
     return (double)shown / (double)n;
 }
 
+#define S_LOG_MEMO 256 /* metrics_entropy's memo of log(p) by count */
+
 double metrics_entropy(const uint32_t *counts, size_t n)
 {
     double total = s_total(counts, n);
     if (total == 0.0)
         return 0.0;
+    /* log(p) of the counts seen, direct-mapped by count (tag 0: empty, as
+     * zero counts are skipped): equal counts give equal p, so the memo
+     * returns the log that would be computed, and catalogs with many items
+     * of the same exposure take one log per distinct count */
+    uint32_t tag[S_LOG_MEMO] = {0};
+    double memo[S_LOG_MEMO];
     double entropy = 0.0;
     for (size_t i = 0; i < n; i++) {
-        if (counts[i] == 0)
+        uint32_t c = counts[i];
+        if (c == 0)
             continue;
-        double p = (double)counts[i] / total;
-        entropy -= p * log(p);
+        double p = (double)c / total;
+        uint32_t slot = c % S_LOG_MEMO;
+        if (tag[slot] != c) {
+            tag[slot] = c;
+            memo[slot] = log(p);
+        }
+        entropy -= p * memo[slot];
     }
     return entropy;
 }
@@ -180,16 +198,130 @@ static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows
     return s_pairs_from_sum(sum, dim, nonzero);
 }
 
+/* s_sum_cosine_ordered_pairs of k table rows at 16 dimensions, its sums
+ * in registers: |x|^2 with the same four partial sums (as two pairs of
+ * lanes), each sum[d] += x[d] * inv_norm in the same order, zero rows
+ * skipped, the squares added in ascending d. The world calls it per page
+ * when it keeps no unit rows. */
+static double s_sum_cosine_rows16(const float *table, const int32_t *rows, size_t k)
+{
+    vec_d2 sum[8];
+    for (size_t l = 0; l < 8; l++)
+        sum[l] = (vec_d2){0.0, 0.0};
+    size_t nonzero = 0;
+    for (size_t i = 0; i < k; i++) {
+        assert(rows[i] >= 0);
+        const float *x = table + (size_t)rows[i] * 16;
+        vec_d2 x2[8];
+        for (size_t l = 0; l < 8; l++)
+            x2[l] = (vec_d2){(double)x[2 * l], (double)x[2 * l + 1]};
+        vec_d2 part01 = {0.0, 0.0}, part23 = {0.0, 0.0};
+        for (size_t l = 0; l < 8; l += 2) {
+            part01 += x2[l] * x2[l];
+            part23 += x2[l + 1] * x2[l + 1];
+        }
+        double squares = (part01[0] + part01[1]) + (part23[0] + part23[1]);
+        if (squares == 0.0)
+            continue;
+        double inv_norm = 1.0 / sqrt(squares);
+        vec_d2 by = {inv_norm, inv_norm};
+        for (size_t l = 0; l < 8; l++)
+            sum[l] += x2[l] * by;
+        nonzero++;
+    }
+    double all_pairs = 0.0;
+    for (size_t l = 0; l < 8; l++) {
+        vec_d2 square = sum[l] * sum[l];
+        all_pairs += square[0];
+        all_pairs += square[1];
+    }
+    return all_pairs - (double)nonzero;
+}
+
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim)
 {
     if (k < 2)
         return 0.0;
     assert(rows != NULL);
     double ordered_pairs = (double)k * (double)(k - 1);
-    return 1.0 - s_sum_cosine_ordered_pairs(table, rows, k, dim) / ordered_pairs;
+    double pairs = dim == 16 ? s_sum_cosine_rows16(table, rows, k)
+                             : s_sum_cosine_ordered_pairs(table, rows, k, dim);
+    return 1.0 - pairs / ordered_pairs;
 }
 
-#define S_UNITS_BLOCK 8 /* dimensions summed in registers at a time */
+/* Whether a unit row (dim doubles) is nonzero: a zero row is all zeros. */
+static bool s_unit_nonzero(const double *u, size_t dim)
+{
+    for (size_t e = 0; e < dim; e++)
+        if (u[e] != 0.0)
+            return true;
+    return false;
+}
+
+/* Dimensions [d, d + width) of the k rows summed in registers (pairs of
+ * doubles, width / 2 of them), each sum[l] adding the rows in order, and
+ * their squares added to *all_pairs in ascending dimension. With nonzero
+ * (d == 0 only), also counts the nonzero rows, looking past the first
+ * element only when it is zero. aligned: every row starts on 16 bytes, so
+ * the pairs are read as aligned operands. Inlined with constants. */
+static inline void s_units_block(const double *units, const int32_t *rows, size_t k, size_t dim,
+                                 size_t d, size_t width, bool aligned, double *all_pairs,
+                                 size_t *nonzero)
+{
+    vec_d2 sum[8];
+    for (size_t l = 0; l < width / 2; l++)
+        sum[l] = (vec_d2){0.0, 0.0};
+    for (size_t i = 0; i < k; i++) {
+        const double *u = units + (size_t)rows[i] * dim;
+        if (aligned)
+            u = __builtin_assume_aligned(u, 16);
+        if (nonzero)
+            *nonzero += u[0] != 0.0 || s_unit_nonzero(u, dim);
+        for (size_t l = 0; l < width / 2; l++)
+            sum[l] += vec_load_d2(u + d + 2 * l);
+    }
+    for (size_t l = 0; l < width / 2; l++) {
+        vec_d2 square = sum[l] * sum[l];
+        *all_pairs += square[0];
+        *all_pairs += square[1];
+    }
+}
+
+/* metrics_intra_list_diversity_units for k >= 2, inlined with aligned
+ * constant (see s_units_block). */
+__attribute__((always_inline)) static inline double
+s_ild_units(const double *units, const int32_t *rows, size_t k, size_t dim, bool aligned)
+{
+    /* Blocks of 16 (then 8) dimensions, each summed over the k rows in
+     * registers: every sum[d] still adds the rows in order and the squares
+     * are added in ascending d, as s_sum_cosine_ordered_pairs does, so the
+     * result is the same bit for bit. The first block also counts the
+     * nonzero rows. */
+    double all_pairs = 0.0;
+    size_t nonzero = 0, d = 0;
+    if (dim >= 16) {
+        s_units_block(units, rows, k, dim, 0, 16, aligned, &all_pairs, &nonzero);
+        d = 16;
+    } else if (dim >= 8) {
+        s_units_block(units, rows, k, dim, 0, 8, aligned, &all_pairs, &nonzero);
+        d = 8;
+    } else {
+        for (size_t i = 0; i < k; i++)
+            nonzero += s_unit_nonzero(units + (size_t)rows[i] * dim, dim);
+    }
+    for (; d + 16 <= dim; d += 16)
+        s_units_block(units, rows, k, dim, d, 16, aligned, &all_pairs, NULL);
+    for (; d + 8 <= dim; d += 8)
+        s_units_block(units, rows, k, dim, d, 8, aligned, &all_pairs, NULL);
+    for (; d < dim; d++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < k; i++)
+            sum += units[(size_t)rows[i] * dim + d];
+        all_pairs += sum * sum;
+    }
+    double ordered_pairs = (double)k * (double)(k - 1);
+    return 1.0 - (all_pairs - (double)nonzero) / ordered_pairs;
+}
 
 double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
                                           size_t dim)
@@ -197,40 +329,9 @@ double metrics_intra_list_diversity_units(const double *units, const int32_t *ro
     if (k < 2)
         return 0.0;
     assert(rows != NULL);
-    /* Blocks of dimensions, each summed over the k rows in registers: every
-     * sum[d] still adds the rows in order and the squares are added in
-     * ascending d, as s_sum_cosine_ordered_pairs does, so the result is
-     * the same bit for bit. */
-    double all_pairs = 0.0;
-    size_t d = 0;
-    for (; d + S_UNITS_BLOCK <= dim; d += S_UNITS_BLOCK) {
-        double sum[S_UNITS_BLOCK] = {0.0};
-        for (size_t i = 0; i < k; i++) {
-            const double *u = units + (size_t)rows[i] * dim + d;
-            for (size_t l = 0; l < S_UNITS_BLOCK; l++)
-                sum[l] += u[l];
-        }
-        for (size_t l = 0; l < S_UNITS_BLOCK; l++)
-            all_pairs += sum[l] * sum[l];
-    }
-    for (; d < dim; d++) {
-        double sum = 0.0;
-        for (size_t i = 0; i < k; i++)
-            sum += units[(size_t)rows[i] * dim + d];
-        all_pairs += sum * sum;
-    }
-    size_t nonzero = 0;
-    for (size_t i = 0; i < k; i++) {
-        const double *u = units + (size_t)rows[i] * dim;
-        for (size_t e = 0; e < dim; e++) { /* a zero row is all zeros */
-            if (u[e] != 0.0) {
-                nonzero++;
-                break;
-            }
-        }
-    }
-    double ordered_pairs = (double)k * (double)(k - 1);
-    return 1.0 - (all_pairs - (double)nonzero) / ordered_pairs;
+    if ((uintptr_t)units % 16 == 0 && dim % 2 == 0)
+        return s_ild_units(units, rows, k, dim, true);
+    return s_ild_units(units, rows, k, dim, false);
 }
 
 double metrics_mean_pairwise_cosine(const float *vectors, size_t n, size_t dim)

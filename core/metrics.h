@@ -64,7 +64,9 @@ void metrics_unit_row(const float *x, size_t dim, double *unit);
 
 /* metrics_intra_list_diversity of rows given as metrics_unit_row rows
  * (units: (n_rows, dim), borrowed): the same value, bit for bit, without
- * recomputing norms. The world keeps one unit row per item. */
+ * recomputing norms. The world keeps one unit row per item while its
+ * catalog's rows fit in a core's cache, and calls
+ * metrics_intra_list_diversity on its embeddings beyond that. */
 double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
                                           size_t dim);
 

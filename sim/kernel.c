@@ -2,6 +2,7 @@
 #include "sim/kernel.h"
 
 #include "core/pcg32.h"
+#include "core/vec.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,36 +16,13 @@ struct kernel {
     double v[KERNEL_MAX_SLATE]; /* scores, then attractions */
 };
 
-/* The world's dot product (sim/world_private.h world_dot): four partial
- * sums in a fixed order. */
-static float s_dot(const float *a, const float *b, int n)
-{
-    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++)
-            part[l] += a[i + l] * b[i + l];
-    float sum = (part[0] + part[1]) + (part[2] + part[3]);
-    for (; i < n; i++)
-        sum += a[i] * b[i];
-    return sum;
-}
-
-static void s_normalize(float *v, int n)
-{
-    float norm = sqrtf(s_dot(v, v, n));
-    if (norm > 0.0f)
-        for (int i = 0; i < n; i++)
-            v[i] /= norm;
-}
-
 static void s_random_units(float *rows, size_t n, int dim, pcg32_t *rng)
 {
     for (size_t r = 0; r < n; r++) {
         float *x = &rows[r * (size_t)dim];
         for (int i = 0; i < dim; i++)
             x[i] = (float)pcg32_normal(rng);
-        s_normalize(x, dim);
+        vec_normalize(x, dim);
     }
 }
 
@@ -88,7 +66,7 @@ int kernel_interact(kernel_t *kn, int32_t user)
     double best = cfg->no_click_score;
     for (int p = 0; p < k; p++) {
         kn->page[p] = (int32_t)pcg32_bounded(&kn->rng, (uint32_t)cfg->n_items);
-        double s = s_dot(x, &kn->items[(size_t)kn->page[p] * (size_t)dim], dim);
+        double s = vec_dot(x, &kn->items[(size_t)kn->page[p] * (size_t)dim], dim);
         kn->v[p] = s;
         best = s > best ? s : best;
     }
@@ -109,9 +87,8 @@ int kernel_interact(kernel_t *kn, int32_t user)
     }
     if (clicked >= 0 && cfg->drift > 0.0f) {
         const float *e = &kn->items[(size_t)kn->page[clicked] * (size_t)dim];
-        for (int i = 0; i < dim; i++)
-            x[i] += cfg->drift * (e[i] - x[i]);
-        s_normalize(x, dim);
+        vec_drift(x, e, cfg->drift, dim);
+        vec_normalize(x, dim);
     }
     return clicked;
 }

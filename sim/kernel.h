@@ -2,7 +2,7 @@
  * the world, with none of its bookkeeping, as a yardstick for
  * `recarena bench world --limit` (docs/benchmarks.md). One interaction:
  * k item ids drawn uniformly (with replacement), their scores s_p = x . e_p
- * against the user's interest x (dim floats, the four-lane dot product of
+ * against the user's interest x (dim floats, core/vec.h vec_dot, the dot product of
  * the world), a multinomial logit with a no-click option
  * (P(p) = exp(s_p / T) / (exp(s_0 / T) + sum exp(s_q / T)), s_0 the
  * no-click score), one uniform draw for the choice by inverse CDF, and the

@@ -18,6 +18,10 @@ struct policy {
      * floyd[i] of live_n - k + 1 + i, shuffle[i] of i + 1 */
     int live_n;
     uint32_t floyd[PROTO_MAX_SLATE], shuffle[PROTO_MAX_SLATE];
+    /* marks of the live indices the slate being built has drawn: index r
+     * is drawn if picked[r] == stamp; (picked_cap) */
+    uint32_t *picked, stamp;
+    int picked_cap;
 };
 
 static const char *const s_names[] = {"random", "popularity", "ideal"};
@@ -57,6 +61,7 @@ void policy_destroy(policy_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    free((*self_p)->picked);
     free(*self_p);
     *self_p = NULL;
 }
@@ -67,8 +72,28 @@ void policy_reset(policy_t *p, uint32_t episode)
     pcg32_stream(&p->rng, p->seed, SIM_STREAM_POLICY, ((uint32_t)p->agent << 24) ^ episode);
 }
 
+/* Room for the marks of n_live live indices: the world's item capacity,
+ * which no live catalog exceeds, so it is allocated once. */
+static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
+{
+    if (n_live <= p->picked_cap)
+        return 0;
+    int cap = world_item_capacity(w) > n_live ? world_item_capacity(w) : n_live;
+    uint32_t *picked = calloc((size_t)cap, sizeof *picked);
+    if (!picked)
+        return ERR_ENOMEM;
+    free(p->picked);
+    p->picked = picked;
+    p->picked_cap = cap;
+    p->stamp = 0;
+    return 0;
+}
+
 /* k distinct live items uniformly (Floyd's sampling) in random order
- * (Fisher-Yates). */
+ * (Fisher-Yates). Floyd's step draws r in [0, j] and takes live[r], or
+ * live[j] if live[r] is already on the slate; live ids are distinct, so
+ * that is when index r was drawn before, which the marks tell in one look
+ * (marks room: s_reserve_marks). */
 static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t *slate)
 {
     int k = p->k, filled = 0;
@@ -79,16 +104,18 @@ static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t
         }
         p->live_n = n_live;
     }
+    if (++p->stamp == 0) { /* wrapped: clear the marks */
+        memset(p->picked, 0, (size_t)p->picked_cap * sizeof *p->picked);
+        p->stamp = 1;
+    }
+    uint32_t stamp = p->stamp, *picked = p->picked;
     for (int j = n_live - k; j < n_live; j++) {
         uint32_t bound = (uint32_t)j + 1;
-        int32_t pick = live[pcg32_bounded_below(&p->rng, bound, p->floyd[j - (n_live - k)])];
-        for (int q = 0; q < filled; q++) {
-            if (slate[q] == pick) {
-                pick = live[j];
-                break;
-            }
-        }
-        slate[filled++] = pick;
+        uint32_t r = pcg32_bounded_below(&p->rng, bound, p->floyd[j - (n_live - k)]);
+        if (picked[r] == stamp)
+            r = (uint32_t)j;
+        picked[r] = stamp;
+        slate[filled++] = live[r];
     }
     for (int i = k - 1; i > 0; i--) {
         int j = (int)pcg32_bounded_below(&p->rng, (uint32_t)i + 1, p->shuffle[i]);
@@ -154,6 +181,11 @@ int policy_act(policy_t *p, world_t *w, int agent)
         policy_popular_slate(w, p->slate);
     int n_live;
     const int32_t *live = world_live_items(w, &n_live);
+    if (p->kind == POLICY_RANDOM) {
+        int rc = s_reserve_marks(p, w, n_live);
+        if (rc != 0)
+            return rc;
+    }
     for (int j = 0; j < requests->n; j++) {
         if (p->kind == POLICY_RANDOM)
             s_random_slate(p, live, n_live, p->slate);

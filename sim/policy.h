@@ -37,8 +37,9 @@ void policy_reset(policy_t *p, uint32_t episode);
  * "trending" signal), ties by lower id, and shows the same slate to every
  * request of the tick. Ideal shows each user the k live items of highest
  * utility x_u . e_i + q_i (docs/world.md), best first, ties by lower id.
- * Returns 0, or the world's error for a slate it
- * refused (a bug) or an agent out of range. */
+ * Returns 0, ERR_ENOMEM (the random policy's marks, sized by the live
+ * catalog), or the world's error for a slate it refused (a bug) or an
+ * agent out of range. */
 int policy_act(policy_t *p, world_t *w, int agent);
 
 /* The ideal slate for user: the k live items of highest true utility,

@@ -31,7 +31,7 @@ static void s_noisy_unit(float *out, const float *centre, double spread, int dim
 {
     for (int i = 0; i < dim; i++)
         out[i] = (centre ? centre[i] : 0.0f) + (float)(spread * pcg32_normal(rng));
-    world_normalize(out, dim);
+    vec_normalize(out, dim);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -72,10 +72,23 @@ static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
                  w->cfg.topic_spread, w->dim, rng);
 }
 
-/* Item id's cached unit row, after its embedding changed. */
+/* Whether a catalog of cap items keeps a unit row per item for the ILD:
+ * only while the rows (cap x dim doubles) are small enough to stay in a
+ * core's cache. Larger catalogs form them from the embeddings, which the
+ * page's scores have just read, instead of fetching two more cache lines
+ * per item from memory; the ILD is the same bit for bit either way
+ * (metrics_intra_list_diversity_units). */
+static bool s_keeps_unit_rows(double cap, double dim)
+{
+    return cap * dim * (double)sizeof(double) <= 4.0 * 1024 * 1024;
+}
+
+/* Item id's cached unit row, if kept, after its embedding changed. */
 static void s_item_norm(world_t *w, int32_t id)
 {
     size_t dim = (size_t)w->dim;
+    if (!w->unit_emb)
+        return;
     metrics_unit_row(&w->emb[(size_t)id * dim], dim, &w->unit_emb[(size_t)id * dim]);
 }
 
@@ -120,8 +133,8 @@ static void s_catalog_centres(world_t *w, const world_catalog_t *cat)
                 for (size_t i = 0; i < dim; i++)
                     sum[i] += cat->embedding[id * dim + i];
             }
-        world_normalize(sum, w->dim);
-        if (any && world_dot(sum, sum, w->dim) > 0.0f)
+        vec_normalize(sum, w->dim);
+        if (any && vec_dot(sum, sum, w->dim) > 0.0f)
             memcpy(&w->topic_centres[(size_t)t * dim], sum, dim * sizeof *sum);
     }
 }
@@ -154,7 +167,9 @@ double world_memory_estimate(const world_config_t *cfg)
     double topics = cfg->n_topics, hist = cfg->history_len, k = cfg->slate_size;
     double agents = cfg->n_agents;
     double bytes = (double)sizeof(world_t);
-    bytes += cap * (S_ELEM(items) + dim * (S_ELEM(emb) + S_ELEM(unit_emb)));
+    bytes += cap * (S_ELEM(items) + dim * S_ELEM(emb));
+    if (s_keeps_unit_rows(cap, dim))
+        bytes += cap * dim * S_ELEM(unit_emb);
     bytes += cfg->n_items * (S_ELEM(items0) + dim * S_ELEM(emb0));
     bytes += topics * dim * S_ELEM(topic_centres);
     bytes += cap * (S_ELEM(live) + S_ELEM(born) + S_ELEM(retired) + S_ELEM(exposure) +
@@ -203,7 +218,8 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
     w->emb = s_alloc(cap * dim, sizeof *w->emb, &ok);
-    w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
+    if (s_keeps_unit_rows((double)cap, (double)dim))
+        w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
     w->items0 = s_alloc((size_t)cfg->n_items, sizeof *w->items0, &ok);
     w->emb0 = s_alloc((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
     w->topic_centres = s_alloc(topics * dim, sizeof *w->topic_centres, &ok);
@@ -498,8 +514,7 @@ static void s_fill_request(world_t *w, world_agent_buf_t *b, int32_t u, int slot
     b->request_slot[j] = slot;
     b->has_slate[j] = 0;
     const float *x = &w->interest[(size_t)u * dim], *off = &w->feature_offset[(size_t)u * dim];
-    for (size_t i = 0; i < dim; i++)
-        b->features[(size_t)j * dim + i] = x[i] + off[i];
+    vec_add(&b->features[(size_t)j * dim], x, off, w->dim);
     memcpy(&b->history[(size_t)j * hist], &w->history[(size_t)u * hist], hist * sizeof(int32_t));
 }
 
@@ -570,14 +585,12 @@ static int s_check_slate(world_t *w, const int32_t *slate)
         memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
         w->stamp = 1;
     }
-    /* in locals: a store to page_stamp could alias w's fields, which the
-     * compiler would otherwise reload for every id */
+    /* locals, since the stores to the marks could alias the world's fields */
+    uint32_t stamp = w->stamp, *marks = w->page_stamp, n_ids = (uint32_t)w->n_item_ids;
     const world_item_t *items = w->items;
-    uint32_t *marks = w->page_stamp, stamp = w->stamp;
-    int k = w->k, n_ids = w->n_item_ids;
-    for (int p = 0; p < k; p++) {
-        int32_t id = slate[p];
-        if (id < 0 || id >= n_ids || !items[id].alive)
+    for (int p = 0, k = w->k; p < k; p++) {
+        uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
+        if (id >= n_ids || !items[id].alive)
             return ERR_EITEM;
         if (marks[id] == stamp)
             return ERR_EDUP;

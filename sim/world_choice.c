@@ -20,40 +20,50 @@ float world_satiation_factor(const world_t *w, int32_t u, int32_t t)
 void world_touch_satiation(world_t *w, int32_t u)
 {
     float f = world_satiation_factor(w, u, w->tick);
-    if (f != 1.0f) {
-        float *sat = &w->satiation[(size_t)u * w->cfg.n_topics];
-        for (int i = 0; i < w->cfg.n_topics; i++)
-            sat[i] *= f;
-    }
+    if (f != 1.0f)
+        vec_scale(&w->satiation[(size_t)u * w->cfg.n_topics], f, w->cfg.n_topics);
     w->sat_tick[u] = w->tick;
 }
 
 /* ---- the choice model ------------------------------------------------ */
 
-/* Click probabilities (probs: (k)) of page for user u with satiation
- * scaled by sat_factor; returns P(no click). Position-weighted multinomial
- * logit: v_p = exam_p exp(s_p / T), v_0 = exp(s_0 / T),
- * P(p) = v_p / (v_0 + sum v). */
-double world_page_probs(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
-                        double *probs)
+/* Position-weighted multinomial logit: v_p = exam_p exp(s_p / T),
+ * v_0 = exp(s_0 / T), P(p) = v_p / (v_0 + sum v); every exponent is taken
+ * relative to the largest score. */
+double world_page_attractions(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
+                              double *v, double *v0)
 {
+    /* locals: the stores to v could alias the world's double fields */
     const world_config_t *cfg = &w->cfg;
-    const float *x = &w->interest[(size_t)u * w->dim];
+    const int k = w->k, dim = w->dim;
+    const double quality_weight = cfg->quality_weight, no_click = cfg->no_click_score;
+    const float *x = &w->interest[(size_t)u * dim], *emb = w->emb, *exam = w->exam;
     const float *sat = &w->satiation[(size_t)u * cfg->n_topics];
-    double best = cfg->no_click_score;
-    for (int p = 0; p < w->k; p++) {
-        const world_item_t *it = &w->items[page[p]];
-        double s = world_dot(x, &w->emb[(size_t)page[p] * w->dim], w->dim) +
-                   cfg->quality_weight * it->quality - sat_factor * sat[it->topic];
-        probs[p] = s;
+    const world_item_t *items = w->items;
+    double best = no_click;
+    for (int p = 0; p < k; p++) {
+        const world_item_t *it = &items[page[p]];
+        double s = vec_dot(x, &emb[(size_t)page[p] * dim], dim) + quality_weight * it->quality -
+                   sat_factor * sat[it->topic];
+        v[p] = s;
         best = s > best ? s : best;
     }
     double inv_t = 1.0 / cfg->choice_temperature;
-    double v0 = exp((cfg->no_click_score - best) * inv_t), total = v0;
-    for (int p = 0; p < w->k; p++) {
-        probs[p] = w->exam[p] * exp((probs[p] - best) * inv_t);
-        total += probs[p];
+    double total = exp((no_click - best) * inv_t);
+    *v0 = total;
+    for (int p = 0; p < k; p++) {
+        v[p] = exam[p] * exp((v[p] - best) * inv_t);
+        total += v[p];
     }
+    return total;
+}
+
+/* Click probabilities (probs: (k)) of page for user u with satiation
+ * scaled by sat_factor; returns P(no click). */
+double world_page_probs(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
+                        double *probs)
+{
+    double v0, total = world_page_attractions(w, u, sat_factor, page, probs, &v0);
     for (int p = 0; p < w->k; p++)
         probs[p] /= total;
     return v0 / total;
@@ -78,7 +88,7 @@ double world_oracle(const world_t *w, int32_t user, int32_t *best)
     for (int i = 0; i < w->n_live; i++) {
         int32_t id = w->live[i];
         const world_item_t *it = &w->items[id];
-        double s = world_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
+        double s = vec_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
                    cfg->quality_weight * it->quality - factor * sat[it->topic];
         if (filled == k && s <= top_score[k - 1])
             continue;

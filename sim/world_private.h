@@ -8,6 +8,7 @@
 #define RECARENA_WORLD_PRIVATE_H
 
 #include "core/pcg32.h"
+#include "core/vec.h"
 #include "sim/world.h"
 
 #include <math.h>
@@ -54,7 +55,8 @@ struct world {
     int n_item_ids;
     world_item_t *items;
     float *emb;           /* (capacity, dim), unit rows */
-    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD */
+    double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD; NULL
+                             for a catalog too large to keep them (s_keeps_unit_rows) */
     world_item_t *items0; /* initial catalog, (n_items) */
     float *emb0;
     float *topic_centres; /* (n_topics, dim), unit rows */
@@ -93,9 +95,9 @@ struct world {
     float decay_pow[WORLD_DECAY_TABLE]; /* satiation_decay^dt */
     float *exam;                        /* (k) examination weights */
     double *probs;                      /* (k) scratch */
-    int32_t *page;                      /* (k) */
-    int32_t *page_agent;                /* (k): contributing agent per position */
-    int32_t *page_src;                  /* (k): position in the contributing agent's slate */
+    int32_t *page;                      /* (k) feed mode: the interleaved page */
+    int32_t *page_agent;                /* (k) feed mode: contributing agent per position */
+    int32_t *page_src; /* (k) feed mode: position in the contributing agent's slate */
     uint32_t *topic_stamp;
     int32_t *topic_clicks; /* (n_topics): clicks per topic this tick, for the shared rewards */
     double *share_scratch; /* (n_users): one agent's shared request rewards */
@@ -107,35 +109,18 @@ struct world {
     double active_sum;
 };
 
-/* Four partial sums let the compiler use vector lanes without
- * reassociating (the order is fixed, so results stay bit-exact). */
-static inline float world_dot(const float *a, const float *b, int n)
-{
-    float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++)
-            part[l] += a[i + l] * b[i + l];
-    float sum = (part[0] + part[1]) + (part[2] + part[3]);
-    for (; i < n; i++)
-        sum += a[i] * b[i];
-    return sum;
-}
-
-static inline void world_normalize(float *v, int n)
-{
-    float norm = sqrtf(world_dot(v, v, n));
-    if (norm > 0.0f)
-        for (int i = 0; i < n; i++)
-            v[i] /= norm;
-}
-
 /* Satiation of user u at tick t relative to its last touch: the factor
  * (satiation_decay^dt) its stored satiation is to be multiplied by. */
 float world_satiation_factor(const world_t *w, int32_t u, int32_t t);
 
 /* Brings user u's satiation up to the current tick. */
 void world_touch_satiation(world_t *w, int32_t u);
+
+/* The logit's attractions (v: (k)) of page for user u with satiation
+ * scaled by sat_factor, and the no-click option's (*v0); returns their
+ * total. P(p) = v[p] / total, P(no click) = *v0 / total. Pure. */
+double world_page_attractions(const world_t *w, int32_t u, float sat_factor, const int32_t *page,
+                              double *v, double *v0);
 
 /* Click probabilities (probs: (k)) of page for user u with satiation
  * scaled by sat_factor; returns P(no click). Pure. */

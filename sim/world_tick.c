@@ -72,24 +72,31 @@ static void s_interleave(world_t *w, int slot, pcg32_t *rng)
     }
 }
 
-/* The page request slot shows in w->page (k ids), with the contributing
- * agent and its slate position of each item. Market: the owner's slate
- * (its request j) as is; feed: team-draft interleaving seeded for this
- * request. */
-static void s_page(world_t *w, int slot, int owner, int j, uint64_t interleave_seed)
+/* The page request slot shows (k ids, borrowed). Market: the owner's
+ * slate (its request j) as is, read in place; feed: team-draft
+ * interleaving seeded for this request into w->page, with the
+ * contributing agent and its slate position of each item in
+ * w->page_agent and w->page_src (s_click_source). */
+static const int32_t *s_page(world_t *w, int slot, int owner, int j, uint64_t interleave_seed)
 {
-    int k = w->k;
-    if (owner >= 0) {
-        memcpy(w->page, &w->agents[owner].slates[(size_t)j * k], (size_t)k * sizeof *w->page);
-        for (int p = 0; p < k; p++) {
-            w->page_agent[p] = owner;
-            w->page_src[p] = p;
-        }
-        return;
-    }
+    if (owner >= 0)
+        return &w->agents[owner].slates[(size_t)j * w->k];
     pcg32_t rng;
     pcg32_seed(&rng, interleave_seed, 0);
     s_interleave(w, slot, &rng);
+    return w->page;
+}
+
+/* The agent whose item sits at position clicked >= 0 of the page, and
+ * that item's position in the agent's own slate (*src). */
+static int s_click_source(const world_t *w, int owner, int clicked, int *src)
+{
+    if (owner >= 0) {
+        *src = clicked;
+        return owner;
+    }
+    *src = w->page_src[clicked];
+    return w->page_agent[clicked];
 }
 
 /* ---- choice ----------------------------------------------------------- */
@@ -97,13 +104,14 @@ static void s_page(world_t *w, int slot, int owner, int j, uint64_t interleave_s
 /* User u's choice on the page by inverse CDF with u_choice: the position
  * clicked, or -1 for none; *p_none is P(no click). Brings u's satiation
  * up to date first. */
-static int s_choose(world_t *w, int32_t u, double u_choice, double *p_none)
+static int s_choose(world_t *w, int32_t u, const int32_t *page, double u_choice, double *p_none)
 {
     world_touch_satiation(w, u);
-    *p_none = world_page_probs(w, u, 1.0f, w->page, w->probs);
-    double cum = 0.0;
+    double v0, total = world_page_attractions(w, u, 1.0f, page, w->probs, &v0);
+    *p_none = v0 / total;
+    double cum = 0.0; /* the probabilities world_page_probs gives, as far as needed */
     for (int p = 0; p < w->k; p++) {
-        cum += w->probs[p];
+        cum += w->probs[p] / total;
         if (u_choice < cum)
             return p;
     }
@@ -141,14 +149,13 @@ static double s_consume(world_t *w, int32_t u, int32_t id, double *utility_initi
     float *x = &w->interest[(size_t)u * dim];
     const float *e = &w->emb[(size_t)id * dim];
     const world_item_t *it = &w->items[id];
-    double utility = world_dot(x, e, w->dim) + it->quality;
-    *utility_initial = world_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
+    double utility = vec_dot(x, e, w->dim) + it->quality;
+    *utility_initial = vec_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
 
     float eta = (float)cfg->interest_drift;
     if (eta > 0.0f) {
-        for (size_t i = 0; i < dim; i++)
-            x[i] += eta * (e[i] - x[i]);
-        world_normalize(x, w->dim);
+        vec_drift(x, e, eta, w->dim);
+        vec_normalize(x, w->dim);
     }
     w->satiation[(size_t)u * cfg->n_topics + it->topic] += (float)cfg->satiation_gain;
     if (hist > 0) {
@@ -166,23 +173,26 @@ static double s_consume(world_t *w, int32_t u, int32_t id, double *utility_initi
  * satisfaction, reputation, the session's end. *topics_clicked counts the
  * distinct topics clicked this tick (marks in topic_stamp). Returns true
  * if the session ended. */
-static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_tick_stats_t *st,
-                          int *topics_clicked)
+static bool s_consumption(world_t *w, int32_t u, const int32_t *page, int owner, int clicked,
+                          world_tick_stats_t *st, int *topics_clicked)
 {
     const world_config_t *cfg = &w->cfg;
     int k = w->k;
     for (int p = 0; p < k; p++)
-        w->exposure[w->page[p]]++;
-    st->ild += metrics_intra_list_diversity_units(w->unit_emb, w->page, (size_t)k, (size_t)w->dim);
+        w->exposure[page[p]]++;
+    st->ild += w->unit_emb ? metrics_intra_list_diversity_units(w->unit_emb, page, (size_t)k,
+                                                                (size_t)w->dim)
+                           : metrics_intra_list_diversity(w->emb, page, (size_t)k, (size_t)w->dim);
 
     double utility = 0.0;
     if (clicked >= 0) {
-        int32_t id = w->page[clicked];
+        int32_t id = page[clicked];
         double utility_initial;
+        int src;
         utility = s_consume(w, u, id, &utility_initial);
         w->clicks[id]++;
         st->clicks++;
-        st->agent_clicks[w->page_agent[clicked]]++;
+        st->agent_clicks[s_click_source(w, owner, clicked, &src)]++;
         st->welfare += utility;
         st->welfare_initial += utility_initial;
         int32_t topic = w->items[id].topic;
@@ -217,10 +227,12 @@ static bool s_consumption(world_t *w, int32_t u, int owner, int clicked, world_t
 /* The feedback of request j of the agents that served u (the owner, or
  * every agent in feed mode): the click goes to the agent whose item was
  * clicked, at that item's position in its own slate. */
-static void s_credit_request(world_t *w, int32_t u, int j, int owner, int clicked, bool session_end)
+static void s_credit_request(world_t *w, int32_t u, const int32_t *page, int j, int owner,
+                             int clicked, bool session_end)
 {
-    int credited = clicked >= 0 ? w->page_agent[clicked] : -1;
-    int32_t topic = clicked >= 0 ? w->items[w->page[clicked]].topic : -1;
+    int src = -1;
+    int credited = clicked >= 0 ? s_click_source(w, owner, clicked, &src) : -1;
+    int32_t topic = clicked >= 0 ? w->items[page[clicked]].topic : -1;
     if (topic >= 0)
         w->topic_clicks[topic]++;
     int first = owner >= 0 ? owner : 0, last = owner >= 0 ? owner + 1 : w->cfg.n_agents;
@@ -228,7 +240,7 @@ static void s_credit_request(world_t *w, int32_t u, int j, int owner, int clicke
         world_agent_buf_t *b = &w->agents[a];
         bool mine = credited == a;
         b->fb_user_ids[j] = u;
-        b->fb_clicked[j] = mine ? w->page_src[clicked] : -1;
+        b->fb_clicked[j] = mine ? src : -1;
         b->fb_reward[j] = mine ? 1.0f : 0.0f; /* own click; s_share_rewards may change it */
         b->fb_topic[j] = topic;
         b->fb_session_end[j] = session_end;
@@ -353,13 +365,13 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
         double u_choice = pcg32_uniform(&w->rng_choices);
         int owner = market ? w->platform[u] : -1;
         int j = market ? next_index[owner]++ : slot; /* index in each agent's list */
-        s_page(w, slot, owner, j, interleave_seed);
+        const int32_t *page = s_page(w, slot, owner, j, interleave_seed);
         double p_none;
-        int clicked = s_choose(w, u, u_choice, &p_none);
+        int clicked = s_choose(w, u, page, u_choice, &p_none);
         if (cfg->oracle)
             s_regret(w, u, slot, owner, p_none, &st);
-        bool session_end = s_consumption(w, u, owner, clicked, &st, &topics_clicked);
-        s_credit_request(w, u, j, owner, clicked, session_end);
+        bool session_end = s_consumption(w, u, page, owner, clicked, &st, &topics_clicked);
+        s_credit_request(w, u, page, j, owner, clicked, session_end);
     }
     s_credit_rewards(w, &st, topics_clicked);
     s_share_rewards(w, &st);

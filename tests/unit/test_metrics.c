@@ -114,6 +114,25 @@ static void test_entropy(void **state)
     ASSERT_NEAR(metrics_entropy_normalized(single, 1), 0.0, TOLERANCE);
     ASSERT_NEAR(metrics_entropy(NULL, 0), 0.0, TOLERANCE);
     ASSERT_NEAR(metrics_entropy_normalized(NULL, 0), 0.0, TOLERANCE);
+    /* repeated counts and counts 256 apart (the log memo's collisions,
+     * UINT32_MAX among them): the same value bit for bit as the sum
+     * -p log p in item order */
+    uint32_t many[600];
+    for (int i = 0; i < 600; i++)
+        many[i] = (uint32_t)(i % 7 == 0 ? 0 : i % 3 == 0 ? 1 + (i % 5) * 256 : 3 + i % 11);
+    many[599] = UINT32_MAX;
+    double total = 0.0;
+    for (int i = 0; i < 600; i++)
+        total += many[i];
+    double direct = 0.0;
+    for (int i = 0; i < 600; i++) {
+        if (many[i] == 0)
+            continue;
+        double p = (double)many[i] / total;
+        direct -= p * log(p);
+    }
+    double memo = metrics_entropy(many, 600);
+    assert_memory_equal(&memo, &direct, sizeof memo);
 }
 
 static void test_hhi(void **state)
@@ -227,11 +246,13 @@ static void test_cosine_identity_matches_direct(void **state)
     /* Random vectors around a shared direction (so the mean is far from
      * 0), in a narrow and in the widest space (METRICS_MAX_DIM), with
      * one zero vector; ILD on a subset of rows. */
-    const size_t dims[2] = {7, METRICS_MAX_DIM};
+    /* below, at and between the blocks of 8 and 16 dimensions the unit
+     * version sums in registers */
+    const size_t dims[6] = {7, 8, 16, 24, 33, METRICS_MAX_DIM};
     const size_t n = 40;
     pcg32_t rng;
     pcg32_seed(&rng, 5u, 9u);
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < 6; c++) {
         size_t dim = dims[c];
         float *table = malloc(n * dim * sizeof *table);
         assert_non_null(table);
@@ -239,12 +260,13 @@ static void test_cosine_identity_matches_direct(void **state)
             for (size_t d = 0; d < dim; d++)
                 table[i * dim + d] = (float)(pcg32_normal(&rng) + (d % 3 == 0 ? 1.0 : 0.0));
         memset(table + 3 * dim, 0, dim * sizeof *table);
+        table[5 * dim] = 0.0f; /* nonzero, with a zero first element */
         int32_t rows[40];
         for (size_t i = 0; i < n; i++)
             rows[i] = (int32_t)i;
         double direct = s_direct_mean_cosine(table, rows, n, dim);
         ASSERT_NEAR(metrics_mean_pairwise_cosine(table, n, dim), direct, 1e-9);
-        const int32_t slate[6] = {17, 3, 8, 39, 0, 22};
+        const int32_t slate[6] = {17, 3, 8, 39, 5, 22};
         ASSERT_NEAR(metrics_intra_list_diversity(table, slate, 6, dim),
                     1.0 - s_direct_mean_cosine(table, slate, 6, dim), 1e-9);
         /* from cached unit rows: the same value bit for bit (the zero row
@@ -261,6 +283,13 @@ static void test_cosine_identity_matches_direct(void **state)
         a = metrics_intra_list_diversity(table, rows, n, dim);
         b = metrics_intra_list_diversity_units(units, rows, n, dim);
         assert_memory_equal(&a, &b, sizeof a);
+        /* rows that do not start on 16 bytes take the unaligned path */
+        double *shifted = malloc((n * dim + 1) * sizeof *shifted);
+        assert_non_null(shifted);
+        memcpy(shifted + 1, units, n * dim * sizeof *units);
+        b = metrics_intra_list_diversity_units(shifted + 1, rows, n, dim);
+        assert_memory_equal(&a, &b, sizeof a);
+        free(shifted);
         free(units);
         free(table);
     }
