@@ -10,6 +10,8 @@
  * arms, retired items are forgotten; an item that comes back unchanged in
  * the next episode keeps its statistics), remembers what it showed to whom
  * for one tick so that the next STEP's feedback can be learnt from, and
+ * reports each slate's probability under its policy with the ACT where
+ * the algorithm knows it (ACT.propensity, docs/agents.md), and
  * prints one line per episode with its own exposure figures (the run's
  * summary has exposure only for the whole system):
  *
@@ -86,6 +88,13 @@ static int s_on_option(void *user, const char *name, const char *value)
         int rc = parse_int64(value, 1, RERANK_MAX_POOL, &pool);
         if (rc == 0)
             p->rerank_pool = (uint32_t)pool;
+        return rc;
+    }
+    if (strcmp(name, "propensity-draws") == 0) {
+        int64_t draws;
+        int rc = parse_int64(value, 1, BANDIT_MAX_PROPENSITY_DRAWS, &draws);
+        if (rc == 0)
+            p->propensity_draws = (uint32_t)draws;
         return rc;
     }
     if (strcmp(name, "bases") == 0)
@@ -220,7 +229,6 @@ fail_memory:
 
 static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32_t *slates)
 {
-    (void)agent;
     state_t *s = user;
     s_learn(s, &step->feedback);
     for (uint32_t i = 0; i < step->born.n; i++) {
@@ -237,7 +245,11 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     const proto_requests_t *req = &step->requests;
     if (s_reserve_prev(s, req->n) != 0)
         goto fail_memory;
-    int rc = bandit_select(s->bandit, req->n, req->features, s->k, slates, s->prev_strategies);
+    /* the ACT carries each slate's probability where the algorithm knows it */
+    double *propensity =
+        req->n > 0 && bandit_knows_propensity(s->bandit) ? agent_propensity(agent) : NULL;
+    int rc = bandit_select_propensity(s->bandit, req->n, req->features, s->k, slates,
+                                      s->prev_strategies, propensity);
     if (rc != 0) {
         fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
                 step->tick, err_str(rc),
@@ -301,6 +313,8 @@ int main(int argc, char **argv)
             "  --rerank-lambda L    mmr: lambda, dpp: theta, in [0, 1]; 1 = relevance alone\n"
             "                       (default 0.5)\n"
             "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n"
+            "  --propensity-draws R thompson: posterior redraws per reported propensity\n"
+            "                       (ACT.propensity, a Monte Carlo estimate; default 100)\n"
             "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
             "                       after world.reward_sharing and the diversity bonus;\n"
             "                       clicks: the agent's own clicks (default reward)\n",

@@ -129,6 +129,9 @@ typedef struct proto_act {
     uint32_t slate_size;     /* k */
     const int32_t *user_ids; /* (n), echo, same order */
     const int32_t *slates;   /* (n, slate_size) item ids */
+    /* (n) optional (1.2): the probability of each slate under the agent's
+     * policy, finite, in (0, 1]; NULL when absent (not known) */
+    const double *propensity;
 } proto_act_t;
 
 /* One agent's tick in a JOINT message. */

@@ -605,6 +605,8 @@ void codec_decode_act(codec_decoder_t *d, const msgpack_object *body, proto_msg_
     a->user_ids = codec_get_vector(d, body, "user_ids", PROTO_DTYPE_INT32, &a->n);
     a->slate_size = d->dims.slate_size;
     a->slates = s_get_matrix(d, body, "slates", PROTO_DTYPE_INT32, a->n, &a->slate_size, s_n_k);
+    if (codec_has_key(d, body, "propensity")) /* optional, since 1.2 */
+        a->propensity = codec_get_vector(d, body, "propensity", PROTO_DTYPE_FLOAT64, &a->n);
 }
 
 void codec_decode_joint(codec_decoder_t *d, const msgpack_object *body, proto_msg_t *m)

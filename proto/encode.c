@@ -250,11 +250,13 @@ void codec_encode_step(codec_encoder_t *e, const proto_msg_t *m)
 
 void codec_encode_act(codec_encoder_t *e, const proto_msg_t *m)
 {
-    msgpack_pack_map(&e->pk, 4);
+    msgpack_pack_map(&e->pk, m->act.propensity ? 5 : 4);
     codec_pack_uint(e, "episode", m->act.episode);
     codec_pack_uint(e, "tick", m->act.tick);
     codec_pack_array1(e, "user_ids", PROTO_DTYPE_INT32, m->act.n, m->act.user_ids);
     s_pack_array2(e, "slates", PROTO_DTYPE_INT32, m->act.n, m->act.slate_size, m->act.slates);
+    if (m->act.propensity) /* optional, since 1.2 */
+        codec_pack_array1(e, "propensity", PROTO_DTYPE_FLOAT64, m->act.n, m->act.propensity);
 }
 
 void codec_encode_joint(codec_encoder_t *e, const proto_msg_t *m)

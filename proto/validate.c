@@ -388,6 +388,14 @@ void codec_check_act(codec_report_t *r, const proto_msg_t *m, int bad)
     s_check_range(r, bad, "slate_size", a->slate_size, 0, PROTO_MAX_SLATE);
     codec_check_data(r, bad, "user_ids", a->user_ids, a->n);
     codec_check_data(r, bad, "slates", a->slates, (uint64_t)a->n * a->slate_size);
+    for (uint32_t i = 0; a->propensity && i < a->n && !r->rc; i++) {
+        double p = a->propensity[i];
+        if (!isfinite(p))
+            codec_fail(r, PROTO_ENONFINITE, "propensity", "element %" PRIu32 " is %s", i,
+                       isnan(p) ? "NaN" : "infinite");
+        else if (!(p > 0.0 && p <= 1.0))
+            codec_fail(r, bad, "propensity", "element %" PRIu32 " is %.17g, outside (0, 1]", i, p);
+    }
 }
 
 void codec_check_episode_end(codec_report_t *r, const proto_msg_t *m, int bad)

@@ -430,16 +430,18 @@ static void s_start_viewer(const char *viewer, const session_t *session, const c
 }
 
 /* The tick just resolved into the run log, with each in-process policy's
- * propensity (agent processes: unknown, NaN). */
+ * propensity and what agent processes reported in their ACTs (NaN where
+ * they did not). */
 static int s_log_tick(runlog_t *log, const world_t *w, policy_t *const *policies,
-                      double *const *propensity, uint32_t episode)
+                      const server_t *server, double *const *propensity, uint32_t episode)
 {
     int n_agents = world_config(w)->n_agents;
     for (int a = 0; a < n_agents; a++) {
         int n = world_requests(w, a)->n;
+        const double *reported = server ? server_propensity(server, a) : NULL;
         double p = policies[a] ? policy_propensity(policies[a], w) : NAN;
         for (int j = 0; j < n; j++)
-            propensity[a][j] = p;
+            propensity[a][j] = reported ? reported[j] : p;
     }
     return runlog_add_tick(log, w, episode, (const double *const *)propensity);
 }
@@ -593,7 +595,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (rc != 0 && rc != ERR_EINTR)
                 fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
             if (rc == 0 && log)
-                rc = s_log_tick(log, w, policies, propensity, (uint32_t)ep);
+                rc = s_log_tick(log, w, policies, server, propensity, (uint32_t)ep);
             double jaccard = 0.0;
             if (rc == 0)
                 rc = world_sample_jaccard(w, S_TICK_JACCARD_PAIRS, &tick_metrics, &jaccard);

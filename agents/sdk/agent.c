@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +57,10 @@ struct agent {
     s_catalog_t catalog;
     int32_t *slates; /* (slates_capacity) = (rows, slate_size) */
     size_t slates_capacity;
+    double *propensity; /* (propensity_capacity): agent_propensity's rows */
+    size_t propensity_capacity;
+    uint32_t step_rows;   /* requests of the STEP in on_step; 0 outside it */
+    bool send_propensity; /* agent_propensity was called in this on_step */
 
     int64_t heard_ms;     /* when the server last spoke */
     int64_t alive_ms;     /* when any server last spoke (not reset by reconnecting) */
@@ -451,7 +456,11 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
                      step->requests.n);
         return;
     }
-    if (a->spec->on_step(a, a->user, step, a->slates) != 0) {
+    a->step_rows = step->requests.n;
+    a->send_propensity = false;
+    rc = a->spec->on_step(a, a->user, step, a->slates);
+    a->step_rows = 0;
+    if (rc != 0) {
         s_quit(a, "on_step failed");
         return;
     }
@@ -461,7 +470,8 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
                             .n = step->requests.n,
                             .slate_size = a->welcome.welcome.slate_size,
                             .user_ids = step->requests.user_ids,
-                            .slates = a->slates};
+                            .slates = a->slates,
+                            .propensity = a->send_propensity ? a->propensity : NULL};
     s_send(a, &act);
 }
 
@@ -755,6 +765,7 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
     proto_buffer_fini(&a.out);
     free(a.in);
     free(a.slates);
+    free(a.propensity);
     s_catalog_fini(&a.catalog);
     return a.status;
 }
@@ -789,4 +800,21 @@ int32_t agent_item_topic(const agent_t *agent, int32_t id)
 pcg32_t *agent_rng(agent_t *agent)
 {
     return &agent->rng;
+}
+
+double *agent_propensity(agent_t *agent)
+{
+    uint32_t n = agent->step_rows;
+    if (n == 0)
+        return NULL;
+    if (n > agent->propensity_capacity) {
+        if (s_grow((void **)&agent->propensity, n * sizeof *agent->propensity))
+            return NULL;
+        agent->propensity_capacity = n;
+    }
+    if (!agent->send_propensity)
+        for (uint32_t i = 0; i < n; i++)
+            agent->propensity[i] = NAN;
+    agent->send_propensity = true;
+    return agent->propensity;
 }

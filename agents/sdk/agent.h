@@ -109,6 +109,17 @@ int agent_item_index(const agent_t *agent, int32_t id);
 const float *agent_item_embedding(const agent_t *agent, int32_t id);
 int32_t agent_item_topic(const agent_t *agent, int32_t id);
 
+/* During on_step only: a (step->requests.n) array, owned by the SDK, in
+ * which the agent writes the probability of each row's slate under its
+ * policy (finite, in (0, 1]); calling it makes this STEP's ACT carry
+ * ACT.propensity (protocol 1.2; the run log records it, docs/logging.md).
+ * Every row starts as NaN and must be filled: an ACT with a NaN or a
+ * value outside (0, 1] is not sent (the encoder refuses it, stderr says
+ * why) and the server falls back after its deadline. NULL outside on_step,
+ * when the STEP has no requests, or on no memory (then nothing is sent
+ * with the ACT). Not calling it sends no propensities. */
+double *agent_propensity(agent_t *agent);
+
 /* The agent's own random stream, seeded once per process with
  * pcg32_seed(rng, WELCOME.seed, WELCOME.agent_index) at the first WELCOME,
  * so a run replays when its seed does. Borrowed. */

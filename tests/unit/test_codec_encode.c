@@ -366,7 +366,27 @@ static void test_roundtrip_act_and_joint(void **state)
     assert_int_equal(got.act.slate_size, 2);
     assert_memory_equal(got.act.user_ids, users, sizeof users);
     assert_memory_equal(got.act.slates, slates, sizeof slates);
+    assert_null(got.act.propensity); /* not sent: absent */
     proto_msg_fini(&got);
+
+    /* with propensities (1.2); the encoder refuses what the decoder would */
+    double propensity[3] = {1.0, 0.5, 0.125};
+    act.act.propensity = propensity;
+    s_roundtrip(&act, NULL, &got);
+    assert_non_null(got.act.propensity);
+    assert_memory_equal(got.act.propensity, propensity, sizeof propensity);
+    proto_msg_fini(&got);
+    proto_buffer_t enc;
+    proto_buffer_init(&enc);
+    char err[PROTO_ERR_LEN];
+    propensity[2] = NAN;
+    assert_int_equal(proto_encode(&act, &enc, err, sizeof err), PROTO_ENONFINITE);
+    assert_string_equal(err, "ACT.propensity: element 2 is NaN");
+    propensity[2] = 0.0;
+    assert_int_equal(proto_encode(&act, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "ACT.propensity: element 2 is 0, outside (0, 1]");
+    proto_buffer_fini(&enc);
+    act.act.propensity = NULL;
 
     /* an empty ACT answers a STEP without requests */
     proto_msg_t empty = {.type = PROTO_MSG_ACT, .act = {.tick = 5, .slate_size = 2}};
