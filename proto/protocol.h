@@ -18,8 +18,9 @@
 #define RECARENA_PROTOCOL_H
 
 #define PROTO_VERSION_MAJOR 1 /* peers with different majors refuse each other */
-/* adds optional keys only; peers ignore unknown keys. 1: TELEMETRY_EPISODE.agent_gini */
-#define PROTO_VERSION_MINOR 1
+/* adds optional keys only; peers ignore unknown keys. 1: TELEMETRY_EPISODE.agent_gini;
+ * 2: CATALOG.items.titles, ACT.propensity */
+#define PROTO_VERSION_MINOR 2
 
 /* Message types: the second element of the envelope. 0 is never used. */
 typedef enum proto_type {

@@ -91,7 +91,7 @@ check "reconnect: served after" test "$(field reco w fallback_missed)" -lt 60
 
 # a wrong major version is refused with an ERROR naming both versions
 check "version" run ver --set "agent.w.command=$wire version"
-check "version refusal" grep -q "refused: 11 -6 envelope: protocol major version 2 received, this side speaks 1; this server speaks 1.1" "$tmp/ver/agent-w.log"
+check "version refusal" grep -q "refused: 11 -6 envelope: protocol major version 2 received, this side speaks 1; this server speaks 1.2" "$tmp/ver/agent-w.log"
 
 # malformed frames each get an ERROR and the server keeps serving
 check "garbage" run junk --set "agent.w.command=$wire garbage 3"

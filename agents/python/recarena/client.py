@@ -47,7 +47,7 @@ import numpy as np
 import zmq
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1
+PROTOCOL_MINOR = 2
 
 # message types (docs/protocol.md, Messages)
 HELLO, WELCOME, CATALOG, STEP, ACT, JOINT, EPISODE_END, BYE, PING, PONG, ERROR = range(1, 12)
