@@ -57,6 +57,9 @@ typedef struct proto_items {
     const int32_t *topics;    /* (n) */
     const int32_t *providers; /* (n) */
     const float *embeddings;  /* (n, dim) */
+    /* (n) optional (1.2), CATALOG only: each item's title or text, valid
+     * UTF-8 of 0..PROTO_MAX_TITLE bytes ("" = none); NULL when absent */
+    const char *const *titles;
 } proto_items_t;
 
 /* What happened to an agent's requests of the previous tick. */

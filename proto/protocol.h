@@ -78,6 +78,7 @@ const char *proto_strerror(int err);
 #define PROTO_MAX_OBJECTS       65536       /* msgpack values in one message, all levels */
 #define PROTO_MAX_NAME          63          /* name, role, capability: [A-Za-z0-9_-]{1,63} */
 #define PROTO_MAX_TEXT          1023        /* other strings (token, reason, message), bytes */
+#define PROTO_MAX_TITLE         4095        /* CATALOG.items.titles: one item's UTF-8 bytes */
 #define PROTO_MAX_AGENTS        64          /* agents in a run (WELCOME.agents, JOINT.agents) */
 #define PROTO_MAX_CAPS          16          /* HELLO.caps entries */
 #define PROTO_MAX_RANK          4           /* dimensions of a typed array or a Box */

@@ -548,7 +548,7 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
                              .slate_size = (uint32_t)cfg->slate_size,
                              .history_len = (uint32_t)cfg->history_len};
     proto_buffer_init(&s->out);
-    server_msg_init(&s->msg, w);
+    server_msg_init(&s->msg, w, opt->titles, opt->n_titles);
     s->fallback = calloc((size_t)s->k, sizeof *s->fallback);
     bool ok = s->fallback != NULL;
     for (int a = 0; a < s->n_agents; a++) {

@@ -35,6 +35,11 @@ typedef struct server_options {
     const char *control_endpoint;   /* ROUTER binds here */
     const char *telemetry_endpoint; /* PUB binds here; NULL: no telemetry */
     bool quiet;                     /* no log lines on stderr */
+    /* CATALOG.items.titles: the title of each item id below n_titles, as
+     * server_msg_init takes them (borrowed, must outlive the server);
+     * NULL: CATALOG carries no titles */
+    const char *const *titles;
+    int n_titles;
 } server_options_t;
 
 /* What happened to one remote agent over the run. */
