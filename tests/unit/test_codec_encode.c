@@ -270,8 +270,42 @@ static void test_roundtrip_catalog(void **state)
     s_assert_items(&got.catalog.items, &msg.catalog.items);
     /* copies are aligned for their element type */
     assert_int_equal((uintptr_t)got.catalog.items.embeddings % _Alignof(float), 0);
+    assert_null(got.catalog.items.titles); /* not sent: absent */
     proto_msg_fini(&got);
     assert_null(got.storage);
+
+    /* with titles (1.2): UTF-8, "" for none; the encoder refuses what the decoder would */
+    const char *titles[3] = {"caf\xc3\xa9", "", "a, b"};
+    msg.catalog.items.titles = titles;
+    s_roundtrip(&msg, &dims, &got);
+    assert_non_null(got.catalog.items.titles);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(got.catalog.items.titles[i], titles[i]);
+    proto_msg_fini(&got);
+    proto_buffer_t enc;
+    proto_buffer_init(&enc);
+    char err[PROTO_ERR_LEN];
+    titles[1] = "ab\xc3";
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 is not valid UTF-8");
+    static char longest[PROTO_MAX_TITLE + 2];
+    memset(longest, 'x', PROTO_MAX_TITLE);
+    titles[1] = longest;
+    s_roundtrip(&msg, &dims, &got); /* PROTO_MAX_TITLE bytes: fine */
+    assert_int_equal(strlen(got.catalog.items.titles[1]), PROTO_MAX_TITLE);
+    proto_msg_fini(&got);
+    longest[PROTO_MAX_TITLE] = 'x';
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 has 4096 bytes, more than 4095");
+    titles[1] = NULL;
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 is NULL");
+    /* only CATALOG carries titles */
+    proto_msg_t step = {.type = PROTO_MSG_STEP, .step = {.born = msg.catalog.items}};
+    titles[1] = "";
+    assert_int_equal(proto_encode(&step, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "STEP.born.titles: only CATALOG.items carries titles");
+    proto_buffer_fini(&enc);
 }
 
 static void test_roundtrip_step(void **state)
