@@ -35,6 +35,15 @@ typedef struct s_catalog {
     uint8_t *marks;    /* (capacity), zero between calls: rows to retire */
 } s_catalog_t;
 
+/* The titles of the last CATALOG (protocol 1.2), by id: items born later
+ * have none. */
+typedef struct s_titles {
+    uint32_t n;
+    int32_t *ids;        /* (n) ascending */
+    const char **titles; /* (n) into text */
+    char *text;          /* the NUL-terminated titles, in id order */
+} s_titles_t;
+
 struct agent {
     const agent_spec_t *spec;
     void *user;
@@ -55,6 +64,7 @@ struct agent {
     pcg32_t rng;
     bool seeded, has_catalog;
     s_catalog_t catalog;
+    s_titles_t titles;
     int32_t *slates; /* (slates_capacity) = (rows, slate_size) */
     size_t slates_capacity;
     double *propensity; /* (propensity_capacity): agent_propensity's rows */
@@ -420,10 +430,52 @@ static void s_on_welcome(agent_t *a, proto_msg_t *msg)
                                    : "WELCOME.limits.max_batch x slate_size is too large");
 }
 
+static void s_titles_fini(s_titles_t *t)
+{
+    free(t->ids), free(t->titles), free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+/* Keeps a copy of items' titles (none: t empty), ordered by id. 0 or ERR_ENOMEM. */
+static int s_titles_set(s_titles_t *t, const proto_items_t *items)
+{
+    s_titles_fini(t);
+    if (!items->titles || items->n == 0)
+        return 0;
+    uint32_t n = items->n;
+    uint64_t *keys = malloc((size_t)n * sizeof *keys);
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += strlen(items->titles[i]) + 1;
+    t->ids = malloc((size_t)n * sizeof *t->ids);
+    t->titles = malloc((size_t)n * sizeof *t->titles);
+    t->text = malloc(bytes);
+    if (!keys || !t->ids || !t->titles || !t->text) {
+        free(keys);
+        s_titles_fini(t);
+        return ERR_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) /* the sign bit flipped: int32 order as uint32 */
+        keys[i] = (uint64_t)((uint32_t)items->ids[i] ^ 0x80000000u) << 32 | i;
+    qsort(keys, n, sizeof *keys, s_compare_u64);
+    char *at = t->text;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (uint32_t)keys[k];
+        size_t len = strlen(items->titles[i]) + 1;
+        t->ids[k] = items->ids[i];
+        t->titles[k] = memcpy(at, items->titles[i], len);
+        at += len;
+    }
+    t->n = n;
+    free(keys);
+    return 0;
+}
+
 static void s_on_catalog(agent_t *a, const proto_msg_t *msg)
 {
     a->catalog.n = 0;
-    if (s_catalog_add(&a->catalog, &msg->catalog.items)) {
+    if (s_catalog_add(&a->catalog, &msg->catalog.items) ||
+        s_titles_set(&a->titles, &msg->catalog.items)) {
         s_quit(a, "out of memory");
         return;
     }
@@ -767,6 +819,7 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
     free(a.slates);
     free(a.propensity);
     s_catalog_fini(&a.catalog);
+    s_titles_fini(&a.titles);
     return a.status;
 }
 
@@ -795,6 +848,15 @@ int32_t agent_item_topic(const agent_t *agent, int32_t id)
 {
     int row = agent_item_index(agent, id);
     return row < 0 ? -1 : agent->catalog.topics[row];
+}
+
+const char *agent_item_title(const agent_t *agent, int32_t id)
+{
+    const s_titles_t *t = &agent->titles;
+    if (t->n == 0 || agent_item_index(agent, id) < 0)
+        return NULL;
+    int row = s_find(t->ids, t->n, id);
+    return row < 0 ? "" : t->titles[row];
 }
 
 pcg32_t *agent_rng(agent_t *agent)

@@ -109,6 +109,13 @@ int agent_item_index(const agent_t *agent, int32_t id);
 const float *agent_item_embedding(const agent_t *agent, int32_t id);
 int32_t agent_item_topic(const agent_t *agent, int32_t id);
 
+/* A live item's title or text (protocol 1.2: CATALOG.items.titles, valid
+ * UTF-8 of at most PROTO_MAX_TITLE bytes; "" for an item without one, such
+ * as one born after the CATALOG), or NULL when the item is not live or the
+ * catalog has no titles. on_reset also sees them, catalog->items.titles.
+ * Borrowed; valid until the next CATALOG. */
+const char *agent_item_title(const agent_t *agent, int32_t id);
+
 /* During on_step only: a (step->requests.n) array, owned by the SDK, in
  * which the agent writes the probability of each row's slate under its
  * policy (finite, in (0, 1]); calling it makes this STEP's ACT carry
