@@ -317,10 +317,12 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
     }
     server_act_verdict_t verdict;
     server_act_accept(s->w, agent, act, &verdict);
+    /* the propensity of each slate accepted (an ACT refused as a whole, of
+     * another length included, set none) */
     int n = world_requests(s->w, agent)->n;
+    const double *reported = act->n == (uint32_t)n ? act->propensity : NULL;
     for (int j = 0; j < n; j++)
-        slot->propensity[j] =
-            act->propensity && world_has_slate(s->w, agent, j) ? act->propensity[j] : NAN;
+        slot->propensity[j] = reported && world_has_slate(s->w, agent, j) ? reported[j] : NAN;
     s_fallback_all(s, agent); /* the slates refused */
     slot->answered = true;
     if (verdict.rc != 0) {

@@ -51,7 +51,7 @@ static const uint8_t s_hello_bytes[] = {
     0x01,                                 /* type 1 = HELLO */
     0x00,                                 /* seq 0 */
     0x84,                                 /* body: map of 4 */
-    0xa5, 'm',  'i', 'n', 'o', 'r', 0x01, /* "minor": 1 */
+    0xa5, 'm',  'i', 'n', 'o', 'r', 0x02, /* "minor": 2 */
     0xa4, 'n',  'a', 'm', 'e',            /* "name": */
     0xa3, 'u',  'c', 'b',                 /*   "ucb" */
     0xa4, 'r',  'o', 'l', 'e',            /* "role": */
@@ -67,7 +67,7 @@ static void test_hello_bytes(void **state)
     proto_msg_t msg = {
         .type = PROTO_MSG_HELLO,
         .seq = 0,
-        .hello = {.minor = 1, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
+        .hello = {.minor = 2, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
     proto_buffer_t buf;
     proto_buffer_init(&buf);
     assert_int_equal(proto_encode(&msg, &buf, NULL, 0), 0);
