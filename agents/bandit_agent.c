@@ -92,7 +92,7 @@ static int s_on_option(void *user, const char *name, const char *value)
     }
     if (strcmp(name, "propensity-draws") == 0) {
         int64_t draws;
-        int rc = parse_int64(value, 1, BANDIT_MAX_PROPENSITY_DRAWS, &draws);
+        int rc = parse_int64(value, 0, BANDIT_MAX_PROPENSITY_DRAWS, &draws);
         if (rc == 0)
             p->propensity_draws = (uint32_t)draws;
         return rc;
@@ -313,8 +313,9 @@ int main(int argc, char **argv)
             "  --rerank-lambda L    mmr: lambda, dpp: theta, in [0, 1]; 1 = relevance alone\n"
             "                       (default 0.5)\n"
             "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n"
-            "  --propensity-draws R thompson: posterior redraws per reported propensity\n"
-            "                       (ACT.propensity, a Monte Carlo estimate; default 100)\n"
+            "  --propensity-draws R thompson: report ACT.propensity, a Monte Carlo estimate\n"
+            "                       from R posterior redraws (costly: about R x items Beta\n"
+            "                       draws per request); 0 = report none (default 0)\n"
             "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
             "                       after world.reward_sharing and the diversity bonus;\n"
             "                       clicks: the agent's own clicks (default reward)\n",

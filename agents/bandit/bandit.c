@@ -125,7 +125,7 @@ void bandit_params_default(bandit_params_t *params)
         .rerank = RERANK_NONE,
         .rerank_lambda = 0.5,
         .rerank_pool = 50,
-        .propensity_draws = 100,
+        .propensity_draws = 0,
     };
 }
 
@@ -169,7 +169,7 @@ int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
         (p->linucb_model != BANDIT_LINUCB_DISJOINT && p->linucb_model != BANDIT_LINUCB_SHARED))
         return ERR_EINVAL;
     if ((unsigned)p->rerank > RERANK_DPP || !(p->rerank_lambda >= 0 && p->rerank_lambda <= 1) ||
-        p->rerank_pool < 1 || p->rerank_pool > RERANK_MAX_POOL || p->propensity_draws < 1 ||
+        p->rerank_pool < 1 || p->rerank_pool > RERANK_MAX_POOL ||
         p->propensity_draws > BANDIT_MAX_PROPENSITY_DRAWS ||
         (p->rerank != RERANK_NONE && !s_reranks(algo)))
         return ERR_EINVAL;
@@ -930,7 +930,7 @@ static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate, double *propen
         for (uint32_t i = 0; i < k; i++)
             slate[i] = b->arms[b->live[top[i]]].id;
         if (propensity)
-            *propensity = b->rerank                    ? NAN
+            *propensity = !bandit_knows_propensity(b)  ? NAN
                           : b->algo == BANDIT_THOMPSON ? s_thompson_propensity(b, k, slate)
                                                        : s_greedy_propensity(b, 0.0, k, top, slate);
         return;
@@ -939,7 +939,8 @@ static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate, double *propen
 
 bool bandit_knows_propensity(const bandit_t *b)
 {
-    return !s_is_meta(b->algo) && !b->rerank;
+    return !s_is_meta(b->algo) && !b->rerank &&
+           (b->algo != BANDIT_THOMPSON || b->params.propensity_draws > 0);
 }
 
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,

@@ -107,14 +107,14 @@ typedef struct bandit_params {
     rerank_method_t rerank; /* none, mmr or dpp */
     double rerank_lambda;   /* MMR's lambda, DPP's theta; [0, 1], 1 = relevance alone */
     uint32_t rerank_pool;   /* candidates: the top rerank_pool by the index; 1..RERANK_MAX_POOL */
-    uint32_t propensity_draws; /* thompson: posterior redraws per
-                                  propensity; 1..BANDIT_MAX_PROPENSITY_DRAWS */
+    /* thompson: posterior redraws per propensity, 0..BANDIT_MAX_PROPENSITY_DRAWS; 0 = none */
+    uint32_t propensity_draws;
 } bandit_params_t;
 
 /* epsilon 0.1, epsilon_c 1, ucb_c 1, alpha 0.05, linucb_model disjoint,
  * gamma 0.1, eta 0 (gamma / K), meta_gamma 0.1, meta_alpha 1, bases
  * {egreedy-decay, thompson, linucb}, rerank none, rerank_lambda 0.5,
- * rerank_pool 50, propensity_draws 100. */
+ * rerank_pool 50, propensity_draws 0 (Thompson reports no propensities). */
 void bandit_params_default(bandit_params_t *params);
 
 /* Parses a comma-separated list of base algorithms for the meta-bandits
@@ -180,14 +180,17 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
  * the index were broken at random, then the product of 1 / ties);
  * Thompson sampling's is a Monte Carlo estimate from
  * params.propensity_draws posterior redraws, (hits + 1) / (R + 1), drawn
- * from a stream of its own so the slates are those of bandit_select. NaN
- * (not known) for the meta-bandits and with re-ranking. The same seed
+ * from a stream of its own so the slates are those of bandit_select
+ * (about R times N Beta draws per request when the slate is likely: opt
+ * in). NaN (not known) for the meta-bandits, with re-ranking, and for
+ * Thompson sampling with propensity_draws 0. The same seed
  * gives the same slates and propensities. Returns as bandit_select. */
 int bandit_select_propensity(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
                              int32_t *slates, uint8_t *strategies, double *propensity);
 
 /* True if bandit_select_propensity gives finite propensities: every
- * algorithm but the meta-bandits, and without re-ranking. */
+ * algorithm but the meta-bandits, without re-ranking, and Thompson
+ * sampling only with params.propensity_draws > 0. */
 bool bandit_knows_propensity(const bandit_t *b);
 
 /* Learns from one request: the slate (k ids) shown for context (dim, or

@@ -779,6 +779,9 @@ static void test_propensity_thompson_monte_carlo(void **state)
     (void)state;
     bandit_params_t params;
     bandit_params_default(&params);
+    bandit_t *off = s_new_bandit(BANDIT_THOMPSON, &params, 3, 1);
+    assert_false(bandit_knows_propensity(off)); /* opt-in: propensity_draws 0 by default */
+    bandit_destroy(&off);
     params.propensity_draws = 20000;
     const double margin = 4 * 0.0036 + 1.0 / 20001;
     for (uint64_t seed = 1; seed <= 6; seed++) {
