@@ -40,6 +40,8 @@ typedef struct state {
     float *prev_features;     /* (prev_cap, dim) */
     int32_t *prev_slates;     /* (prev_cap, k) */
     uint8_t *prev_strategies; /* (prev_cap) */
+    double *propensity;       /* (prev_cap) this tick's slates' probabilities */
+    bool told_underflow;      /* said once that propensities underflowed */
 
     /* this episode: how often each item id was shown, requests, clicks */
     uint32_t *exposure, *scratch; /* (exposure_cap), scratch (2 * exposure_cap) */
@@ -128,7 +130,10 @@ static int s_reserve_prev(state_t *s, uint32_t n)
     uint8_t *strategies = realloc(s->prev_strategies, n);
     if (strategies)
         s->prev_strategies = strategies;
-    if (!users || !features || !slates || !strategies)
+    double *propensity = realloc(s->propensity, n * sizeof *propensity);
+    if (propensity)
+        s->propensity = propensity;
+    if (!users || !features || !slates || !strategies || !propensity)
         return -1;
     s->prev_cap = n;
     return 0;
@@ -245,16 +250,29 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     const proto_requests_t *req = &step->requests;
     if (s_reserve_prev(s, req->n) != 0)
         goto fail_memory;
-    /* the ACT carries each slate's probability where the algorithm knows it */
-    double *propensity =
-        req->n > 0 && bandit_knows_propensity(s->bandit) ? agent_propensity(agent) : NULL;
+    bool knows = req->n > 0 && bandit_knows_propensity(s->bandit);
     int rc = bandit_select_propensity(s->bandit, req->n, req->features, s->k, slates,
-                                      s->prev_strategies, propensity);
+                                      s->prev_strategies, knows ? s->propensity : NULL);
     if (rc != 0) {
         fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
                 step->tick, err_str(rc),
                 rc == ERR_ELIMIT ? " (fewer live items than the slate size)" : "");
         return -1;
+    }
+    /* the ACT carries each slate's probability where the algorithm knows it
+     * and none underflowed to 0 (k of N items: 1 / (N (N-1) ...) can) */
+    uint32_t underflow = 0;
+    for (uint32_t i = 0; knows && i < req->n; i++)
+        underflow += !(s->propensity[i] > 0.0);
+    double *send = knows && !underflow ? agent_propensity(agent) : NULL;
+    if (send)
+        memcpy(send, s->propensity, req->n * sizeof *send);
+    if (underflow && !s->told_underflow) {
+        fprintf(stderr,
+                "recarena-bandit: %u of %u slate probabilities at tick %u are below the "
+                "smallest double; ACTs with such slates carry no propensities\n",
+                underflow, req->n, step->tick);
+        s->told_underflow = true;
     }
     s->prev_n = req->n;
     if (req->n > 0) { /* an empty batch's arrays may be NULL */
@@ -333,6 +351,7 @@ int main(int argc, char **argv)
     free(s.prev_features);
     free(s.prev_slates);
     free(s.prev_strategies);
+    free(s.propensity);
     free(s.exposure);
     free(s.scratch);
     return status;

@@ -524,7 +524,12 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
                             .user_ids = step->requests.user_ids,
                             .slates = a->slates,
                             .propensity = a->send_propensity ? a->propensity : NULL};
-    s_send(a, &act);
+    int rc_send = s_send(a, &act);
+    if (act.act.propensity && (rc_send == PROTO_ENONFINITE || rc_send == PROTO_EINVAL)) {
+        /* propensities that cannot be encoded (s_send said why): the slates still go */
+        act.act.propensity = NULL;
+        s_send(a, &act);
+    }
 }
 
 /* A server of another major version refuses us with an ERROR (the one

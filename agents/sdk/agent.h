@@ -120,9 +120,9 @@ const char *agent_item_title(const agent_t *agent, int32_t id);
  * which the agent writes the probability of each row's slate under its
  * policy (finite, in (0, 1]); calling it makes this STEP's ACT carry
  * ACT.propensity (protocol 1.2; the run log records it, docs/logging.md).
- * Every row starts as NaN and must be filled: an ACT with a NaN or a
- * value outside (0, 1] is not sent (the encoder refuses it, stderr says
- * why) and the server falls back after its deadline. NULL outside on_step,
+ * Every row starts as NaN and must be filled: when a row is NaN or
+ * outside (0, 1] the encoder refuses the propensities (stderr says why)
+ * and the ACT goes without them. NULL outside on_step,
  * when the STEP has no requests, or on no memory (then nothing is sent
  * with the ACT). Not calling it sends no propensities. */
 double *agent_propensity(agent_t *agent);
