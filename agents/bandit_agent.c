@@ -10,6 +10,8 @@
  * arms, retired items are forgotten; an item that comes back unchanged in
  * the next episode keeps its statistics), remembers what it showed to whom
  * for one tick so that the next STEP's feedback can be learnt from, and
+ * reports each slate's probability under its policy with the ACT where
+ * the algorithm knows it (ACT.propensity, docs/agents.md), and
  * prints one line per episode with its own exposure figures (the run's
  * summary has exposure only for the whole system):
  *
@@ -38,6 +40,8 @@ typedef struct state {
     float *prev_features;     /* (prev_cap, dim) */
     int32_t *prev_slates;     /* (prev_cap, k) */
     uint8_t *prev_strategies; /* (prev_cap) */
+    double *propensity;       /* (prev_cap) this tick's slates' probabilities */
+    bool told_underflow;      /* said once that propensities underflowed */
 
     /* this episode: how often each item id was shown, requests, clicks */
     uint32_t *exposure, *scratch; /* (exposure_cap), scratch (2 * exposure_cap) */
@@ -88,6 +92,13 @@ static int s_on_option(void *user, const char *name, const char *value)
             p->rerank_pool = (uint32_t)pool;
         return rc;
     }
+    if (strcmp(name, "propensity-draws") == 0) {
+        int64_t draws;
+        int rc = parse_int64(value, 0, BANDIT_MAX_PROPENSITY_DRAWS, &draws);
+        if (rc == 0)
+            p->propensity_draws = (uint32_t)draws;
+        return rc;
+    }
     if (strcmp(name, "bases") == 0)
         return bandit_parse_bases(value, p);
     if (strcmp(name, "linucb-model") == 0) {
@@ -119,7 +130,10 @@ static int s_reserve_prev(state_t *s, uint32_t n)
     uint8_t *strategies = realloc(s->prev_strategies, n);
     if (strategies)
         s->prev_strategies = strategies;
-    if (!users || !features || !slates || !strategies)
+    double *propensity = realloc(s->propensity, n * sizeof *propensity);
+    if (propensity)
+        s->propensity = propensity;
+    if (!users || !features || !slates || !strategies || !propensity)
         return -1;
     s->prev_cap = n;
     return 0;
@@ -220,7 +234,6 @@ fail_memory:
 
 static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32_t *slates)
 {
-    (void)agent;
     state_t *s = user;
     s_learn(s, &step->feedback);
     for (uint32_t i = 0; i < step->born.n; i++) {
@@ -237,12 +250,29 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
     const proto_requests_t *req = &step->requests;
     if (s_reserve_prev(s, req->n) != 0)
         goto fail_memory;
-    int rc = bandit_select(s->bandit, req->n, req->features, s->k, slates, s->prev_strategies);
+    bool knows = req->n > 0 && bandit_knows_propensity(s->bandit);
+    int rc = bandit_select_propensity(s->bandit, req->n, req->features, s->k, slates,
+                                      s->prev_strategies, knows ? s->propensity : NULL);
     if (rc != 0) {
         fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
                 step->tick, err_str(rc),
                 rc == ERR_ELIMIT ? " (fewer live items than the slate size)" : "");
         return -1;
+    }
+    /* the ACT carries each slate's probability where the algorithm knows it
+     * and none underflowed to 0 (k of N items: 1 / (N (N-1) ...) can) */
+    uint32_t underflow = 0;
+    for (uint32_t i = 0; knows && i < req->n; i++)
+        underflow += !(s->propensity[i] > 0.0);
+    double *send = knows && !underflow ? agent_propensity(agent) : NULL;
+    if (send)
+        memcpy(send, s->propensity, req->n * sizeof *send);
+    if (underflow && !s->told_underflow) {
+        fprintf(stderr,
+                "recarena-bandit: %u of %u slate probabilities at tick %u are below the "
+                "smallest double; ACTs with such slates carry no propensities\n",
+                underflow, req->n, step->tick);
+        s->told_underflow = true;
     }
     s->prev_n = req->n;
     if (req->n > 0) { /* an empty batch's arrays may be NULL */
@@ -301,6 +331,9 @@ int main(int argc, char **argv)
             "  --rerank-lambda L    mmr: lambda, dpp: theta, in [0, 1]; 1 = relevance alone\n"
             "                       (default 0.5)\n"
             "  --rerank-pool N      candidates re-ranked, 1..1024 (default 50)\n"
+            "  --propensity-draws R thompson: report ACT.propensity, a Monte Carlo estimate\n"
+            "                       from R posterior redraws (costly: about R x items Beta\n"
+            "                       draws per request); 0 = report none (default 0)\n"
             "  --learn-from SIGNAL  reward: each request's reward as the server sends it,\n"
             "                       after world.reward_sharing and the diversity bonus;\n"
             "                       clicks: the agent's own clicks (default reward)\n",
@@ -318,6 +351,7 @@ int main(int argc, char **argv)
     free(s.prev_features);
     free(s.prev_slates);
     free(s.prev_strategies);
+    free(s.propensity);
     free(s.exposure);
     free(s.scratch);
     return status;

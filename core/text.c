@@ -71,3 +71,30 @@ char *text_escape(char *dst, size_t dst_size, const char *src)
     dst[out] = '\0';
     return dst;
 }
+
+size_t text_utf8_prefix(const char *s, size_t max, bool *valid)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t at = 0;
+    bool ok = true;
+    while (p[at]) {
+        uint32_t cp;
+        size_t n = s_utf8_length(p + at, &cp);
+        if (n == 0) {
+            ok = false;
+            break;
+        }
+        if (at + n > max) {
+            for (size_t rest = at + n; p[rest] && ok;) { /* judge the rest, keep the cut */
+                size_t m = s_utf8_length(p + rest, &cp);
+                ok = m != 0;
+                rest += m;
+            }
+            break;
+        }
+        at += n;
+    }
+    if (valid)
+        *valid = ok;
+    return at;
+}

@@ -6,6 +6,7 @@
 #ifndef RECARENA_TEXT_H
 #define RECARENA_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Copies src into dst (dst_size bytes, at least 1) as valid UTF-8 with
@@ -15,5 +16,12 @@
  * and valid multi-byte characters are kept. The result is cut, at a
  * character boundary, to fit dst. Returns dst. */
 char *text_escape(char *dst, size_t dst_size, const char *src);
+
+/* Bytes of the longest prefix of the NUL-terminated s that is made of
+ * whole valid UTF-8 characters and is at most max bytes long: a cut that
+ * never splits a character. *valid (may be NULL) is false when s holds a
+ * byte sequence that is not valid UTF-8 (the prefix then stops before it,
+ * or at max, whichever comes first), true otherwise. */
+size_t text_utf8_prefix(const char *s, size_t max, bool *valid);
 
 #endif

@@ -57,6 +57,9 @@ typedef struct proto_items {
     const int32_t *topics;    /* (n) */
     const int32_t *providers; /* (n) */
     const float *embeddings;  /* (n, dim) */
+    /* (n) optional (1.2), CATALOG only: each item's title or text, valid
+     * UTF-8 of 0..PROTO_MAX_TITLE bytes ("" = none); NULL when absent */
+    const char *const *titles;
 } proto_items_t;
 
 /* What happened to an agent's requests of the previous tick. */
@@ -129,6 +132,9 @@ typedef struct proto_act {
     uint32_t slate_size;     /* k */
     const int32_t *user_ids; /* (n), echo, same order */
     const int32_t *slates;   /* (n, slate_size) item ids */
+    /* (n) optional (1.2): the probability of each slate under the agent's
+     * policy, finite, in (0, 1]; NULL when absent (not known) */
+    const double *propensity;
 } proto_act_t;
 
 /* One agent's tick in a JOINT message. */

@@ -372,6 +372,38 @@ static void *s_get_matrix(codec_decoder_t *d, const msgpack_object *map, const c
     return data;
 }
 
+/* CATALOG.items.titles (optional, 1.2): one bin of n NUL-terminated
+ * strings, copied into storage with a pointer to each. Their contents
+ * (UTF-8, lengths) are the check's (validate.c). */
+static const char *const *s_get_titles(codec_decoder_t *d, const msgpack_object *map, uint32_t n)
+{
+    const msgpack_object *o = s_find_typed(d, map, "titles", false, MSGPACK_OBJECT_BIN,
+                                           "bin (NUL-terminated UTF-8 strings)");
+    if (!o || d->r.rc)
+        return NULL;
+    const char *bytes = o->via.bin.ptr;
+    uint32_t size = o->via.bin.size, ends = 0;
+    for (uint32_t i = 0; i < size; i++)
+        ends += bytes[i] == '\0';
+    if (ends != n || (size > 0 && bytes[size - 1] != '\0')) {
+        codec_fail(&d->r, PROTO_EFIELD, "titles",
+                   "expected %" PRIu32 " NUL-terminated strings, got %" PRIu32 " NULs in %" PRIu32
+                   " bytes%s",
+                   n, ends, size, size > 0 && bytes[size - 1] != '\0' ? ", not ending in NUL" : "");
+        return NULL;
+    }
+    const char **titles = s_alloc(d, (n ? n : 1) * sizeof *titles);
+    char *copy = s_alloc(d, size ? size : 1);
+    if (!titles || !copy)
+        return NULL;
+    memcpy(copy, bytes, size);
+    for (uint32_t i = 0, at = 0; i < n; i++) {
+        titles[i] = copy + at;
+        at += (uint32_t)strlen(copy + at) + 1;
+    }
+    return titles;
+}
+
 static void s_get_items(codec_decoder_t *d, const msgpack_object *map, const char *key,
                         proto_items_t *items)
 {
@@ -387,6 +419,8 @@ static void s_get_items(codec_decoder_t *d, const msgpack_object *map, const cha
     items->dim = d->dims.dim;
     items->embeddings =
         s_get_matrix(d, m, "embeddings", PROTO_DTYPE_FLOAT32, n, &items->dim, s_n_dim);
+    if (strcmp(key, "items") == 0 && !d->r.rc) /* CATALOG's; STEP.born has none */
+        items->titles = s_get_titles(d, m, n);
     codec_pop(&d->r, mark);
 }
 
@@ -605,6 +639,8 @@ void codec_decode_act(codec_decoder_t *d, const msgpack_object *body, proto_msg_
     a->user_ids = codec_get_vector(d, body, "user_ids", PROTO_DTYPE_INT32, &a->n);
     a->slate_size = d->dims.slate_size;
     a->slates = s_get_matrix(d, body, "slates", PROTO_DTYPE_INT32, a->n, &a->slate_size, s_n_k);
+    if (codec_has_key(d, body, "propensity")) /* optional, since 1.2 */
+        a->propensity = codec_get_vector(d, body, "propensity", PROTO_DTYPE_FLOAT64, &a->n);
 }
 
 void codec_decode_joint(codec_decoder_t *d, const msgpack_object *body, proto_msg_t *m)

@@ -114,11 +114,24 @@ static void s_pack_array2(codec_encoder_t *e, const char *key, proto_dtype_t dty
 static void s_pack_items(codec_encoder_t *e, const char *key, const proto_items_t *items)
 {
     codec_pack_key(e, key);
-    msgpack_pack_map(&e->pk, 4);
+    msgpack_pack_map(&e->pk, items->titles ? 5 : 4);
     codec_pack_array1(e, "ids", PROTO_DTYPE_INT32, items->n, items->ids);
     codec_pack_array1(e, "topics", PROTO_DTYPE_INT32, items->n, items->topics);
     codec_pack_array1(e, "providers", PROTO_DTYPE_INT32, items->n, items->providers);
     s_pack_array2(e, "embeddings", PROTO_DTYPE_FLOAT32, items->n, items->dim, items->embeddings);
+    if (!items->titles) /* optional, since 1.2: one bin of n NUL-terminated strings */
+        return;
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < items->n; i++)
+        bytes += strlen(items->titles[i]) + 1; /* each at most PROTO_MAX_TITLE + 1 (checked) */
+    if (bytes > PROTO_MAX_MESSAGE_BYTES) {
+        codec_fail(&e->r, PROTO_ETOOBIG, "titles", "more than %u bytes", PROTO_MAX_MESSAGE_BYTES);
+        return;
+    }
+    codec_pack_key(e, "titles");
+    msgpack_pack_bin(&e->pk, bytes);
+    for (uint32_t i = 0; i < items->n; i++)
+        msgpack_pack_bin_body(&e->pk, items->titles[i], strlen(items->titles[i]) + 1);
 }
 
 static void s_pack_feedback(codec_encoder_t *e, const proto_feedback_t *f)
@@ -250,11 +263,13 @@ void codec_encode_step(codec_encoder_t *e, const proto_msg_t *m)
 
 void codec_encode_act(codec_encoder_t *e, const proto_msg_t *m)
 {
-    msgpack_pack_map(&e->pk, 4);
+    msgpack_pack_map(&e->pk, m->act.propensity ? 5 : 4);
     codec_pack_uint(e, "episode", m->act.episode);
     codec_pack_uint(e, "tick", m->act.tick);
     codec_pack_array1(e, "user_ids", PROTO_DTYPE_INT32, m->act.n, m->act.user_ids);
     s_pack_array2(e, "slates", PROTO_DTYPE_INT32, m->act.n, m->act.slate_size, m->act.slates);
+    if (m->act.propensity) /* optional, since 1.2 */
+        codec_pack_array1(e, "propensity", PROTO_DTYPE_FLOAT64, m->act.n, m->act.propensity);
 }
 
 void codec_encode_joint(codec_encoder_t *e, const proto_msg_t *m)

@@ -18,8 +18,9 @@
 #define RECARENA_PROTOCOL_H
 
 #define PROTO_VERSION_MAJOR 1 /* peers with different majors refuse each other */
-/* adds optional keys only; peers ignore unknown keys. 1: TELEMETRY_EPISODE.agent_gini */
-#define PROTO_VERSION_MINOR 1
+/* adds optional keys only; peers ignore unknown keys. 1: TELEMETRY_EPISODE.agent_gini;
+ * 2: CATALOG.items.titles, ACT.propensity */
+#define PROTO_VERSION_MINOR 2
 
 /* Message types: the second element of the envelope. 0 is never used. */
 typedef enum proto_type {
@@ -77,6 +78,7 @@ const char *proto_strerror(int err);
 #define PROTO_MAX_OBJECTS       65536       /* msgpack values in one message, all levels */
 #define PROTO_MAX_NAME          63          /* name, role, capability: [A-Za-z0-9_-]{1,63} */
 #define PROTO_MAX_TEXT          1023        /* other strings (token, reason, message), bytes */
+#define PROTO_MAX_TITLE         4095        /* CATALOG.items.titles: one item's UTF-8 bytes */
 #define PROTO_MAX_AGENTS        64          /* agents in a run (WELCOME.agents, JOINT.agents) */
 #define PROTO_MAX_CAPS          16          /* HELLO.caps entries */
 #define PROTO_MAX_RANK          4           /* dimensions of a typed array or a Box */

@@ -9,6 +9,7 @@
  *     converting, so whatever encodes also decodes. The telemetry
  *     messages' checks are in telemetry_msg.c. */
 #include "proto/codec_private.h"
+#include "core/text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -222,6 +223,22 @@ static void s_check_items(codec_report_t *r, int bad, const char *key, const pro
     codec_check_data(r, bad, "providers", items->providers, items->n);
     codec_check_data(r, bad, "embeddings", items->embeddings, (uint64_t)items->n * items->dim);
     s_check_floats(r, "embeddings", items->embeddings, (uint64_t)items->n * items->dim);
+    if (items->titles && strcmp(key, "items") != 0)
+        codec_fail(r, bad, "titles", "only CATALOG.items carries titles");
+    for (uint32_t i = 0; items->titles && i < items->n && !r->rc; i++) {
+        const char *t = items->titles[i];
+        bool utf8 = false;
+        size_t len = t ? strlen(t) : 0;
+        if (t)
+            text_utf8_prefix(t, len, &utf8);
+        if (!t)
+            codec_fail(r, bad, "titles", "entry %" PRIu32 " is NULL", i);
+        else if (!utf8)
+            codec_fail(r, bad, "titles", "entry %" PRIu32 " is not valid UTF-8", i);
+        else if (len > PROTO_MAX_TITLE)
+            codec_fail(r, bad, "titles", "entry %" PRIu32 " has %zu bytes, more than %d", i, len,
+                       PROTO_MAX_TITLE);
+    }
     codec_pop(r, mark);
 }
 
@@ -388,6 +405,14 @@ void codec_check_act(codec_report_t *r, const proto_msg_t *m, int bad)
     s_check_range(r, bad, "slate_size", a->slate_size, 0, PROTO_MAX_SLATE);
     codec_check_data(r, bad, "user_ids", a->user_ids, a->n);
     codec_check_data(r, bad, "slates", a->slates, (uint64_t)a->n * a->slate_size);
+    for (uint32_t i = 0; a->propensity && i < a->n && !r->rc; i++) {
+        double p = a->propensity[i];
+        if (!isfinite(p))
+            codec_fail(r, PROTO_ENONFINITE, "propensity", "element %" PRIu32 " is %s", i,
+                       isnan(p) ? "NaN" : "infinite");
+        else if (!(p > 0.0 && p <= 1.0))
+            codec_fail(r, bad, "propensity", "element %" PRIu32 " is %.17g, outside (0, 1]", i, p);
+    }
 }
 
 void codec_check_episode_end(codec_report_t *r, const proto_msg_t *m, int bad)

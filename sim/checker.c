@@ -211,18 +211,31 @@ static int s_start(s_check_t *c, bool welcome)
     return welcome ? s_welcome(c) : 0;
 }
 
-static int s_catalog(s_check_t *c, uint32_t episode, int first_id, int n)
+/* CATALOG of ids first_id..first_id+n-1; with titles (protocol 1.2), every
+ * item has one: plain, empty, non-ASCII UTF-8, with commas and quotes. */
+static int s_catalog_titled(s_check_t *c, uint32_t episode, int first_id, int n, bool titles)
 {
     int32_t ids[C_MAX_IDS], topics[C_MAX_IDS], providers[C_MAX_IDS];
     static float emb[C_MAX_IDS * C_DIM];
+    static const char *const kinds[] = {"Item", "", "caf\xc3\xa9 \xe2\x80\x94 na\xc3\xafve",
+                                        "a, \"quoted\" title"};
+    const char *names[C_MAX_IDS];
     for (int id = 0; id < C_MAX_IDS; id++)
         c->live[id] = id >= first_id && id < first_id + n;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         ids[i] = first_id + i;
+        names[i] = kinds[i % 4];
+    }
     proto_msg_t m = {.type = PROTO_MSG_CATALOG};
     m.catalog = (proto_catalog_t){
         .episode = episode, .tick = 0, .items = s_items(c, ids, n, topics, providers, emb)};
+    m.catalog.items.titles = titles ? names : NULL;
     return s_send(c, &m);
+}
+
+static int s_catalog(s_check_t *c, uint32_t episode, int first_id, int n)
+{
+    return s_catalog_titled(c, episode, first_id, n, false);
 }
 
 /* Sends a STEP of n requests (with born and retired ids) and checks the
@@ -387,6 +400,14 @@ static int s_case_episode_reset(s_check_t *c)
     return s_bye(c);
 }
 
+static int s_case_titles(s_check_t *c)
+{
+    if (s_start(c, true) != 0 || s_catalog_titled(c, 0, 0, C_ITEMS, true) != 0 ||
+        s_ticks(c, 0, 0, 3) != 0)
+        return -1;
+    return s_bye(c);
+}
+
 static int s_case_deadline(s_check_t *c)
 {
     if (s_start(c, true) != 0 || s_catalog(c, 0, 0, C_ITEMS) != 0)
@@ -479,6 +500,7 @@ static const s_case_t s_cases[] = {
     {"catalog-changes", "born items usable, retired items never recommended",
      s_case_catalog_changes},
     {"episode-reset", "a new CATALOG replaces the item set", s_case_episode_reset},
+    {"titles", "a CATALOG with item titles (protocol 1.2) is survived", s_case_titles},
     {"deadline", "1,024 requests answered within 1000 ms", s_case_deadline},
     {"errors", "a non-fatal ERROR and an unknown message type are survived", s_case_errors},
     {"ping", "PING answered with PONG, same nonce", s_case_ping},

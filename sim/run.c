@@ -2,6 +2,7 @@
 #include "sim/run.h"
 
 #include "core/metrics.h"
+#include "core/text.h"
 #include "sim/catalog_file.h"
 #include "sim/folder.h"
 #include "sim/runlog.h"
@@ -430,18 +431,74 @@ static void s_start_viewer(const char *viewer, const session_t *session, const c
 }
 
 /* The tick just resolved into the run log, with each in-process policy's
- * propensity (agent processes: unknown, NaN). */
+ * propensity and what agent processes reported in their ACTs (NaN where
+ * they did not). */
 static int s_log_tick(runlog_t *log, const world_t *w, policy_t *const *policies,
-                      double *const *propensity, uint32_t episode)
+                      const server_t *server, double *const *propensity, uint32_t episode)
 {
     int n_agents = world_config(w)->n_agents;
     for (int a = 0; a < n_agents; a++) {
         int n = world_requests(w, a)->n;
+        const double *reported = server ? server_propensity(server, a) : NULL;
         double p = policies[a] ? policy_propensity(policies[a], w) : NAN;
         for (int j = 0; j < n; j++)
-            propensity[a][j] = p;
+            propensity[a][j] = reported ? reported[j] : p;
     }
     return runlog_add_tick(log, w, episode, (const double *const *)propensity);
+}
+
+/* The catalog's titles as CATALOG carries them (docs/protocol.md): one
+ * per item id below n_items, each cut at a character boundary to
+ * PROTO_MAX_TITLE bytes; *out (n_items) and its strings are the caller's
+ * (s_titles_free). A title that is not valid UTF-8, or titles that would
+ * make the first CATALOG larger than one message, stop the run before
+ * anything is written: 0, ERR_EFORMAT, ERR_ELIMIT or ERR_ENOMEM, with a
+ * message on stderr. */
+static int s_titles_new(const catalog_file_t *catalog, const world_config_t *cfg, char ***out)
+{
+    char **titles = calloc((size_t)cfg->n_items, sizeof *titles);
+    if (!titles)
+        goto fail_memory;
+    double bytes = 512.0 + (double)cfg->n_items * (3 * 4.0 + 4.0 * cfg->dim);
+    for (int i = 0; i < cfg->n_items; i++) {
+        const char *t = catalog_file_title(catalog, i);
+        t = t ? t : "";
+        bool utf8;
+        size_t keep = text_utf8_prefix(t, PROTO_MAX_TITLE, &utf8);
+        if (!utf8) {
+            fprintf(stderr,
+                    "recarena: world.catalog: %s: the title of item %s is not valid UTF-8\n",
+                    cfg->catalog, catalog_file_id(catalog, i));
+            *out = titles;
+            return ERR_EFORMAT;
+        }
+        titles[i] = malloc(keep + 1);
+        if (!titles[i])
+            goto fail_memory;
+        memcpy(titles[i], t, keep);
+        titles[i][keep] = '\0';
+        bytes += (double)keep + 1.0;
+    }
+    *out = titles;
+    if (bytes > PROTO_MAX_MESSAGE_BYTES) {
+        fprintf(stderr,
+                "recarena: world.catalog: %s: a CATALOG of its %d items with their titles takes "
+                "about %.0f bytes, more than the %u of one message (PROTO_MAX_MESSAGE_BYTES)\n",
+                cfg->catalog, cfg->n_items, bytes, PROTO_MAX_MESSAGE_BYTES);
+        return ERR_ELIMIT;
+    }
+    return 0;
+fail_memory:
+    fprintf(stderr, "recarena: out of memory for the catalog's titles\n");
+    *out = titles;
+    return ERR_ENOMEM;
+}
+
+static void s_titles_free(char **titles, int n)
+{
+    for (int i = 0; titles && i < n; i++)
+        free(titles[i]);
+    free(titles);
 }
 
 static volatile sig_atomic_t s_stop_signal;
@@ -492,6 +549,16 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         rc = catalog_file_load(&catalog, &sc->world, sc->seed, catalog_why, sizeof catalog_why);
         if (rc != 0) {
             fprintf(stderr, "recarena: %s\n", catalog_why);
+            outdir_unlock(&lock);
+            return rc;
+        }
+    }
+    char **titles = NULL; /* for agent processes, when the catalog has titles */
+    if (catalog && catalog_file_has_titles(catalog) && any_remote) {
+        rc = s_titles_new(catalog, &sc->world, &titles);
+        if (rc != 0) {
+            s_titles_free(titles, sc->world.n_items);
+            catalog_file_destroy(&catalog);
             outdir_unlock(&lock);
             return rc;
         }
@@ -550,7 +617,9 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
         session_options_t so = {.serve_endpoint = opt->serve_endpoint,
                                 .telemetry_endpoint = opt->telemetry_endpoint,
                                 .log_dir = out.dir,
-                                .no_banner = opt->quiet};
+                                .no_banner = opt->quiet,
+                                .titles = (const char *const *)titles,
+                                .n_titles = titles ? sc->world.n_items : 0};
         rc = session_open(&session, sc, w, &so);
         server = session ? session_server(session) : NULL;
     }
@@ -593,7 +662,7 @@ int run_scenario(const scenario_t *sc, const run_options_t *opt)
             if (rc != 0 && rc != ERR_EINTR)
                 fprintf(stderr, "\nrecarena: episode %d tick %d failed: %s\n", ep, t, err_str(rc));
             if (rc == 0 && log)
-                rc = s_log_tick(log, w, policies, propensity, (uint32_t)ep);
+                rc = s_log_tick(log, w, policies, server, propensity, (uint32_t)ep);
             double jaccard = 0.0;
             if (rc == 0)
                 rc = world_sample_jaccard(w, S_TICK_JACCARD_PAIRS, &tick_metrics, &jaccard);
@@ -671,6 +740,7 @@ done:
     free(exposure.scratch);
     world_destroy(&w);
     catalog_file_destroy(&catalog);
+    s_titles_free(titles, sc->world.n_items);
     outdir_unlock(&lock);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

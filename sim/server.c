@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ typedef struct s_slot {
     uint64_t seq;          /* our next seq to this agent */
     uint64_t step_seq;     /* seq of the STEP awaiting an ACT */
     double episode_reward; /* for EPISODE_END */
+    double *propensity;    /* (n_users) this tick's ACT.propensity per request; NaN: none */
     long episode_requests, episode_clicks;
     server_agent_stats_t stats;
 } s_slot_t;
@@ -315,6 +317,12 @@ static bool s_on_act(server_t *s, int agent, const proto_msg_t *msg)
     }
     server_act_verdict_t verdict;
     server_act_accept(s->w, agent, act, &verdict);
+    /* the propensity of each slate accepted (an ACT refused as a whole, of
+     * another length included, set none) */
+    int n = world_requests(s->w, agent)->n;
+    const double *reported = act->n == (uint32_t)n ? act->propensity : NULL;
+    for (int j = 0; j < n; j++)
+        slot->propensity[j] = reported && world_has_slate(s->w, agent, j) ? reported[j] : NAN;
     if (verdict.refused > 0)
         s_fallback_all(s, agent); /* the slates refused */
     slot->answered = true;
@@ -555,12 +563,14 @@ server_t *server_new(const scenario_t *sc, world_t *w, const server_options_t *o
                              .history_len = (uint32_t)cfg->history_len};
     proto_buffer_init(&s->out);
     transport_frame_init(&s->in);
-    server_msg_init(&s->msg, w);
+    server_msg_init(&s->msg, w, opt->titles, opt->n_titles);
     s->fallback = calloc((size_t)s->k, sizeof *s->fallback);
     bool ok = s->fallback != NULL;
     for (int a = 0; a < s->n_agents; a++) {
         s_slot_t *slot = &s->slots[a];
         slot->remote = sc->agents[a].command[0] != '\0';
+        if (slot->remote && ok)
+            ok = (slot->propensity = malloc((size_t)cfg->n_users * sizeof *slot->propensity));
         pcg32_t rng;
         pcg32_stream(&rng, sc->seed, SIM_STREAM_AGENT, (uint32_t)a);
         s->agent_seeds[a] = pcg32_next64(&rng);
@@ -629,6 +639,8 @@ void server_destroy(server_t **self_p, const char *reason)
     auth_destroy(&s->auth); /* after the sockets it serves, before the context */
     if (s->ctx)
         zmq_ctx_term(s->ctx);
+    for (int a = 0; a < s->n_agents; a++)
+        free(s->slots[a].propensity);
     free(s->fallback);
     transport_frame_fini(&s->in);
     proto_msg_fini(&s->received);
@@ -641,6 +653,11 @@ void server_destroy(server_t **self_p, const char *reason)
 bool server_is_remote(const server_t *s, int agent)
 {
     return agent >= 0 && agent < s->n_agents && s->slots[agent].remote;
+}
+
+const double *server_propensity(const server_t *s, int agent)
+{
+    return server_is_remote(s, agent) ? s->slots[agent].propensity : NULL;
 }
 
 int server_service(server_t *s, int timeout_ms)
@@ -726,6 +743,9 @@ int server_collect(server_t *s)
         s_slot_t *slot = &s->slots[a];
         slot->awaiting = false;
         slot->answered = false;
+        if (slot->remote)
+            for (int j = 0; j < world_requests(s->w, a)->n; j++)
+                slot->propensity[j] = NAN;
         if (!slot->remote || !slot->connected || !slot->responsive)
             continue;
         if (slot->need_resync && s_send_catalog(s, a) != 0)

@@ -35,6 +35,11 @@ typedef struct server_options {
     const char *control_endpoint;   /* ROUTER binds here */
     const char *telemetry_endpoint; /* PUB binds here; NULL: no telemetry */
     bool quiet;                     /* no log lines on stderr */
+    /* CATALOG.items.titles: the title of each item id below n_titles, as
+     * server_msg_init takes them (borrowed, must outlive the server);
+     * NULL: CATALOG carries no titles */
+    const char *const *titles;
+    int n_titles;
 } server_options_t;
 
 /* What happened to one remote agent over the run. */
@@ -65,6 +70,13 @@ void server_destroy(server_t **self_p, const char *reason);
 
 /* True if agent (scenario index) is served over the wire. */
 bool server_is_remote(const server_t *s, int agent);
+
+/* The propensity the remote agent reported (ACT.propensity, protocol 1.2)
+ * for each of its requests of this tick, after server_collect: (requests)
+ * probabilities in (0, 1], NaN where none was reported or the slate shown
+ * is a fallback. NULL for an in-process agent. Borrowed; valid until the
+ * next server_collect. */
+const double *server_propensity(const server_t *s, int agent);
 
 /* Serves the sockets for up to timeout_ms (HELLOs, PINGs, ...). Returns
  * 0, ERR_EINTR after server_interrupt, or ERR_EIO when polling fails. */

@@ -62,9 +62,12 @@ static int s_items(const world_t *w, server_msg_columns_t *c, const int32_t *ids
     return 0;
 }
 
-void server_msg_init(server_msg_t *m, const world_t *w)
+void server_msg_init(server_msg_t *m, const world_t *w, const char *const *titles, int n_titles)
 {
-    *m = (server_msg_t){.w = w, .born_items = {.dim = (uint32_t)world_config(w)->dim}};
+    *m = (server_msg_t){.w = w,
+                        .titles = titles,
+                        .n_titles = titles ? n_titles : 0,
+                        .born_items = {.dim = (uint32_t)world_config(w)->dim}};
     proto_buffer_init(&m->joint);
     const world_config_t *cfg = world_config(w);
     /* observation: Dict{user_ids, features, history} with a variable batch;
@@ -100,6 +103,7 @@ void server_msg_init(server_msg_t *m, const world_t *w)
 
 void server_msg_fini(server_msg_t *m)
 {
+    free(m->catalog_titles);
     s_columns_fini(&m->catalog);
     s_columns_fini(&m->born);
     proto_buffer_fini(&m->joint);
@@ -113,6 +117,18 @@ int server_msg_catalog(server_msg_t *m, proto_msg_t *out)
     int rc = s_items(m->w, &m->catalog, live, n, &items);
     if (rc != 0)
         return rc;
+    if (m->titles) {
+        if (n > m->titles_capacity) {
+            const char **grown = realloc(m->catalog_titles, (size_t)n * sizeof *grown);
+            if (!grown)
+                return ERR_ENOMEM;
+            m->catalog_titles = grown;
+            m->titles_capacity = n;
+        }
+        for (int i = 0; i < n; i++)
+            m->catalog_titles[i] = live[i] < m->n_titles ? m->titles[live[i]] : "";
+        items.titles = m->catalog_titles;
+    }
     *out = (proto_msg_t){.type = PROTO_MSG_CATALOG};
     out->catalog = (proto_catalog_t){
         .episode = world_episode(m->w), .tick = (uint32_t)world_tick(m->w), .items = items};

@@ -34,7 +34,11 @@ typedef struct server_msg_spaces {
 } server_msg_spaces_t;
 
 typedef struct server_msg {
-    const world_t *w; /* borrowed */
+    const world_t *w;          /* borrowed */
+    const char *const *titles; /* (n_titles) by item id, borrowed; NULL: no titles */
+    int n_titles;
+    const char **catalog_titles; /* (titles_capacity) CATALOG.items.titles of the live items */
+    int titles_capacity;
     server_msg_columns_t catalog, born;
     proto_items_t born_items; /* this tick's births, set by server_msg_begin_tick */
     server_msg_spaces_t spaces;
@@ -42,11 +46,15 @@ typedef struct server_msg {
     proto_buffer_t joint; /* this tick's JOINT, encoded with seq 0 */
 } server_msg_t;
 
-/* A builder for w (borrowed, must outlive it). Allocates nothing yet. */
-void server_msg_init(server_msg_t *m, const world_t *w);
+/* A builder for w (borrowed, must outlive it). titles: NULL, or the title
+ * of each item id below n_titles (borrowed, must outlive it; each valid
+ * UTF-8 of at most PROTO_MAX_TITLE bytes, "" for none), which CATALOG
+ * then carries (items born later have none: ""). Allocates nothing yet. */
+void server_msg_init(server_msg_t *m, const world_t *w, const char *const *titles, int n_titles);
 void server_msg_fini(server_msg_t *m);
 
-/* CATALOG: every live item. 0, or ERR_ENOMEM (out left untouched). */
+/* CATALOG: every live item, with titles when the builder has them. 0, or
+ * ERR_ENOMEM (out left untouched). */
 int server_msg_catalog(server_msg_t *m, proto_msg_t *out);
 
 /* WELCOME for agent of n_agents named names (borrowed), with its seed

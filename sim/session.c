@@ -124,7 +124,7 @@ int session_open(session_t **out, const scenario_t *sc, world_t *w, const sessio
     if (!s)
         return ERR_ENOMEM;
     char err[512];
-    server_options_t so = {.quiet = opt->quiet};
+    server_options_t so = {.quiet = opt->quiet, .titles = opt->titles, .n_titles = opt->n_titles};
     if (opt->serve_endpoint) {
         so.control_endpoint = opt->serve_endpoint;
         so.telemetry_endpoint = opt->telemetry_endpoint;

@@ -24,6 +24,8 @@ typedef struct session_options {
     const char *log_dir;            /* run mode: agent-NAME.log files go here */
     bool quiet;                     /* no log lines from the server */
     bool no_banner;                 /* run mode: no "telemetry on ..." line */
+    const char *const *titles;      /* item titles for CATALOG (server_options_t); NULL: none */
+    int n_titles;
 } session_options_t;
 
 typedef struct session session_t;

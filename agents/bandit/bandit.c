@@ -32,6 +32,7 @@ struct bandit {
     bandit_params_t params;
     uint32_t dim;
     pcg32_t rng;
+    pcg32_t propensity_rng; /* Thompson's posterior redraws, apart so slates do not change */
 
     int32_t *slot_of_id; /* (id_cap): slot or -1 */
     size_t id_cap;
@@ -49,6 +50,7 @@ struct bandit {
     /* scratch, per live arm: (slot_cap) */
     double *score;
     uint32_t *tie;
+    uint8_t *on_slate;     /* (slot_cap) by slot: 1 for the slate being weighed, else 0 */
     double *linucb_scores; /* (S_ROWS_PER_CHUNK, slot_cap) */
 
     linucb_t *linucb;   /* LINUCB */
@@ -123,6 +125,7 @@ void bandit_params_default(bandit_params_t *params)
         .rerank = RERANK_NONE,
         .rerank_lambda = 0.5,
         .rerank_pool = 50,
+        .propensity_draws = 0,
     };
 }
 
@@ -167,6 +170,7 @@ int bandit_params_check(bandit_algo_t algo, const bandit_params_t *p)
         return ERR_EINVAL;
     if ((unsigned)p->rerank > RERANK_DPP || !(p->rerank_lambda >= 0 && p->rerank_lambda <= 1) ||
         p->rerank_pool < 1 || p->rerank_pool > RERANK_MAX_POOL ||
+        p->propensity_draws > BANDIT_MAX_PROPENSITY_DRAWS ||
         (p->rerank != RERANK_NONE && !s_reranks(algo)))
         return ERR_EINVAL;
     if (s_is_meta(algo)) {
@@ -191,6 +195,7 @@ bandit_t *bandit_new(bandit_algo_t algo, const bandit_params_t *params, uint32_t
     b->params = *params;
     b->dim = dim;
     pcg32_seed(&b->rng, seed, (uint64_t)algo);
+    pcg32_seed(&b->propensity_rng, seed, (uint64_t)algo + BANDIT_N_ALGOS);
     if (algo == BANDIT_LINUCB) {
         b->linucb = linucb_new(params->linucb_model, dim, params->alpha);
         if (!b->linucb)
@@ -251,6 +256,7 @@ void bandit_destroy(bandit_t **self_p)
     free(b->free_slots);
     free(b->score);
     free(b->tie);
+    free(b->on_slate);
     free(b->linucb_scores);
     free(b->rows_of_base);
     free(b->base_contexts);
@@ -301,9 +307,11 @@ static int s_reserve(bandit_t *b, int32_t id)
         s_grow(&b->embeddings, (size_t)cap * b->dim, sizeof *b->embeddings) ||
         s_grow(&b->live, cap, sizeof *b->live) || s_grow(&b->free_slots, cap, sizeof(uint32_t)) ||
         s_grow(&b->score, cap, sizeof *b->score) || s_grow(&b->tie, cap, sizeof *b->tie) ||
+        s_grow(&b->on_slate, cap, sizeof *b->on_slate) ||
         s_grow(&b->linucb_scores, (size_t)S_ROWS_PER_CHUNK * cap, sizeof(double)) ||
         (b->linucb && linucb_reserve(b->linucb, cap)))
         return ERR_ENOMEM;
+    memset(b->on_slate + b->slot_cap, 0, cap - b->slot_cap);
     b->slot_cap = cap;
     return 0;
 }
@@ -559,10 +567,9 @@ static void s_scores(bandit_t *b)
 
 /* Epsilon-greedy's slate: slot by slot, with probability eps a random live
  * arm not yet on the slate, otherwise the best remaining arm by mean (in
- * b->score). */
-static void s_egreedy_slate(bandit_t *b, double eps, uint32_t k, int32_t *slate)
+ * b->score). best: (k) scratch, left holding the top k by mean. */
+static void s_egreedy_slate(bandit_t *b, double eps, uint32_t k, int32_t *slate, uint32_t *best)
 {
-    uint32_t best[PROTO_MAX_SLATE];
     s_top_k(b, k, best);
     for (uint32_t i = 0, next = 0; i < k; i++) {
         int32_t pick;
@@ -629,6 +636,122 @@ static void s_exp3_slate(bandit_t *b, uint32_t k, int32_t *slate)
     }
 }
 
+/* ---- propensities: the probability of the slate just drawn ---------- */
+
+/* The live index of a live arm's id. */
+static uint32_t s_live_index(const bandit_t *b, int32_t id)
+{
+    return b->arms[s_slot(b, id)].live_pos;
+}
+
+/* The probability of slate (k ids) under "slot by slot: with probability
+ * eps a uniformly random live arm not yet on the slate, otherwise the
+ * remaining arm of highest b->score, ties broken uniformly at random",
+ * which is epsilon-greedy (s_egreedy_slate), the top k of an index (eps =
+ * 0: s_top_k) and the uniform random slate (eps = 1). best: (k) the live
+ * indices s_top_k returned for these scores, highest first. With N live
+ * arms and M_i the remaining arms (not among slate[0..i-1]) of the highest
+ * score, the slot's chance is eps / (N - i) + (1 - eps) [slate[i] in M_i] /
+ * |M_i|: the exploiting pick is uniform over M_i because the random tie
+ * order is exchangeable among the arms not yet shown. The slate's
+ * probability is the product over the k slots (docs/agents.md). */
+static double s_greedy_propensity(const bandit_t *b, double eps, uint32_t k, const uint32_t *best,
+                                  const int32_t *slate)
+{
+    /* the distinct scores among best, highest first, and how many live arms have each */
+    double value[PROTO_MAX_SLATE];
+    uint32_t count[PROTO_MAX_SLATE], n_values = 0;
+    for (uint32_t i = 0; i < k; i++)
+        if (n_values == 0 || b->score[best[i]] != value[n_values - 1]) {
+            value[n_values] = b->score[best[i]];
+            count[n_values++] = 0;
+        }
+    double lowest = value[n_values - 1];
+    for (uint32_t a = 0; a < b->n_live; a++) {
+        double v = b->score[a];
+        if (!(v >= lowest))
+            continue;
+        for (uint32_t q = 0; q < n_values; q++)
+            if (v == value[q]) {
+                count[q]++;
+                break;
+            }
+    }
+    double p = 1.0, n = b->n_live;
+    uint32_t next = 0; /* first entry of best not on the slate so far */
+    for (uint32_t i = 0; i < k; i++) {
+        for (;;) {
+            int32_t id = b->arms[b->live[best[next]]].id;
+            uint32_t j;
+            for (j = 0; j < i && slate[j] != id; j++)
+                ;
+            if (j == i)
+                break;
+            next++;
+        }
+        double top = b->score[best[next]];
+        uint32_t q = 0;
+        while (value[q] != top)
+            q++;
+        double shown_at_top = 0; /* arms of score top already on the slate */
+        for (uint32_t j = 0; j < i; j++)
+            shown_at_top += b->score[s_live_index(b, slate[j])] == top;
+        double ties = count[q] - shown_at_top;
+        double greedy = b->score[s_live_index(b, slate[i])] == top ? 1.0 / ties : 0.0;
+        p *= eps / (n - i) + (1.0 - eps) * greedy;
+    }
+    return p;
+}
+
+/* EXP3's slate, k draws without replacement proportional to p (b->score):
+ * the product of p(slate[i]) / (1 - sum of p over slate[0..i-1]). */
+static double s_exp3_propensity(const bandit_t *b, uint32_t k, const int32_t *slate)
+{
+    double p = 1.0, taken = 0.0;
+    for (uint32_t i = 0; i < k; i++) {
+        double pi = b->score[s_live_index(b, slate[i])];
+        p *= pi / (1.0 - taken);
+        taken += pi;
+    }
+    return p < 1.0 ? p : 1.0;
+}
+
+/* Thompson sampling's slate is the top k of one posterior draw per arm;
+ * its probability has no closed form. Estimated by R =
+ * params.propensity_draws fresh draws of every posterior (from
+ * propensity_rng, so that the slates stay those of the algorithm alone):
+ * a hit when the draws rank slate[0] > ... > slate[k-1] > every other arm
+ * (checked lazily: the slate's arms first, then the others until one beats
+ * slate[k-1]). The estimate (hits + 1) / (R + 1) counts the draw that
+ * chose the slate as a hit, so it is never 0: its bias is (1 - p) / (R + 1)
+ * and its standard error about sqrt(p (1 - p) / R) (docs/agents.md). */
+static double s_thompson_propensity(bandit_t *b, uint32_t k, const int32_t *slate)
+{
+    uint32_t R = b->params.propensity_draws, hits = 0;
+    normal_pair_t normal = {.rng = &b->propensity_rng};
+    for (uint32_t i = 0; i < k; i++)
+        b->on_slate[s_slot(b, slate[i])] = 1;
+    for (uint32_t r = 0; r < R; r++) {
+        double last = INFINITY;
+        bool hit = true;
+        for (uint32_t i = 0; i < k && hit; i++) {
+            const arm_t *a = &b->arms[s_slot(b, slate[i])];
+            double theta = s_beta(&normal, 1.0 + a->clicks, 1.0 + a->pulls - a->clicks);
+            hit = theta < last;
+            last = theta;
+        }
+        for (uint32_t i = 0; i < b->n_live && hit; i++) {
+            const arm_t *a = &b->arms[b->live[i]];
+            if (!b->on_slate[b->live[i]])
+                hit = s_beta(&normal, 1.0 + a->clicks, 1.0 + a->pulls - a->clicks) < last;
+        }
+        hits += hit;
+    }
+    for (uint32_t i = 0; i < k; i++)
+        b->on_slate[s_slot(b, slate[i])] = 0;
+    return (hits + 1.0) / (R + 1.0);
+}
+
 static bool s_needs_contexts(const bandit_t *b)
 {
     if (b->algo == BANDIT_LINUCB || b->algo == BANDIT_META_LINUCB)
@@ -639,8 +762,10 @@ static bool s_needs_contexts(const bandit_t *b)
     return false;
 }
 
+/* LinUCB's slates, the top k of its index per request (propensity: (n)
+ * or NULL, as s_greedy_propensity with eps = 0; NaN with re-ranking). */
 static int s_linucb_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
-                           int32_t *slates)
+                           int32_t *slates, double *propensity)
 {
     uint32_t top[PROTO_MAX_SLATE];
     for (uint32_t r0 = 0; r0 < n; r0 += S_ROWS_PER_CHUNK) {
@@ -654,8 +779,11 @@ static int s_linucb_select(bandit_t *b, uint32_t n, const float *contexts, uint3
             for (uint32_t i = 0; i < b->n_live; i++)
                 b->score[i] = row[b->live[i]];
             s_rank(b, k, top);
+            int32_t *slate = slates + (size_t)(r0 + r) * k;
             for (uint32_t i = 0; i < k; i++)
-                slates[(size_t)(r0 + r) * k + i] = b->arms[b->live[top[i]]].id;
+                slate[i] = b->arms[b->live[top[i]]].id;
+            if (propensity)
+                propensity[r0 + r] = b->rerank ? NAN : s_greedy_propensity(b, 0.0, k, top, slate);
         }
     }
     return 0;
@@ -764,13 +892,19 @@ static int s_meta_select(bandit_t *b, uint32_t n, const float *contexts, uint32_
     return 0;
 }
 
-/* One row of an algorithm that works request by request. */
-static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
+/* One row of an algorithm that works request by request; with
+ * propensity, also the slate's probability (NaN: not known). */
+static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate, double *propensity)
 {
     uint32_t top[PROTO_MAX_SLATE];
     switch (b->algo) {
     case BANDIT_RANDOM:
         s_random_slate(b, k, slate);
+        if (propensity) {
+            *propensity = 1.0;
+            for (uint32_t i = 0; i < k; i++)
+                *propensity /= b->n_live - i;
+        }
         return;
     case BANDIT_EGREEDY:
     case BANDIT_EGREEDY_DECAY: {
@@ -780,23 +914,43 @@ static void s_select_row(bandit_t *b, uint32_t k, int32_t *slate)
             eps = eps < 1.0 ? eps : 1.0;
         }
         s_scores(b);
-        s_egreedy_slate(b, eps, k, slate);
+        s_egreedy_slate(b, eps, k, slate, top);
+        if (propensity)
+            *propensity = s_greedy_propensity(b, eps, k, top, slate);
         return;
     }
     case BANDIT_EXP3:
         s_exp3_slate(b, k, slate);
+        if (propensity)
+            *propensity = s_exp3_propensity(b, k, slate);
         return;
     default: /* popularity, UCB1, Thompson: the top k of an index */
         s_scores(b);
         s_rank(b, k, top);
         for (uint32_t i = 0; i < k; i++)
             slate[i] = b->arms[b->live[top[i]]].id;
+        if (propensity)
+            *propensity = !bandit_knows_propensity(b)  ? NAN
+                          : b->algo == BANDIT_THOMPSON ? s_thompson_propensity(b, k, slate)
+                                                       : s_greedy_propensity(b, 0.0, k, top, slate);
         return;
     }
 }
 
+bool bandit_knows_propensity(const bandit_t *b)
+{
+    return !s_is_meta(b->algo) && !b->rerank &&
+           (b->algo != BANDIT_THOMPSON || b->params.propensity_draws > 0);
+}
+
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
                   uint8_t *strategies)
+{
+    return bandit_select_propensity(b, n, contexts, k, slates, strategies, NULL);
+}
+
+int bandit_select_propensity(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
+                             int32_t *slates, uint8_t *strategies, double *propensity)
 {
     if (k < 1 || k > PROTO_MAX_SLATE || (n > 0 && !slates) ||
         (n > 0 && !contexts && s_needs_contexts(b)) || (n > 0 && !strategies && s_is_meta(b->algo)))
@@ -805,12 +959,15 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
         return ERR_ELIMIT;
     if (n == 0)
         return 0;
+    if (!bandit_knows_propensity(b))
+        for (uint32_t r = 0; propensity && r < n; r++)
+            propensity[r] = NAN;
     if (s_is_meta(b->algo))
         return s_meta_select(b, n, contexts, k, slates, strategies);
     if (strategies)
         memset(strategies, 0, n);
     if (b->algo == BANDIT_LINUCB) {
-        int rc = s_linucb_select(b, n, contexts, k, slates);
+        int rc = s_linucb_select(b, n, contexts, k, slates, propensity);
         if (rc != 0)
             return rc;
         for (uint32_t r = 0; r < n; r++)
@@ -820,7 +977,7 @@ int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, in
     if (b->algo == BANDIT_EXP3)
         s_exp3_probabilities(b);
     for (uint32_t r = 0; r < n; r++) {
-        s_select_row(b, k, slates + (size_t)r * k);
+        s_select_row(b, k, slates + (size_t)r * k, propensity ? &propensity[r] : NULL);
         s_count_shown(b, slates + (size_t)r * k, k);
     }
     return 0;

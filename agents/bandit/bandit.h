@@ -40,6 +40,7 @@
 #ifndef RECARENA_BANDIT_H
 #define RECARENA_BANDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -50,7 +51,8 @@
  * ERR_ENOMEM (allocation failed), ERR_EINVAL (bad argument), ERR_ELIMIT
  * (fewer live arms than the slate size). */
 
-#define BANDIT_MAX_BASES 8 /* base strategies of a meta-bandit */
+#define BANDIT_MAX_BASES            8      /* base strategies of a meta-bandit */
+#define BANDIT_MAX_PROPENSITY_DRAWS 100000 /* params.propensity_draws */
 /* Contexts, item ids and slates are bounded by protocol.h: PROTO_MAX_DIM,
  * PROTO_MAX_ITEM_IDS and PROTO_MAX_SLATE. */
 
@@ -105,12 +107,14 @@ typedef struct bandit_params {
     rerank_method_t rerank; /* none, mmr or dpp */
     double rerank_lambda;   /* MMR's lambda, DPP's theta; [0, 1], 1 = relevance alone */
     uint32_t rerank_pool;   /* candidates: the top rerank_pool by the index; 1..RERANK_MAX_POOL */
+    /* thompson: posterior redraws per propensity, 0..BANDIT_MAX_PROPENSITY_DRAWS; 0 = none */
+    uint32_t propensity_draws;
 } bandit_params_t;
 
 /* epsilon 0.1, epsilon_c 1, ucb_c 1, alpha 0.05, linucb_model disjoint,
  * gamma 0.1, eta 0 (gamma / K), meta_gamma 0.1, meta_alpha 1, bases
  * {egreedy-decay, thompson, linucb}, rerank none, rerank_lambda 0.5,
- * rerank_pool 50. */
+ * rerank_pool 50, propensity_draws 0 (Thompson reports no propensities). */
 void bandit_params_default(bandit_params_t *params);
 
 /* Parses a comma-separated list of base algorithms for the meta-bandits
@@ -164,6 +168,30 @@ uint32_t bandit_n_live(const bandit_t *b);
  * needed), ERR_ELIMIT (fewer than k live arms) or ERR_ENOMEM. */
 int bandit_select(bandit_t *b, uint32_t n, const float *contexts, uint32_t k, int32_t *slates,
                   uint8_t *strategies);
+
+/* As bandit_select, and propensity: (n) or NULL, the probability of each
+ * row's slate under the policy at the moment it was drawn, in (0, 1]
+ * (docs/agents.md, "Propensities"): exact for random (1 / (N (N-1) ...
+ * (N-k+1)) over N live arms), epsilon-greedy and its decaying form
+ * (the product over slots of eps / (N - i) + (1 - eps) [the slot holds a
+ * top remaining arm] / (number of top remaining arms)), EXP3 (draws
+ * without replacement: the product of p(s_i) / (1 - sum_{j<i} p(s_j))),
+ * and the top-k policies popularity, UCB1 and LinUCB (1 unless ties in
+ * the index were broken at random, then the product of 1 / ties);
+ * Thompson sampling's is a Monte Carlo estimate from
+ * params.propensity_draws posterior redraws, (hits + 1) / (R + 1), drawn
+ * from a stream of its own so the slates are those of bandit_select
+ * (about R times N Beta draws per request when the slate is likely: opt
+ * in). NaN (not known) for the meta-bandits, with re-ranking, and for
+ * Thompson sampling with propensity_draws 0. The same seed
+ * gives the same slates and propensities. Returns as bandit_select. */
+int bandit_select_propensity(bandit_t *b, uint32_t n, const float *contexts, uint32_t k,
+                             int32_t *slates, uint8_t *strategies, double *propensity);
+
+/* True if bandit_select_propensity gives finite propensities: every
+ * algorithm but the meta-bandits, without re-ranking, and Thompson
+ * sampling only with params.propensity_draws > 0. */
+bool bandit_knows_propensity(const bandit_t *b);
 
 /* Learns from one request: the slate (k ids) shown for context (dim, or
  * NULL as for bandit_select) and the position clicked, -1 for none.

@@ -7,6 +7,10 @@
 //   cd agents/node && npm ci
 //   RECARENA_ENDPOINT=ipc:///tmp/recarena.sock RECARENA_AGENT_NAME=js node random_agent.js
 //
+// It speaks protocol 1.2: it keeps the catalog's titles (CATALOG.items.titles,
+// when the catalog has them) by item id and prints the first at each
+// episode; it sends no propensities (ACT.propensity is optional).
+//
 // Options: --endpoint ENDPOINT, --name NAME (default: the RECARENA_*
 // environment variables, as for every agent). Over tcp with CURVE
 // (docs/security.md): --server-key FILE (the server's NAME.pub) and
@@ -38,6 +42,16 @@ function fromTyped(t) {
     default: throw new Error(`unknown dtype ${t.dtype}`);
   }
   return out;
+}
+
+// CATALOG.items.titles (protocol 1.2): one bin of n NUL-terminated UTF-8
+// strings, aligned with items.ids -> an array of n strings ("" = none).
+function titlesFrom(bin, n) {
+  const text = Buffer.from(bin.buffer, bin.byteOffset, bin.byteLength);
+  const parts = text.toString("utf8").split("\0");
+  if (parts.length !== n + 1 || parts[n] !== "")
+    throw new Error(`CATALOG.items.titles: expected ${n} NUL-terminated strings`);
+  return parts.slice(0, n);
 }
 
 // JS array of integers -> int32 typed array of the given shape
@@ -136,11 +150,12 @@ async function main() {
   let seq = 0;
   const send = (type, body) => socket.send(encoder.encode([MAJOR, type, seq++, body]));
 
-  await send(HELLO, { minor: 0, name, role: "agent", caps: [] });
+  await send(HELLO, { minor: 2, name, role: "agent", caps: [] });
 
   let k = 0;
   let random = Math.random;
   let live = new Set();
+  let titles = new Map(); // item id -> title, when the catalog has titles
   for await (const [frame] of socket) {
     const [major, type, mseq, body] = decoder.decode(frame);
     if (type === ERROR) {               // readable whatever the major
@@ -155,7 +170,13 @@ async function main() {
       k = body.slate_size;
       random = rng32(body.seed);
     } else if (type === CATALOG) {
-      live = new Set(fromTyped(body.items.ids));
+      const ids = fromTyped(body.items.ids);
+      live = new Set(ids);
+      titles = new Map();
+      if (body.items.titles !== undefined) {
+        titlesFrom(body.items.titles, ids.length).forEach((t, i) => titles.set(ids[i], t));
+        if (body.tick === 0) console.log(`catalog: ${ids.length} items with titles, e.g. ${JSON.stringify(titles.get(ids[0]).slice(0, 60))}`);
+      }
     } else if (type === STEP) {
       for (const id of fromTyped(body.born.ids)) live.add(id);
       for (const id of fromTyped(body.retired)) live.delete(id);
@@ -188,4 +209,4 @@ if (require.main === module) {
   main().then((code) => { process.exitCode = code; },
               (err) => { console.error(err); process.exitCode = 1; });
 }
-module.exports = { z85Decode, z85Encode, curvePublic, readKey };
+module.exports = { z85Decode, z85Encode, curvePublic, readKey, titlesFrom };

@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +36,15 @@ typedef struct s_catalog {
     uint8_t *marks;    /* (capacity), zero between calls: rows to retire */
 } s_catalog_t;
 
+/* The titles of the last CATALOG (protocol 1.2), by id: items born later
+ * have none. */
+typedef struct s_titles {
+    uint32_t n;
+    int32_t *ids;        /* (n) ascending */
+    const char **titles; /* (n) into text */
+    char *text;          /* the NUL-terminated titles, in id order */
+} s_titles_t;
+
 struct agent {
     const agent_spec_t *spec;
     void *user;
@@ -54,8 +64,13 @@ struct agent {
     pcg32_t rng;
     bool seeded, has_catalog;
     s_catalog_t catalog;
+    s_titles_t titles;
     int32_t *slates; /* (slates_capacity) = (rows, slate_size) */
     size_t slates_capacity;
+    double *propensity; /* (propensity_capacity): agent_propensity's rows */
+    size_t propensity_capacity;
+    uint32_t step_rows;   /* requests of the STEP in on_step; 0 outside it */
+    bool send_propensity; /* agent_propensity was called in this on_step */
 
     int64_t heard_ms;     /* when the server last spoke */
     int64_t alive_ms;     /* when any server last spoke (not reset by reconnecting) */
@@ -415,10 +430,52 @@ static void s_on_welcome(agent_t *a, proto_msg_t *msg)
                                    : "WELCOME.limits.max_batch x slate_size is too large");
 }
 
+static void s_titles_fini(s_titles_t *t)
+{
+    free(t->ids), free(t->titles), free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+/* Keeps a copy of items' titles (none: t empty), ordered by id. 0 or ERR_ENOMEM. */
+static int s_titles_set(s_titles_t *t, const proto_items_t *items)
+{
+    s_titles_fini(t);
+    if (!items->titles || items->n == 0)
+        return 0;
+    uint32_t n = items->n;
+    uint64_t *keys = malloc((size_t)n * sizeof *keys);
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += strlen(items->titles[i]) + 1;
+    t->ids = malloc((size_t)n * sizeof *t->ids);
+    t->titles = malloc((size_t)n * sizeof *t->titles);
+    t->text = malloc(bytes);
+    if (!keys || !t->ids || !t->titles || !t->text) {
+        free(keys);
+        s_titles_fini(t);
+        return ERR_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) /* the sign bit flipped: int32 order as uint32 */
+        keys[i] = (uint64_t)((uint32_t)items->ids[i] ^ 0x80000000u) << 32 | i;
+    qsort(keys, n, sizeof *keys, s_compare_u64);
+    char *at = t->text;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = (uint32_t)keys[k];
+        size_t len = strlen(items->titles[i]) + 1;
+        t->ids[k] = items->ids[i];
+        t->titles[k] = memcpy(at, items->titles[i], len);
+        at += len;
+    }
+    t->n = n;
+    free(keys);
+    return 0;
+}
+
 static void s_on_catalog(agent_t *a, const proto_msg_t *msg)
 {
     a->catalog.n = 0;
-    if (s_catalog_add(&a->catalog, &msg->catalog.items)) {
+    if (s_catalog_add(&a->catalog, &msg->catalog.items) ||
+        s_titles_set(&a->titles, &msg->catalog.items)) {
         s_quit(a, "out of memory");
         return;
     }
@@ -451,7 +508,11 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
                      step->requests.n);
         return;
     }
-    if (a->spec->on_step(a, a->user, step, a->slates) != 0) {
+    a->step_rows = step->requests.n;
+    a->send_propensity = false;
+    rc = a->spec->on_step(a, a->user, step, a->slates);
+    a->step_rows = 0;
+    if (rc != 0) {
         s_quit(a, "on_step failed");
         return;
     }
@@ -461,8 +522,14 @@ static void s_on_step(agent_t *a, const proto_msg_t *msg)
                             .n = step->requests.n,
                             .slate_size = a->welcome.welcome.slate_size,
                             .user_ids = step->requests.user_ids,
-                            .slates = a->slates};
-    s_send(a, &act);
+                            .slates = a->slates,
+                            .propensity = a->send_propensity ? a->propensity : NULL};
+    int rc_send = s_send(a, &act);
+    if (act.act.propensity && (rc_send == PROTO_ENONFINITE || rc_send == PROTO_EINVAL)) {
+        /* propensities that cannot be encoded (s_send said why): the slates still go */
+        act.act.propensity = NULL;
+        s_send(a, &act);
+    }
 }
 
 /* A server of another major version refuses us with an ERROR (the one
@@ -750,7 +817,9 @@ int agent_main(int argc, char **argv, const agent_spec_t *spec, void *user)
     proto_buffer_fini(&a.out);
     transport_frame_fini(&a.in);
     free(a.slates);
+    free(a.propensity);
     s_catalog_fini(&a.catalog);
+    s_titles_fini(&a.titles);
     return a.status;
 }
 
@@ -781,7 +850,33 @@ int32_t agent_item_topic(const agent_t *agent, int32_t id)
     return row < 0 ? -1 : agent->catalog.topics[row];
 }
 
+const char *agent_item_title(const agent_t *agent, int32_t id)
+{
+    const s_titles_t *t = &agent->titles;
+    if (t->n == 0 || agent_item_index(agent, id) < 0)
+        return NULL;
+    int row = s_find(t->ids, t->n, id);
+    return row < 0 ? "" : t->titles[row];
+}
+
 pcg32_t *agent_rng(agent_t *agent)
 {
     return &agent->rng;
+}
+
+double *agent_propensity(agent_t *agent)
+{
+    uint32_t n = agent->step_rows;
+    if (n == 0)
+        return NULL;
+    if (n > agent->propensity_capacity) {
+        if (s_grow((void **)&agent->propensity, n * sizeof *agent->propensity))
+            return NULL;
+        agent->propensity_capacity = n;
+    }
+    if (!agent->send_propensity)
+        for (uint32_t i = 0; i < n; i++)
+            agent->propensity[i] = NAN;
+    agent->send_propensity = true;
+    return agent->propensity;
 }

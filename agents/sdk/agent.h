@@ -109,6 +109,24 @@ int agent_item_index(const agent_t *agent, int32_t id);
 const float *agent_item_embedding(const agent_t *agent, int32_t id);
 int32_t agent_item_topic(const agent_t *agent, int32_t id);
 
+/* A live item's title or text (protocol 1.2: CATALOG.items.titles, valid
+ * UTF-8 of at most PROTO_MAX_TITLE bytes; "" for an item without one, such
+ * as one born after the CATALOG), or NULL when the item is not live or the
+ * catalog has no titles. on_reset also sees them, catalog->items.titles.
+ * Borrowed; valid until the next CATALOG. */
+const char *agent_item_title(const agent_t *agent, int32_t id);
+
+/* During on_step only: a (step->requests.n) array, owned by the SDK, in
+ * which the agent writes the probability of each row's slate under its
+ * policy (finite, in (0, 1]); calling it makes this STEP's ACT carry
+ * ACT.propensity (protocol 1.2; the run log records it, docs/logging.md).
+ * Every row starts as NaN and must be filled: when a row is NaN or
+ * outside (0, 1] the encoder refuses the propensities (stderr says why)
+ * and the ACT goes without them. NULL outside on_step,
+ * when the STEP has no requests, or on no memory (then nothing is sent
+ * with the ACT). Not calling it sends no propensities. */
+double *agent_propensity(agent_t *agent);
+
 /* The agent's own random stream, seeded once per process with
  * pcg32_seed(rng, WELCOME.seed, WELCOME.agent_index) at the first WELCOME,
  * so a run replays when its seed does. Borrowed. */

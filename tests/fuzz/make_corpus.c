@@ -64,6 +64,14 @@ static int s_act_corpus(const char *dir)
                                  .slates = acts[i].slates}};
         bad |= s_write(dir, acts[i].name, acts[i].ticks, &m);
     }
+    /* with ACT.propensity (1.2) */
+    static const double propensity[3] = {1.0, 0.5, 1.0 / 30};
+    proto_msg_t m = {
+        .type = PROTO_MSG_ACT,
+        .seq = 7,
+        .act = {
+            .n = 3, .slate_size = 2, .user_ids = users, .slates = good, .propensity = propensity}};
+    bad |= s_write(dir, "act_propensity", 0, &m);
     return bad;
 }
 
@@ -127,6 +135,9 @@ int main(int argc, char **argv)
         .n = 3, .dim = 4, .ids = ids, .topics = topics, .providers = providers, .embeddings = emb};
     proto_msg_t catalog = {.type = PROTO_MSG_CATALOG, .seq = 2, .catalog = {.items = items}};
     bad |= s_write(dir, "catalog", 1, &catalog);
+    static const char *const titles[] = {"Item zero", "", "caf\xc3\xa9, \"five\""};
+    catalog.catalog.items.titles = titles; /* 1.2 */
+    bad |= s_write(dir, "catalog_titles", 1, &catalog);
 
     static const int32_t fb_users[] = {11, 12}, clicked[] = {-1, 3}, users[] = {12, 40};
     static const float reward[] = {0, 1}, features[2 * 4] = {0.1f, 0.2f, 0.3f, 0.4f, -1, 0, 1, 2};
@@ -161,6 +172,9 @@ int main(int argc, char **argv)
         .act = {
             .episode = 1, .tick = 4, .n = 2, .slate_size = 5, .user_ids = users, .slates = slates}};
     bad |= s_write(dir, "act", 2, &act_msg);
+    static const double act_propensity[2] = {0.25, 1e-9};
+    act_msg.act.propensity = act_propensity; /* 1.2 */
+    bad |= s_write(dir, "act_propensity", 2, &act_msg);
 
     proto_joint_agent_t joint_agents[] = {{.agent_index = 0,
                                            .n = 2,

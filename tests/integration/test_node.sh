@@ -72,6 +72,29 @@ done
 check "js never fell back" test "$(field 1 js fallback_missed)" -eq 0
 check "js no invalid ACT" test "$(field 1 js invalid_acts)" -eq 0
 
+# protocol 1.2: the Debian catalog's titles reach the JavaScript agent
+cat >"$tmp/titles.ini" <<EOF2
+[run]
+ticks = 3
+[world]
+catalog = $src/scenarios/data/debian.csv
+item_embeddings = $src/scenarios/data/debian.npy
+n_items = 300
+n_topics = 12
+dim = 16
+n_users = 200
+[server]
+deadline_ms = 20000
+[agent.js]
+command = $js
+EOF2
+check "js run on the Debian catalog" timeout 120 "$bin" run "$tmp/titles.ini" --quiet \
+    --no-progress --out "$tmp/titles" 2>"$tmp/titles.err"
+first=$($py -c "import csv,json; \
+print(json.dumps(next(csv.DictReader(open('$src/scenarios/data/debian.csv')))['text'][:60]))")
+check "js got the titles" grep -qF "catalog: 300 items with titles, e.g. $first" \
+    "$tmp/titles/agent-js.log"
+
 rc=0
 env -u RECARENA_ENDPOINT node "$tmp/random_agent.js" --name x 2>"$tmp/noep.err" || rc=$?
 check "no endpoint: status 2" test "$rc" -eq 2

@@ -128,7 +128,7 @@ class ClientCodec(unittest.TestCase):
                 self.seq = 0
                 self.socket = type("S", (), {"send": lambda _s, b: sent.append(b)})()
         Fake().hello("ucb", ["joint"])
-        self.assertEqual(sent[0].hex(), "94010100" "84a56d696e6f7201a46e616d65a3756362a4726f6c65"
+        self.assertEqual(sent[0].hex(), "94010100" "84a56d696e6f7202a46e616d65a3756362a4726f6c65"
                                         "a56167656e74a463617073" "91a56a6f696e74")
 
     def test_catalog_apply(self):
@@ -141,6 +141,53 @@ class ClientCodec(unittest.TestCase):
         self.assertEqual(cat.ids.tolist(), [1, 5])
         self.assertEqual(cat.rows([5, 3, 1]).tolist(), [1, -1, 0])
         self.assertEqual(cat.embeddings.shape, (2, 3))
+        self.assertIsNone(cat.titles)
+        self.assertIsNone(cat.title(5))
+
+    def test_catalog_titles(self):
+        """CATALOG.items.titles (1.2): one bin of NUL-terminated UTF-8 strings."""
+        wire = {"ids": rc.typed([1, 3, 5], "int32"), "topics": rc.typed([0, 0, 1], "int32"),
+                "providers": rc.typed([0, 0, 0], "int32"),
+                "embeddings": rc.typed(np.eye(3), "float32"),
+                "titles": "caf\u00e9\0\0a, b\0".encode()}
+        cat = rc.Catalog(0, 0, rc.Items.from_wire(wire, "CATALOG.items"))
+        self.assertEqual(list(cat.titles), ["caf\u00e9", "", "a, b"])
+        self.assertEqual(cat.title(5), "a, b")
+        self.assertIsNone(cat.title(4))
+        self.assertEqual(repr(cat), "Catalog(episode=0, tick=0, 3 items, ids 1..5, dim=3, "
+                                    "with titles)")
+        born = rc.Items(np.array([7], np.int32), np.ones(1, np.int32), np.ones(1, np.int32),
+                        np.ones((1, 3), np.float32))
+        cat.apply(born, np.array([3], np.int32))
+        self.assertEqual(list(cat.titles), ["caf\u00e9", "a, b", ""])   # born: none
+        self.assertEqual(cat.as_dict()["titles"], ["caf\u00e9", "a, b", ""])
+        for raw, why in ((b"a\0b\0", "expected 3 NUL-terminated strings"),
+                         (b"a\0b\0c", "expected 3 NUL-terminated strings"),
+                         (b"a\0\xff\0c\0", "entry 1 is not valid UTF-8"),
+                         ("a\0b\0c\0", "expected bin")):
+            with self.assertRaises(rc.ProtocolError) as e:
+                rc.Items.from_wire(dict(wire, titles=raw), "CATALOG.items")
+            self.assertIn(why, e.exception.message)
+
+    def test_act_propensity(self):
+        """ACT.propensity (1.2): checked before sending, float64 on the wire."""
+        sent = []
+
+        class Fake(rc.Connection):
+            def __init__(self):
+                self.seq = 0
+                self.socket = type("S", (), {"send": lambda _s, b: sent.append(b)})()
+        step = type("Step", (), {"episode": 0, "tick": 2, "requests": type(
+            "R", (), {"n": 2, "user_ids": np.array([4, 9], np.int32)})()})()
+        conn = Fake()
+        conn.act(step, [[1, 2], [3, 4]], 2, propensity=[0.5, 1.0])
+        body = rc.decode(sent[-1]).body
+        self.assertEqual(rc.to_numpy(body["propensity"], "float64", 1).tolist(), [0.5, 1.0])
+        conn.act(step, [[1, 2], [3, 4]], 2)
+        self.assertNotIn("propensity", rc.decode(sent[-1]).body)
+        for bad in ([0.5], [0.5, 0.0], [float("nan"), 1.0], [1.5, 1.0]):
+            with self.assertRaises(ValueError):
+                conn.act(step, [[1, 2], [3, 4]], 2, propensity=bad)
 
 
 class Spaces(unittest.TestCase):

@@ -91,7 +91,7 @@ check "reconnect: served after" test "$(field reco w fallback_missed)" -lt 60
 
 # a wrong major version is refused with an ERROR naming both versions
 check "version" run ver --set "agent.w.command=$wire version"
-check "version refusal" grep -q "refused: 11 -6 envelope: protocol major version 2 received, this side speaks 1; this server speaks 1.1" "$tmp/ver/agent-w.log"
+check "version refusal" grep -q "refused: 11 -6 envelope: protocol major version 2 received, this side speaks 1; this server speaks 1.2" "$tmp/ver/agent-w.log"
 
 # malformed frames each get an ERROR and the server keeps serving
 check "garbage" run junk --set "agent.w.command=$wire garbage 3"
@@ -107,6 +107,24 @@ check "garbage: served after" grep -q "bye: run complete" "$tmp/junk/agent-w.log
 check "bad act" run bad --set "agent.w.command=$wire badact 2"
 check "bad act counted" test "$(field bad w invalid_acts)" -eq 1
 check "bad act told" grep -q "^error -13 invalid ACT for tick 2: slate 0 .* repeats an item" "$tmp/bad/agent-w.log"
+
+# ACT.propensity (1.2): logged when valid; a NaN or the wrong length refuses that ACT
+# (fallback at once, an ERROR naming the field), and the server goes on
+check "bad propensity" run prop --set run.log=true --set "agent.w.command=$wire badprop 2"
+check "bad propensity counted" test "$(field prop w invalid_acts)" -eq 2
+check "bad propensity: NaN told" grep -q "^error -9 ACT.propensity: element 0 is NaN" \
+    "$tmp/prop/agent-w.log"
+check "bad propensity: length told" grep -q \
+    "^error -8 ACT.propensity: expected typed array float64 ([0-9]*), got float64 ([0-9]*)" \
+    "$tmp/prop/agent-w.log"
+check "propensities logged, NaN where refused" /usr/bin/python3 -c "
+import sys, numpy as np
+d = np.load(sys.argv[1]); p, t, e, w = d['propensity'], d['tick'], d['episode'], d['agent']
+mine = w == 1
+bad = mine & (e == 0) & ((t == 2) | (t == 3))
+assert np.all(np.isnan(p[bad])) and np.all(np.isfinite(p[mine & ~bad])), p[mine][:8]
+assert np.all((p[mine & ~bad] > 0) & (p[mine & ~bad] <= 1))
+" "$tmp/prop/log.npz"
 
 # an agent that never says HELLO, one that exits at once
 rc=0

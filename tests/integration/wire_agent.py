@@ -13,6 +13,9 @@ misbehaves on request, so the tests can check that the server survives:
   reconnect TICK  at that STEP drop the connection, open a new one, HELLO again
   garbage TICK  at that STEP send a battery of malformed frames first, then the ACT
   badact TICK   at that STEP answer with invalid slates (duplicates, bad ids)
+  badprop TICK  send ACT.propensity (protocol 1.2) with every ACT, 1 / (N (N-1) ...)
+                for the random slates; at that STEP a NaN in it, at the next one
+                the wrong length
   version       first say HELLO with major 2 and print the ERROR, then play ok
   broken DEFECTS  play with the listed defects (comma-separated), for the
                 conformance checker's own test: nopong (never answers PING),
@@ -148,8 +151,16 @@ def main():
                 slates[0, 1] = slates[0, 0]       # a duplicate
                 if len(users) > 1:
                     slates[1, 0] = 10 ** 8        # an id out of range
-            conn.send(ACT, {"episode": body["episode"], "tick": body["tick"],
-                            "user_ids": typed(users, "int32"), "slates": typed(slates, "int32")})
+            act = {"episode": body["episode"], "tick": body["tick"],
+                   "user_ids": typed(users, "int32"), "slates": typed(slates, "int32")}
+            if mode == "badprop":
+                p = np.full(len(users), 1.0 / np.prod(len(pool) - np.arange(k), dtype=float))
+                if trigger and len(users) > 0:
+                    p[0] = np.nan
+                if body["episode"] == 0 and body["tick"] == at_tick + 1:
+                    p = p[:-1] if len(p) else np.ones(1)
+                act["propensity"] = typed(p, "float64")
+            conn.send(ACT, act)
         elif msg_type == PING and "nopong" not in defects:
             conn.send(PONG, {"nonce": body["nonce"]})
         elif msg_type == JOINT and "joint" in defects:

@@ -8,8 +8,12 @@ and DR must each put the on-policy value inside their 95% interval (widened
 by the on-policy run's own standard error) in at least 10 of 12 cases
 (under correct coverage a miss has probability 0.05: P(3+ misses) ~ 0.02),
 while the logging policy's mean reward must miss in at least 10 of 12 (the
-targets really differ from the logger). Plus hand-computed probabilities
-and exact identities. Needs numpy only.
+targets really differ from the logger). The same targets are estimated
+again from logs of an agent process that reports its propensities
+(recarena-bandit --algo egreedy --epsilon 0.5, ACT.propensity, protocol
+1.2): a learning logger, so its propensities change over the run; the
+same coverage is required. Plus hand-computed probabilities and exact
+identities. Needs numpy only.
 usage: test_ope.py PATH/TO/recarena SOURCE_DIR"""
 import os
 import subprocess
@@ -25,6 +29,8 @@ import recarena.ope as ope  # noqa: E402
 from ope_target_agent import make_target  # noqa: E402
 
 BIN = sys.argv[1]
+BANDIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(BIN))), "agents",
+                      "recarena-bandit")
 N_ITEMS, DIM, USERS, TICKS = 10, 4, 200, 50
 WORLD = f"""[run]
 ticks = {TICKS}
@@ -44,6 +50,8 @@ noclick_cost = 0
 budget_gain = 0
 initial_active = 1
 oracle = false
+[server]
+deadline_ms = 20000
 """
 TARGETS = ["egreedy:0.3:7", "softmax:0.5:11"]
 failures = []
@@ -83,10 +91,23 @@ check("softmax (Plackett-Luce) slate probability: 3/6 * 2/3",
 
 rng = np.random.default_rng(0)
 misses = {"ips": 0, "snips": 0, "dr": 0, "naive": 0}
+bandit_misses = {"ips": 0, "snips": 0, "dr": 0}
 cases = 0
 with tempfile.TemporaryDirectory() as tmp:
     for seed in range(1, 7):
         log = run(tmp, f"log{seed}", "policy = random", seed)
+        blog = run(tmp, f"blog{seed}", f"command = {BANDIT} --algo egreedy --epsilon 0.5", seed)
+        if seed == 1:
+            # 10 items, k = 1: the slate's probability is 0.05, or 0.05 + 0.5 / (ties) for a
+            # best-mean item; always finite
+            check("the bandit's logged propensities are finite, each 0.05 + 0.5 / ties or 0.05",
+                  np.all(np.isfinite(blog.propensity)) and np.all(
+                      [np.isclose(p, 0.05) or np.isclose(1 / (p - 0.05) / 2,
+                                                         round(1 / (p - 0.05) / 2))
+                       for p in blog.propensity]))
+            est = ope.evaluate(blog, ope.Logged(blog), reward_model=False)
+            check("SNIPS of the bandit's logged propensities is its mean reward",
+                  abs(est["snips"].value - blog.reward.mean()) < 1e-12)
         if seed == 1:
             check("random's logged propensity is 1/n", np.allclose(log.propensity, 1 / N_ITEMS))
             est = ope.evaluate(log, ope.UniformRandom(N_ITEMS, 1))
@@ -109,6 +130,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 line += f" | {name} {e.value:.4f} [{e.low:.4f}, {e.high:.4f}]"
             half = ope.Z95 * np.hypot(log.reward.std(ddof=1) / np.sqrt(log.n), truth_se)
             misses["naive"] += abs(log.reward.mean() - truth) > half
+            for name, e in ope.evaluate(blog, target).items():
+                bandit_misses[name] += abs(e.value - truth) > ope.Z95 * np.hypot(e.se, truth_se)
+                line += f" | bandit-logged {name} {e.value:.4f}"
             pos = ope.evaluate(log, target, level="position")
             if abs(pos["ips"].value - est["ips"].value) > 1e-9:
                 failures.append("k = 1: position level equals slate level")
@@ -116,6 +140,9 @@ with tempfile.TemporaryDirectory() as tmp:
 for name in ("ips", "snips", "dr"):
     check(f"{name}: the on-policy value inside the CI in {cases - misses[name]} of {cases} "
           "(need 10)", cases - misses[name] >= 10)
+for name in ("ips", "snips", "dr"):
+    check(f"{name} from the bandit's logs: inside the CI in {cases - bandit_misses[name]} of "
+          f"{cases} (need 10)", cases - bandit_misses[name] >= 10)
 check(f"the logging policy's own mean misses in {misses['naive']} of {cases} (need 10)",
       misses["naive"] >= 10)
 sys.exit(1 if failures else 0)

@@ -41,8 +41,10 @@ static const char *s_self; /* this binary, run again as the agent */
 /* ---- the agent under test, in the child -------------------------------- */
 
 typedef struct test_agent {
-    FILE *log;      /* --log PATH: one line per callback */
-    long fail_tick; /* --fail-at-tick T: on_step fails at tick T; -1 never */
+    FILE *log;         /* --log PATH: one line per callback */
+    long fail_tick;    /* --fail-at-tick T: on_step fails at tick T; -1 never */
+    double propensity; /* --propensity P: every slate's ACT.propensity; 0: none sent */
+    bool titles;       /* --titles 1: on_step logs the titles of items 12, 20 and 99 */
 } test_agent_t;
 
 static void t_log(test_agent_t *t, const char *fmt, ...)
@@ -61,6 +63,10 @@ static int t_on_option(void *user, const char *name, const char *value)
     test_agent_t *t = user;
     if (strcmp(name, "log") == 0)
         return (t->log = fopen(value, "w")) ? 0 : -1;
+    if (strcmp(name, "propensity") == 0)
+        return parse_double(value, 0, 2, &t->propensity);
+    if (strcmp(name, "titles") == 0)
+        return parse_bool(value, &t->titles);
     if (strcmp(name, "fail-at-tick") == 0) {
         int64_t tick;
         int rc = parse_int64(value, 0, UINT32_MAX, &tick);
@@ -93,6 +99,15 @@ static int t_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
           step->episode, step->tick, step->requests.n, step->feedback.n,
           agent_item_topic(agent, 20), e20 ? "" : "none:", e20 ? e20[0] : 0.0, e20 ? e20[1] : 0.0,
           agent_item_topic(agent, 11), agent_item_embedding(agent, 11) ? "yes" : "none");
+    if (t->titles) {
+        const char *t12 = agent_item_title(agent, 12), *t20 = agent_item_title(agent, 20),
+                   *t99 = agent_item_title(agent, 99);
+        t_log(t, "titles 12=%s 20=[%s] 99=%s\n", t12 ? t12 : "NULL", t20 ? t20 : "NULL",
+              t99 ? t99 : "NULL");
+    }
+    double *propensity = t->propensity > 0 ? agent_propensity(agent) : NULL;
+    for (uint32_t r = 0; propensity && r < step->requests.n; r++)
+        propensity[r] = t->propensity;
     const proto_items_t *items = agent_catalog(agent);
     for (uint32_t r = 0; r < step->requests.n; r++)
         for (uint32_t i = 0; i < K; i++) {
@@ -519,6 +534,38 @@ static void test_steps_and_catalog_view(void **state)
                         "emb11=none\n");
 }
 
+/* Protocol 1.2: the titles of the CATALOG by id (born items have "", dead
+ * ones NULL), and the propensities on_step writes with agent_propensity
+ * travel in the ACT. */
+static void test_titles_and_propensity(void **state)
+{
+    fake_t *f = *state;
+    f_bind(f);
+    f_spawn_agent(f, "--titles=1", "--propensity=0.25");
+    f_handshake(f);
+    const int32_t ids[] = {12, 10, 11};
+    const char *titles[] = {"twelve, caf\xc3\xa9", "ten", ""};
+    int32_t topics[3];
+    float embeddings[3 * DIM];
+    proto_msg_t msg = {.type = PROTO_MSG_CATALOG};
+    msg.catalog = (proto_catalog_t){.items = f_items(ids, 3, topics, embeddings)};
+    msg.catalog.items.titles = titles;
+    f_send(f, &msg);
+    const int32_t users[] = {7, 5}, born[] = {20};
+    f_send_step(f, 0, users, 2, born, 1, NULL, 0, NULL, 0);
+    const int32_t live[] = {10, 11, 12, 20};
+    f_expect_act(f, 0, users, 2, live, 4);
+    const proto_act_t *act = &f->msg.act;
+    assert_non_null(act->propensity);
+    assert_true(act->propensity[0] == 0.25 && act->propensity[1] == 0.25);
+    f_send_bye(f);
+    assert_int_equal(f_wait(f), 0);
+    assert_string_equal(f_read(f, "log"),
+                        "reset 0 0 ids=10,11,12\n"
+                        "step 0 0 n=2 feedback=0 topic20=2 emb20=20.00,2.00 topic11=2 emb11=yes\n"
+                        "titles 12=twelve, caf\xc3\xa9 20=[] 99=NULL\n");
+}
+
 /* PING -> PONG; JOINT and EPISODE_END reach their callbacks without a
  * reply; a non-fatal ERROR is reported and survived. */
 static void test_ping_joint_end_and_errors(void **state)
@@ -778,6 +825,7 @@ int main(int argc, char **argv)
     s_self = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_handshake_from_environment, f_setup, f_teardown),
+        cmocka_unit_test_setup_teardown(test_titles_and_propensity, f_setup, f_teardown),
         cmocka_unit_test_setup_teardown(test_steps_and_catalog_view, f_setup, f_teardown),
         cmocka_unit_test_setup_teardown(test_ping_joint_end_and_errors, f_setup, f_teardown),
         cmocka_unit_test_setup_teardown(test_fatal_error, f_setup, f_teardown),

@@ -610,6 +610,219 @@ static void test_meta_learns_the_better_base(void **state)
     bandit_destroy(&b);
 }
 
+/* ---- propensities (bandit_select_propensity), by hand -------------- */
+
+/* One round that shows every arm of a 3-or-fewer-arm bandit (a slate of
+ * all n arms) and clicks arm `clicked` (-1: none). */
+static void s_round_all(bandit_t *b, uint32_t n, int32_t clicked)
+{
+    int32_t slate[3];
+    assert_int_equal(bandit_select(b, 1, s_no_embedding, n, slate, NULL), 0);
+    int32_t pos = -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (slate[i] == clicked)
+            pos = (int32_t)i;
+    bandit_update(b, s_no_embedding, slate, n, pos, 0);
+}
+
+/* The probability of one slate of the bandit as it stands. */
+static double s_one_propensity(bandit_t *b, uint32_t k, int32_t *slate)
+{
+    double p = NAN;
+    assert_int_equal(bandit_select_propensity(b, 1, s_no_embedding, k, slate, NULL, &p), 0);
+    return p;
+}
+
+static void test_propensity_random_and_index_policies_by_hand(void **state)
+{
+    (void)state;
+    bandit_params_t params;
+    bandit_params_default(&params);
+    int32_t slate[3];
+    /* random, 3 arms: 1/3 for one item, 1/(3 * 2) for an ordered pair */
+    bandit_t *b = s_new_bandit(BANDIT_RANDOM, &params, 3, 1);
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0 / 3, 1e-15);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 1.0 / 6, 1e-15);
+    bandit_destroy(&b);
+    /* popularity, no clicks yet: three tied arms, uniform order */
+    b = s_new_bandit(BANDIT_POPULARITY, &params, 3, 2);
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0 / 3, 1e-15);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 1.0 / 6, 1e-15);
+    /* arm 1 clicked once: it leads for sure, the second place is a tie of two */
+    s_round_all(b, 3, 1);
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0, 0);
+    assert_int_equal(slate[0], 1);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 0.5, 1e-15);
+    bandit_destroy(&b);
+    /* UCB1: unplayed arms are all infinite; after one round clicking arm 2
+     * its index is 1 + c sqrt(2 ln 3), the others c sqrt(2 ln 3) */
+    b = s_new_bandit(BANDIT_UCB1, &params, 3, 3);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 1.0 / 6, 1e-15);
+    bandit_destroy(&b);
+    b = s_new_bandit(BANDIT_UCB1, &params, 3, 3);
+    s_round_all(b, 3, 2);
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0, 0);
+    assert_int_equal(slate[0], 2);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 0.5, 1e-15);
+    bandit_destroy(&b);
+    /* the meta-bandits and re-ranking do not know theirs */
+    b = s_new_bandit(BANDIT_META, &params, 3, 4);
+    assert_false(bandit_knows_propensity(b));
+    double p[2];
+    int32_t slates[4];
+    uint8_t strategies[2];
+    assert_int_equal(bandit_select_propensity(b, 2, s_no_embedding, 2, slates, strategies, p), 0);
+    assert_true(isnan(p[0]) && isnan(p[1]));
+    bandit_destroy(&b);
+}
+
+/* Epsilon-greedy with means 2/3, 1/3, 0 for arms 2, 1, 0 (three rounds of
+ * every arm, clicks on 2, 2, 1), epsilon 0.1 and N = 3: each slot is the
+ * best remaining arm with 0.9 + 0.1 / (N - i), any other with
+ * 0.1 / (N - i). Checked for every slate that comes out over 400 seeds, and
+ * the slates' frequencies against these probabilities (4 standard errors). */
+static void test_propensity_epsilon_greedy_by_hand(void **state)
+{
+    (void)state;
+    bandit_params_t params;
+    bandit_params_default(&params);
+    params.epsilon = 0.1;
+    const double e3 = 0.1 / 3, e2 = 0.1 / 2;
+    /* expected[first][second] for k = 2; k = 1 below */
+    double expected[3][3] = {{0, e3 * e2, e3 * (0.9 + e2)},
+                             {e3 * e2, 0, e3 * (0.9 + e2)},
+                             {(0.9 + e3) * e2, (0.9 + e3) * (0.9 + e2), 0}};
+    const double single[3] = {e3, e3, 0.9 + e3};
+    enum { SEEDS = 400 };
+    uint32_t seen[3][3] = {{0}}, seen1[3] = {0};
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        for (uint32_t k = 1; k <= 2; k++) {
+            bandit_t *b = s_new_bandit(BANDIT_EGREEDY, &params, 3, seed);
+            s_round_all(b, 3, 2);
+            s_round_all(b, 3, 2);
+            s_round_all(b, 3, 1);
+            int32_t slate[2];
+            double p = s_one_propensity(b, k, slate);
+            if (k == 1) {
+                ASSERT_NEAR(p, single[slate[0]], 1e-15);
+                seen1[slate[0]]++;
+            } else {
+                ASSERT_NEAR(p, expected[slate[0]][slate[1]], 1e-15);
+                seen[slate[0]][slate[1]]++;
+            }
+            bandit_destroy(&b);
+        }
+    }
+    double total = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double q = expected[i][j];
+            total += q;
+            ASSERT_NEAR(seen[i][j] / (double)SEEDS, q, 4 * sqrt(q * (1 - q) / SEEDS) + 1e-12);
+        }
+    ASSERT_NEAR(total, 1.0, 1e-12);
+    for (int i = 0; i < 3; i++)
+        ASSERT_NEAR(seen1[i] / (double)SEEDS, single[i],
+                    4 * sqrt(single[i] * (1 - single[i]) / SEEDS));
+    /* the decaying form after those 3 rounds: epsilon = min(1, 1 * 3 / (3 + 1)) = 0.75 */
+    bandit_t *b = s_new_bandit(BANDIT_EGREEDY_DECAY, &params, 3, 9);
+    s_round_all(b, 3, 2);
+    s_round_all(b, 3, 2);
+    s_round_all(b, 3, 1);
+    int32_t slate[1];
+    double p = s_one_propensity(b, 1, slate);
+    ASSERT_NEAR(p, slate[0] == 2 ? 0.25 + 0.75 / 3 : 0.75 / 3, 1e-15);
+    bandit_destroy(&b);
+}
+
+/* EXP3 draws without replacement in proportion to p: fresh, p = 1/3 each,
+ * so 1/3 and 1/3 * (1/3) / (2/3) = 1/6; after a click, the product of
+ * p_i / (1 - sum of the earlier p) with the p that
+ * bandit_exp3_probabilities reports. */
+static void test_propensity_exp3_by_hand(void **state)
+{
+    (void)state;
+    bandit_params_t params;
+    bandit_params_default(&params);
+    bandit_t *b = s_new_bandit(BANDIT_EXP3, &params, 3, 5);
+    int32_t slate[2];
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0 / 3, 1e-15);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 1.0 / 6, 1e-15);
+    bandit_destroy(&b);
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        b = s_new_bandit(BANDIT_EXP3, &params, 3, seed);
+        int32_t one;
+        assert_int_equal(bandit_select(b, 1, s_no_embedding, 1, &one, NULL), 0);
+        bandit_update(b, s_no_embedding, &one, 1, 0, 0); /* clicked */
+        int32_t ids[3];
+        double probs[3], by_id[3];
+        assert_int_equal(bandit_exp3_probabilities(b, 3, ids, probs), 3);
+        for (int i = 0; i < 3; i++)
+            by_id[ids[i]] = probs[i];
+        assert_true(by_id[one] > by_id[(one + 1) % 3]); /* the clicked arm gained */
+        double p = s_one_propensity(b, 2, slate);
+        ASSERT_NEAR(p, by_id[slate[0]] * by_id[slate[1]] / (1 - by_id[slate[0]]), 1e-12);
+        bandit_destroy(&b);
+    }
+}
+
+/* Thompson sampling's Monte Carlo estimate against exact values. Two arms
+ * after one round of both with a click on arm 0: Beta(2, 1) and Beta(1,
+ * 2), P(theta_0 > theta_1) = int_0^1 2x (2x - x^2) dx = 5/6. Three fresh
+ * arms: 1/3 for one, 1/6 for an ordered pair. With R = 20000 draws the
+ * standard error is at most 0.0036; the margin is 4 of them plus the
+ * estimator's bias (1 - p) / (R + 1). The estimate comes from a stream of
+ * its own: the slates are bandit_select's, and the same seed repeats
+ * them and the estimates. */
+static void test_propensity_thompson_monte_carlo(void **state)
+{
+    (void)state;
+    bandit_params_t params;
+    bandit_params_default(&params);
+    bandit_t *off = s_new_bandit(BANDIT_THOMPSON, &params, 3, 1);
+    assert_false(bandit_knows_propensity(off)); /* opt-in: propensity_draws 0 by default */
+    bandit_destroy(&off);
+    params.propensity_draws = 20000;
+    const double margin = 4 * 0.0036 + 1.0 / 20001;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        bandit_t *b = s_new_bandit(BANDIT_THOMPSON, &params, 2, seed);
+        s_round_all(b, 2, 0);
+        int32_t slate[2];
+        double p = s_one_propensity(b, 1, slate);
+        ASSERT_NEAR(p, slate[0] == 0 ? 5.0 / 6 : 1.0 / 6, margin);
+        bandit_destroy(&b);
+    }
+    bandit_t *b = s_new_bandit(BANDIT_THOMPSON, &params, 3, 7);
+    int32_t slate[2];
+    ASSERT_NEAR(s_one_propensity(b, 1, slate), 1.0 / 3, margin);
+    bandit_destroy(&b); /* the slate shown counts as a pull: a fresh one for k = 2 */
+    b = s_new_bandit(BANDIT_THOMPSON, &params, 3, 7);
+    ASSERT_NEAR(s_one_propensity(b, 2, slate), 1.0 / 6, margin);
+    bandit_destroy(&b);
+    /* the same slates with and without propensities, the same estimates again */
+    bandit_t *plain = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
+    bandit_t *with = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
+    bandit_t *again = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
+    for (int t = 0; t < 5; t++) {
+        int32_t a[4], c[4], d[4];
+        double pc[2], pd[2];
+        assert_int_equal(bandit_select(plain, 2, s_no_embedding, 2, a, NULL), 0);
+        assert_int_equal(bandit_select_propensity(with, 2, s_no_embedding, 2, c, NULL, pc), 0);
+        assert_int_equal(bandit_select_propensity(again, 2, s_no_embedding, 2, d, NULL, pd), 0);
+        assert_memory_equal(a, c, sizeof a);
+        assert_memory_equal(c, d, sizeof c);
+        assert_memory_equal(pc, pd, sizeof pc);
+        for (int r = 0; r < 2; r++) {
+            bandit_update(plain, s_no_embedding, a + 2 * r, 2, t % 2, 0);
+            bandit_update(with, s_no_embedding, c + 2 * r, 2, t % 2, 0);
+            bandit_update(again, s_no_embedding, d + 2 * r, 2, t % 2, 0);
+        }
+    }
+    bandit_destroy(&plain);
+    bandit_destroy(&with);
+    bandit_destroy(&again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +838,10 @@ int main(void)
         cmocka_unit_test(test_exp3_probabilities_and_best_arm),
         cmocka_unit_test(test_linucb_beats_non_contextual),
         cmocka_unit_test(test_meta_learns_the_better_base),
+        cmocka_unit_test(test_propensity_random_and_index_policies_by_hand),
+        cmocka_unit_test(test_propensity_epsilon_greedy_by_hand),
+        cmocka_unit_test(test_propensity_exp3_by_hand),
+        cmocka_unit_test(test_propensity_thompson_monte_carlo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,6 +264,141 @@ static void b_act(buf_t *b, const char *skip, uint32_t k, const char *dtype)
     }
 }
 
+/* A valid ACT of 3 requests (k = 5) with ACT.propensity (1.2): n values of
+ * dtype. */
+static void b_act_propensity(buf_t *b, const char *dtype, uint32_t n, const double *values)
+{
+    int32_t users[3] = {1, 2, 3}, slates[3 * 5] = {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4};
+    b_envelope(b, 1, PROTO_MSG_ACT, 0, 5);
+    b_str(b, "episode");
+    b_uint(b, 0);
+    b_str(b, "tick");
+    b_uint(b, 3);
+    b_str(b, "user_ids");
+    b_typed(b, "int32", 3, -1, users, sizeof users);
+    b_str(b, "slates");
+    b_typed(b, "int32", 3, 5, slates, sizeof slates);
+    b_str(b, "propensity");
+    if (strcmp(dtype, "float32") == 0) {
+        float f[4];
+        for (uint32_t i = 0; i < n; i++)
+            f[i] = (float)values[i];
+        b_typed(b, dtype, n, -1, f, n * sizeof *f);
+    } else {
+        b_typed(b, dtype, n, -1, values, n * sizeof *values);
+    }
+}
+
+/* ACT.propensity: optional (absent: NULL), float64 (n), finite, in (0, 1]. */
+static void test_act_propensity(void **state)
+{
+    (void)state;
+    const proto_dims_t dims = {.dim = 8, .slate_size = 5, .history_len = 5};
+    const double good[3] = {1.0, 0.25, 1e-300};
+    buf_t b = {0};
+    b_act_propensity(&b, "float64", 3, good);
+    proto_msg_t msg = {0};
+    assert_int_equal(proto_decode(b.data, b.size, &dims, &msg, NULL, 0), 0);
+    assert_non_null(msg.act.propensity);
+    assert_memory_equal(msg.act.propensity, good, sizeof good);
+    free(b.data);
+    b = (buf_t){0};
+    b_act(&b, NULL, 5, "int32"); /* a 1.1 ACT, into the same message */
+    assert_int_equal(proto_decode(b.data, b.size, &dims, &msg, NULL, 0), 0);
+    assert_null(msg.act.propensity);
+    proto_msg_fini(&msg);
+    free(b.data);
+    b = (buf_t){0};
+
+    const double two[2] = {0.5, 0.5};
+    b_act_propensity(&b, "float64", 2, two);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "ACT.propensity: expected typed array float64 (3), got float64 (2)", NULL);
+    b_act_propensity(&b, "float32", 3, good);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "ACT.propensity: expected typed array float64 (3), got float32 (3)", NULL);
+    const double nan[3] = {0.5, NAN, 0.5};
+    b_act_propensity(&b, "float64", 3, nan);
+    frame_expect(&b, &dims, PROTO_ENONFINITE, "ACT.propensity: element 1 is NaN", NULL);
+    const double inf[3] = {0.5, 0.5, INFINITY};
+    b_act_propensity(&b, "float64", 3, inf);
+    frame_expect(&b, &dims, PROTO_ENONFINITE, "ACT.propensity: element 2 is infinite", NULL);
+    const double zero[3] = {0.0, 0.5, 0.5};
+    b_act_propensity(&b, "float64", 3, zero);
+    frame_expect(&b, &dims, PROTO_EFIELD, "ACT.propensity: element 0 is 0, outside (0, 1]", NULL);
+    const double over[3] = {0.5, 1.0000000000000002, 0.5};
+    b_act_propensity(&b, "float64", 3, over);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "ACT.propensity: element 1 is 1.0000000000000002, outside (0, 1]", NULL);
+}
+
+/* A CATALOG of 2 items (dim 1) whose items.titles is bin of size bytes
+ * (str instead with as_str). */
+static void b_catalog_titles(buf_t *b, const char *titles, size_t size, bool as_str)
+{
+    int32_t ids[2] = {0, 1}, zeros[2] = {0, 0};
+    float emb[2] = {1.0f, -1.0f};
+    b_envelope(b, 1, PROTO_MSG_CATALOG, 0, 3);
+    b_str(b, "episode");
+    b_uint(b, 0);
+    b_str(b, "tick");
+    b_uint(b, 0);
+    b_str(b, "items");
+    b_map(b, 5);
+    b_str(b, "ids");
+    b_typed(b, "int32", 2, -1, ids, sizeof ids);
+    b_str(b, "topics");
+    b_typed(b, "int32", 2, -1, zeros, sizeof zeros);
+    b_str(b, "providers");
+    b_typed(b, "int32", 2, -1, zeros, sizeof zeros);
+    b_str(b, "embeddings");
+    b_typed(b, "float32", 2, 1, emb, sizeof emb);
+    b_str(b, "titles");
+    if (as_str)
+        b_strn(b, titles, size);
+    else
+        b_bin(b, titles, size);
+}
+
+/* CATALOG.items.titles: n NUL-terminated UTF-8 strings of at most
+ * PROTO_MAX_TITLE bytes in one bin. */
+static void test_catalog_titles(void **state)
+{
+    (void)state;
+    const proto_dims_t dims = {.dim = 1, .slate_size = 1, .history_len = 0};
+    buf_t b = {0};
+    b_catalog_titles(&b, "caf\xc3\xa9\0\0", 7, false);
+    proto_msg_t msg = {0};
+    assert_int_equal(proto_decode(b.data, b.size, &dims, &msg, NULL, 0), 0);
+    assert_string_equal(msg.catalog.items.titles[0], "caf\xc3\xa9");
+    assert_string_equal(msg.catalog.items.titles[1], "");
+    proto_msg_fini(&msg);
+    free(b.data);
+    b = (buf_t){0};
+
+    b_catalog_titles(&b, "a\0b\0c\0", 6, false);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "CATALOG.items.titles: expected 2 NUL-terminated strings, got 3 NULs in 6 bytes",
+                 NULL);
+    b_catalog_titles(&b, "a\0b", 3, false);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "CATALOG.items.titles: expected 2 NUL-terminated strings, got 1 NULs in 3 bytes, "
+                 "not ending in NUL",
+                 NULL);
+    b_catalog_titles(&b, "a\0b\0", 4, true);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "CATALOG.items.titles: expected bin (NUL-terminated UTF-8 strings), got str",
+                 NULL);
+    b_catalog_titles(&b, "a\0\xff\0", 4, false);
+    frame_expect(&b, &dims, PROTO_EFIELD, "CATALOG.items.titles: entry 1 is not valid UTF-8", NULL);
+    static char longest[PROTO_MAX_TITLE + 3];
+    memset(longest, 'x', PROTO_MAX_TITLE + 1);
+    longest[PROTO_MAX_TITLE + 1] = '\0'; /* entry 0: 4096 bytes */
+    b_catalog_titles(&b, longest, PROTO_MAX_TITLE + 3, false);
+    frame_expect(&b, &dims, PROTO_EFIELD,
+                 "CATALOG.items.titles: entry 0 has 4096 bytes, more than 4095", NULL);
+}
+
 static void test_fields(void **state)
 {
     (void)state;
@@ -775,6 +910,8 @@ int main(void)
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_version_and_unknown_type),
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_act_propensity),
+        cmocka_unit_test(test_catalog_titles),
         cmocka_unit_test(test_strings_names_and_keys),
         cmocka_unit_test(test_welcome_checks),
         cmocka_unit_test(test_world_limits),

@@ -51,7 +51,7 @@ static const uint8_t s_hello_bytes[] = {
     0x01,                                 /* type 1 = HELLO */
     0x00,                                 /* seq 0 */
     0x84,                                 /* body: map of 4 */
-    0xa5, 'm',  'i', 'n', 'o', 'r', 0x01, /* "minor": 1 */
+    0xa5, 'm',  'i', 'n', 'o', 'r', 0x02, /* "minor": 2 */
     0xa4, 'n',  'a', 'm', 'e',            /* "name": */
     0xa3, 'u',  'c', 'b',                 /*   "ucb" */
     0xa4, 'r',  'o', 'l', 'e',            /* "role": */
@@ -67,7 +67,7 @@ static void test_hello_bytes(void **state)
     proto_msg_t msg = {
         .type = PROTO_MSG_HELLO,
         .seq = 0,
-        .hello = {.minor = 1, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
+        .hello = {.minor = 2, .name = "ucb", .role = "agent", .n_caps = 1, .caps = caps}};
     proto_buffer_t buf;
     proto_buffer_init(&buf);
     assert_int_equal(proto_encode(&msg, &buf, NULL, 0), 0);
@@ -270,8 +270,42 @@ static void test_roundtrip_catalog(void **state)
     s_assert_items(&got.catalog.items, &msg.catalog.items);
     /* copies are aligned for their element type */
     assert_int_equal((uintptr_t)got.catalog.items.embeddings % _Alignof(float), 0);
+    assert_null(got.catalog.items.titles); /* not sent: absent */
     proto_msg_fini(&got);
     assert_null(got.storage);
+
+    /* with titles (1.2): UTF-8, "" for none; the encoder refuses what the decoder would */
+    const char *titles[3] = {"caf\xc3\xa9", "", "a, b"};
+    msg.catalog.items.titles = titles;
+    s_roundtrip(&msg, &dims, &got);
+    assert_non_null(got.catalog.items.titles);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(got.catalog.items.titles[i], titles[i]);
+    proto_msg_fini(&got);
+    proto_buffer_t enc;
+    proto_buffer_init(&enc);
+    char err[PROTO_ERR_LEN];
+    titles[1] = "ab\xc3";
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 is not valid UTF-8");
+    static char longest[PROTO_MAX_TITLE + 2];
+    memset(longest, 'x', PROTO_MAX_TITLE);
+    titles[1] = longest;
+    s_roundtrip(&msg, &dims, &got); /* PROTO_MAX_TITLE bytes: fine */
+    assert_int_equal(strlen(got.catalog.items.titles[1]), PROTO_MAX_TITLE);
+    proto_msg_fini(&got);
+    longest[PROTO_MAX_TITLE] = 'x';
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 has 4096 bytes, more than 4095");
+    titles[1] = NULL;
+    assert_int_equal(proto_encode(&msg, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "CATALOG.items.titles: entry 1 is NULL");
+    /* only CATALOG carries titles */
+    proto_msg_t step = {.type = PROTO_MSG_STEP, .step = {.born = msg.catalog.items}};
+    titles[1] = "";
+    assert_int_equal(proto_encode(&step, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "STEP.born.titles: only CATALOG.items carries titles");
+    proto_buffer_fini(&enc);
 }
 
 static void test_roundtrip_step(void **state)
@@ -366,7 +400,27 @@ static void test_roundtrip_act_and_joint(void **state)
     assert_int_equal(got.act.slate_size, 2);
     assert_memory_equal(got.act.user_ids, users, sizeof users);
     assert_memory_equal(got.act.slates, slates, sizeof slates);
+    assert_null(got.act.propensity); /* not sent: absent */
     proto_msg_fini(&got);
+
+    /* with propensities (1.2); the encoder refuses what the decoder would */
+    double propensity[3] = {1.0, 0.5, 0.125};
+    act.act.propensity = propensity;
+    s_roundtrip(&act, NULL, &got);
+    assert_non_null(got.act.propensity);
+    assert_memory_equal(got.act.propensity, propensity, sizeof propensity);
+    proto_msg_fini(&got);
+    proto_buffer_t enc;
+    proto_buffer_init(&enc);
+    char err[PROTO_ERR_LEN];
+    propensity[2] = NAN;
+    assert_int_equal(proto_encode(&act, &enc, err, sizeof err), PROTO_ENONFINITE);
+    assert_string_equal(err, "ACT.propensity: element 2 is NaN");
+    propensity[2] = 0.0;
+    assert_int_equal(proto_encode(&act, &enc, err, sizeof err), PROTO_EINVAL);
+    assert_string_equal(err, "ACT.propensity: element 2 is 0, outside (0, 1]");
+    proto_buffer_fini(&enc);
+    act.act.propensity = NULL;
 
     /* an empty ACT answers a STEP without requests */
     proto_msg_t empty = {.type = PROTO_MSG_ACT, .act = {.tick = 5, .slate_size = 2}};

@@ -106,6 +106,35 @@ static void test_text_escape(void **state)
     assert_string_equal(text_escape(out, sizeof out, NULL), "");
 }
 
+static void test_text_utf8_prefix(void **state)
+{
+    (void)state;
+    bool valid = false;
+    /* "caf" + e-acute (2 bytes) + "s": cuts never split the 2-byte character */
+    const char *cafes = "caf\xc3\xa9s";
+    assert_int_equal(text_utf8_prefix(cafes, 100, &valid), 6);
+    assert_true(valid);
+    assert_int_equal(text_utf8_prefix(cafes, 5, &valid), 5);
+    assert_int_equal(text_utf8_prefix(cafes, 4, &valid), 3);
+    assert_true(valid);
+    assert_int_equal(text_utf8_prefix(cafes, 0, NULL), 0);
+    /* a 4-byte character (U+1F600) cut at 1..3 bytes keeps none of it */
+    assert_int_equal(text_utf8_prefix("a\xf0\x9f\x98\x80", 4, &valid), 1);
+    assert_int_equal(text_utf8_prefix("a\xf0\x9f\x98\x80", 5, &valid), 5);
+    /* invalid: a lone continuation byte, an overlong form; also after the cut */
+    assert_int_equal(text_utf8_prefix("ab\x80"
+                                      "cd",
+                                      100, &valid),
+                     2);
+    assert_false(valid);
+    assert_int_equal(text_utf8_prefix("\xc0\xaf", 100, &valid), 0);
+    assert_false(valid);
+    assert_int_equal(text_utf8_prefix("abc\xff", 2, &valid), 2);
+    assert_false(valid);
+    assert_int_equal(text_utf8_prefix("", 10, &valid), 0);
+    assert_true(valid);
+}
+
 static void test_stats(void **state)
 {
     (void)state;
@@ -141,9 +170,13 @@ static void test_stats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_table),    cmocka_unit_test(test_parse_int),
-        cmocka_unit_test(test_parse_double), cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_stats),        cmocka_unit_test(test_text_escape),
+        cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_text_escape),
+        cmocka_unit_test(test_text_utf8_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@ import importlib.util
 import os
 import shutil
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 #: the build folder's binary, for a checkout: REPO/build/sim/recarena

@@ -47,7 +47,7 @@ import numpy as np
 import zmq
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 1
+PROTOCOL_MINOR = 2
 
 # message types (docs/protocol.md, Messages)
 HELLO, WELCOME, CATALOG, STEP, ACT, JOINT, EPISODE_END, BYE, PING, PONG, ERROR = range(1, 12)
@@ -109,12 +109,40 @@ def typed(a, dtype):
 
 # ---- messages --------------------------------------------------------------
 
+MAX_TITLE = 4095   # CATALOG.items.titles: bytes of one title (protocol.h PROTO_MAX_TITLE)
+
+
+def _titles(raw, n, field):
+    """CATALOG.items.titles (1.2): one bin of n NUL-terminated UTF-8 strings
+    -> a numpy object array of n str."""
+    if not isinstance(raw, (bytes, bytearray)):
+        raise ProtocolError(EFIELD, f"{field}: expected bin (NUL-terminated UTF-8 strings), "
+                                    f"got {type(raw).__name__}")
+    parts = bytes(raw).split(b"\0")
+    if len(parts) != n + 1 or parts[-1] != b"":
+        raise ProtocolError(EFIELD, f"{field}: expected {n} NUL-terminated strings, got "
+                                    f"{raw.count(0)} NULs in {len(raw)} bytes")
+    out = np.empty(n, dtype=object)
+    for i, p in enumerate(parts[:-1]):
+        if len(p) > MAX_TITLE:
+            raise ProtocolError(EFIELD, f"{field}: entry {i} has {len(p)} bytes, more than "
+                                        f"{MAX_TITLE}")
+        try:
+            out[i] = p.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(EFIELD, f"{field}: entry {i} is not valid UTF-8") from None
+    return out
+
+
 class Items:
     """Item columns, rows sorted by id: ids (n,), topics (n,), providers (n,),
-    embeddings (n, dim); as in CATALOG.items and STEP.born."""
+    embeddings (n, dim); as in CATALOG.items and STEP.born. titles: None, or
+    (protocol 1.2, a catalog from a file with titles or texts) a numpy
+    object array (n,) of str aligned with ids, "" for an item without one."""
 
-    def __init__(self, ids, topics, providers, embeddings):
+    def __init__(self, ids, topics, providers, embeddings, titles=None):
         self.ids, self.topics, self.providers, self.embeddings = ids, topics, providers, embeddings
+        self.titles = titles
 
     @classmethod
     def from_wire(cls, m, field="items"):
@@ -124,7 +152,8 @@ class Items:
         emb = to_numpy(m["embeddings"], "float32", 2, field + ".embeddings")
         if not len(ids) == len(topics) == len(providers) == emb.shape[0]:
             raise ProtocolError(EFIELD, f"{field}: columns of different lengths")
-        return cls(ids, topics, providers, emb)
+        titles = _titles(m["titles"], len(ids), field + ".titles") if "titles" in m else None
+        return cls(ids, topics, providers, emb, titles)
 
     @property
     def n(self):
@@ -142,13 +171,25 @@ class Items:
         return np.where(self.ids[pos] == ids, pos, -1)
 
     def as_dict(self):
-        """Plain data (copies): ids, topics, providers, embeddings."""
-        return {"ids": self.ids.copy(), "topics": self.topics.copy(),
-                "providers": self.providers.copy(), "embeddings": self.embeddings.copy()}
+        """Plain data (copies): ids, topics, providers, embeddings (and titles,
+        a list of str, when the items have them)."""
+        d = {"ids": self.ids.copy(), "topics": self.topics.copy(),
+             "providers": self.providers.copy(), "embeddings": self.embeddings.copy()}
+        if self.titles is not None:
+            d["titles"] = list(self.titles)
+        return d
+
+    def _titles_text(self):
+        return "" if self.titles is None else ", with titles"
 
     def __repr__(self):
         dim = self.embeddings.shape[1] if self.embeddings.ndim == 2 else 0
-        return f"{type(self).__name__}({_ids_text(self.ids)}, dim={dim})"
+        return f"{type(self).__name__}({_ids_text(self.ids)}, dim={dim}{self._titles_text()})"
+
+    def title(self, item_id):
+        """One live item's title ("" if it has none), or None (not live, or no titles)."""
+        row = int(self.rows(item_id))
+        return None if row < 0 or self.titles is None else self.titles[row]
 
     def embedding(self, item_id):
         """One live item's embedding, or None."""
@@ -166,29 +207,36 @@ class Catalog(Items):
     episode, tick (of the last CATALOG), and the Items columns."""
 
     def __init__(self, episode, tick, items):
-        super().__init__(items.ids, items.topics, items.providers, items.embeddings)
+        super().__init__(items.ids, items.topics, items.providers, items.embeddings, items.titles)
         self.episode, self.tick = episode, tick
 
     def __repr__(self):
         dim = self.embeddings.shape[1] if self.embeddings.ndim == 2 else 0
         return (f"Catalog(episode={self.episode}, tick={self.tick}, {_ids_text(self.ids)}, "
-                f"dim={dim})")
+                f"dim={dim}{self._titles_text()})")
 
     def apply(self, born, retired):
-        """Adds born (appended: ids only grow), then removes retired."""
+        """Adds born (appended: ids only grow; born items have no title: ""),
+        then removes retired."""
         if born.n:
             self.ids = np.concatenate([self.ids, born.ids])
             self.topics = np.concatenate([self.topics, born.topics])
             self.providers = np.concatenate([self.providers, born.providers])
             self.embeddings = np.concatenate([self.embeddings, born.embeddings])
+            if self.titles is not None:
+                none = np.empty(born.n, dtype=object)
+                none[:] = ""
+                self.titles = np.concatenate([self.titles, none])
             if born.ids.size and np.any(np.diff(self.ids) <= 0):   # keep the id order anyway
-                order = np.argsort(self.ids, kind="stable")
-                self.ids, self.topics = self.ids[order], self.topics[order]
-                self.providers, self.embeddings = self.providers[order], self.embeddings[order]
+                self._take(np.argsort(self.ids, kind="stable"))
         if len(retired):
-            keep = ~np.isin(self.ids, retired)
-            self.ids, self.topics = self.ids[keep], self.topics[keep]
-            self.providers, self.embeddings = self.providers[keep], self.embeddings[keep]
+            self._take(~np.isin(self.ids, retired))
+
+    def _take(self, rows):
+        self.ids, self.topics = self.ids[rows], self.topics[rows]
+        self.providers, self.embeddings = self.providers[rows], self.embeddings[rows]
+        if self.titles is not None:
+            self.titles = self.titles[rows]
 
 
 class Feedback:
@@ -525,9 +573,12 @@ class Connection:
             body["token"] = token
         return self.send(HELLO, body)
 
-    def act(self, step, slates, k=None):
+    def act(self, step, slates, k=None, propensity=None):
         """Answers a Step with slates (n, k), checking the shape first (and
-        k, when given); with no requests, any empty array will do."""
+        k, when given); with no requests, any empty array will do.
+        propensity (protocol 1.2, optional): (n,) the probability of each
+        slate under the agent's policy, finite, in (0, 1]; the run log
+        records it (docs/logging.md)."""
         slates = np.asarray(slates)
         n = step.requests.n
         if n == 0 and slates.size == 0 and k is not None:
@@ -536,9 +587,19 @@ class Connection:
                 or (n and not np.issubdtype(slates.dtype, np.integer))):
             raise ValueError(f"slates: expected integers of shape ({n}, {k or 'k'}), got "
                              f"{slates.dtype} {slates.shape}")
-        return self.send(ACT, {"episode": step.episode, "tick": step.tick,
-                               "user_ids": typed(step.requests.user_ids, "int32"),
-                               "slates": typed(slates, "int32")})
+        body = {"episode": step.episode, "tick": step.tick,
+                "user_ids": typed(step.requests.user_ids, "int32"),
+                "slates": typed(slates, "int32")}
+        if propensity is not None:
+            p = np.asarray(propensity, dtype=np.float64)
+            if p.shape != (n,):
+                raise ValueError(f"propensity: expected shape ({n},), got {p.shape}")
+            bad = ~(np.isfinite(p) & (p > 0) & (p <= 1))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"propensity: element {i} is {p[i]!r}, outside (0, 1]")
+            body["propensity"] = typed(p, "float64")
+        return self.send(ACT, body)
 
     def error(self, code, message, fatal=False, ref_seq=None):
         body = {"code": int(code), "message": _clip(message) or "error", "fatal": bool(fatal)}
@@ -557,6 +618,19 @@ class Connection:
 
 # ---- agents ----------------------------------------------------------------
 
+class Action:
+    """What on_step may return instead of bare slates: slates (n, k) and
+    propensity (n,), the probability of each slate under the agent's
+    policy (finite, in (0, 1]; protocol 1.2), or None."""
+
+    def __init__(self, slates, propensity=None):
+        self.slates, self.propensity = slates, propensity
+
+    def __repr__(self):
+        n = len(self.slates)
+        return f"Action({n} slates, propensity={'yes' if self.propensity is not None else 'no'})"
+
+
 class Agent:
     """Base class of a Python agent; override on_step (required) and any of
     the others. While it runs, the agent has these attributes:
@@ -564,7 +638,8 @@ class Agent:
       name        its name in the scenario
       welcome     the Welcome (slate_size, dim, ticks, seed, limits, ...)
       catalog     the live items (Catalog: ids ascending, topics,
-                  providers, embeddings; rows(ids) finds rows)
+                  providers, embeddings, titles (None, or str per item
+                  when the catalog has them); rows(ids) finds rows)
       rng         a numpy Generator seeded from WELCOME.seed and the agent
                   index: draw from it and a run replays exactly
       connection  the Connection
@@ -612,7 +687,9 @@ class Agent:
 
     def on_step(self, step):
         """Each STEP (also with no requests): return slates, (n, k) integers,
-        row i for step.requests.user_ids[i], k distinct live item ids, best first.
+        row i for step.requests.user_ids[i], k distinct live item ids, best first;
+        or Action(slates, propensity) to report each slate's probability under
+        the policy (ACT.propensity, for the run log).
         step.born and step.retired are already applied to self.catalog."""
         raise NotImplementedError("an agent must define on_step")
 
@@ -849,8 +926,10 @@ def _serve(agent, conn, settings, prog):
                 agent.on_reset(parsed)
             elif msg.type == STEP:
                 agent.catalog.apply(parsed.born, parsed.retired)
-                slates = agent.on_step(parsed)
-                conn.act(parsed, slates, agent.welcome.slate_size)
+                slates, propensity = agent.on_step(parsed), None
+                if isinstance(slates, Action):
+                    slates, propensity = slates.slates, slates.propensity
+                conn.act(parsed, slates, agent.welcome.slate_size, propensity)
                 agent.shown.record(parsed, slates)
             elif msg.type == JOINT:
                 agent.on_joint(parsed)
