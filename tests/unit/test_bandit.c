@@ -671,7 +671,8 @@ static void test_propensity_random_and_index_policies_by_hand(void **state)
     double p[2];
     int32_t slates[4];
     uint8_t strategies[2];
-    assert_int_equal(bandit_select_propensity(b, 2, s_no_embedding, 2, slates, strategies, p), 0);
+    const float contexts[2] = {0.0f, 0.0f}; /* two requests of dim 1 */
+    assert_int_equal(bandit_select_propensity(b, 2, contexts, 2, slates, strategies, p), 0);
     assert_true(isnan(p[0]) && isnan(p[1]));
     bandit_destroy(&b);
 }
@@ -803,12 +804,13 @@ static void test_propensity_thompson_monte_carlo(void **state)
     bandit_t *plain = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
     bandit_t *with = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
     bandit_t *again = s_new_bandit(BANDIT_THOMPSON, &params, 3, 8);
+    const float contexts[2] = {0.0f, 0.0f}; /* two requests of dim 1 */
     for (int t = 0; t < 5; t++) {
         int32_t a[4], c[4], d[4];
         double pc[2], pd[2];
-        assert_int_equal(bandit_select(plain, 2, s_no_embedding, 2, a, NULL), 0);
-        assert_int_equal(bandit_select_propensity(with, 2, s_no_embedding, 2, c, NULL, pc), 0);
-        assert_int_equal(bandit_select_propensity(again, 2, s_no_embedding, 2, d, NULL, pd), 0);
+        assert_int_equal(bandit_select(plain, 2, contexts, 2, a, NULL), 0);
+        assert_int_equal(bandit_select_propensity(with, 2, contexts, 2, c, NULL, pc), 0);
+        assert_int_equal(bandit_select_propensity(again, 2, contexts, 2, d, NULL, pd), 0);
         assert_memory_equal(a, c, sizeof a);
         assert_memory_equal(c, d, sizeof c);
         assert_memory_equal(pc, pd, sizeof pc);
