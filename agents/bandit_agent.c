@@ -17,6 +17,7 @@
  *
  *     episode 0: requests 27344 clicks 9646 ctr 0.3528 gini 0.6132 coverage 0.9301 items 701 */
 #include "agents/sdk/agent.h"
+#include "agents/sdk/shown.h"
 #include "agents/bandit/bandit.h"
 #include "core/err.h"
 #include "core/metrics.h"
@@ -34,14 +35,14 @@ typedef struct state {
     bandit_t *bandit;
     uint32_t k, dim;
 
-    /* the previous tick's requests, whose feedback the next STEP carries */
-    uint32_t prev_n, prev_cap;
-    int32_t *prev_users;      /* (prev_cap) */
-    float *prev_features;     /* (prev_cap, dim) */
-    int32_t *prev_slates;     /* (prev_cap, k) */
-    uint8_t *prev_strategies; /* (prev_cap) */
-    double *propensity;       /* (prev_cap) this tick's slates' probabilities */
-    bool told_underflow;      /* said once that propensities underflowed */
+    /* the previous tick's requests, whose feedback the next STEP carries:
+     * users and slates, and per request its features (dim floats) and the
+     * strategy that chose it (one byte after them) */
+    agent_shown_t shown;
+    uint32_t cap;        /* room of the two arrays below */
+    uint8_t *strategies; /* (cap) this tick's strategies */
+    double *propensity;  /* (cap) this tick's slates' probabilities */
+    bool told_underflow; /* said once that propensities underflowed */
 
     /* this episode: how often each item id was shown, requests, clicks */
     uint32_t *exposure, *scratch; /* (exposure_cap), scratch (2 * exposure_cap) */
@@ -113,29 +114,22 @@ static int s_on_option(void *user, const char *name, const char *value)
     return ERR_EINVAL;
 }
 
-/* Room for n requests of the previous tick; 0 or -1. */
-static int s_reserve_prev(state_t *s, uint32_t n)
+/* Room for n requests of a tick; 0 or -1. */
+static int s_reserve_rows(state_t *s, uint32_t n)
 {
-    if (n <= s->prev_cap)
+    if (agent_shown_reserve(&s->shown, n) != 0)
+        return -1;
+    if (n <= s->cap)
         return 0;
-    int32_t *users = realloc(s->prev_users, n * sizeof *users);
-    if (users)
-        s->prev_users = users;
-    float *features = realloc(s->prev_features, (size_t)n * s->dim * sizeof *features);
-    if (features)
-        s->prev_features = features;
-    int32_t *slates = realloc(s->prev_slates, (size_t)n * s->k * sizeof *slates);
-    if (slates)
-        s->prev_slates = slates;
-    uint8_t *strategies = realloc(s->prev_strategies, n);
+    uint8_t *strategies = realloc(s->strategies, n);
     if (strategies)
-        s->prev_strategies = strategies;
+        s->strategies = strategies;
     double *propensity = realloc(s->propensity, n * sizeof *propensity);
     if (propensity)
         s->propensity = propensity;
-    if (!users || !features || !slates || !strategies || !propensity)
+    if (!strategies || !propensity)
         return -1;
-    s->prev_cap = n;
+    s->cap = n;
     return 0;
 }
 
@@ -168,25 +162,16 @@ static int s_reserve_exposure(state_t *s, int32_t id)
  * is not learnt from. */
 static void s_learn(state_t *s, const proto_feedback_t *fb)
 {
-    if (fb->n != s->prev_n) {
-        s->prev_n = 0;
-        return;
-    }
-    for (uint32_t i = 0; i < fb->n; i++)
-        if (fb->user_ids[i] != s->prev_users[i]) {
-            s->prev_n = 0;
-            return;
-        }
-    for (uint32_t i = 0; i < fb->n; i++) {
+    uint32_t m = agent_shown_match(&s->shown, fb);
+    for (uint32_t i = 0; i < m; i++) {
         int32_t clicked =
             fb->clicked[i] >= 0 && (uint32_t)fb->clicked[i] < s->k ? fb->clicked[i] : -1;
         s->clicks += clicked >= 0;
         double reward = s->learn_clicks ? (clicked >= 0) : (double)fb->reward[i];
-        bandit_update_reward(s->bandit, s->prev_features + (size_t)i * s->dim,
-                             s->prev_slates + (size_t)i * s->k, s->k, clicked, reward,
-                             s->prev_strategies[i]);
+        const unsigned char *row = agent_shown_extra(&s->shown, i);
+        bandit_update_reward(s->bandit, (const float *)row, agent_shown_slate(&s->shown, i), s->k,
+                             clicked, reward, row[(size_t)s->dim * sizeof(float)]);
     }
-    s->prev_n = 0;
 }
 
 static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog)
@@ -198,7 +183,8 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
     if (!s->bandit) {
         s->k = w->slate_size;
         s->dim = w->dim;
-        s->prev_cap = 0;
+        agent_shown_free(&s->shown);
+        agent_shown_init(&s->shown, s->k, (size_t)s->dim * sizeof(float) + 1);
         s->bandit = bandit_new(s->algo, &s->params, s->dim, pcg32_next64(agent_rng(agent)));
         if (!s->bandit) {
             fprintf(stderr,
@@ -214,7 +200,7 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
         fprintf(stderr, "recarena-bandit: catalog: %s\n", err_str(rc));
         return -1;
     }
-    s->prev_n = 0;
+    agent_shown_forget(&s->shown);
     if (catalog->tick == 0) {
         if (s->exposure)
             memset(s->exposure, 0, s->exposure_cap * sizeof *s->exposure);
@@ -224,7 +210,7 @@ static int s_on_reset(agent_t *agent, void *user, const proto_catalog_t *catalog
     for (uint32_t i = 0; i < items->n; i++)
         if (s_reserve_exposure(s, items->ids[i]) != 0)
             goto fail_memory;
-    if (s_reserve_prev(s, w->limits.max_batch) != 0)
+    if (s_reserve_rows(s, w->limits.max_batch) != 0)
         goto fail_memory;
     return 0;
 fail_memory:
@@ -248,11 +234,11 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
         bandit_retire_arm(s->bandit, step->retired[i]);
 
     const proto_requests_t *req = &step->requests;
-    if (s_reserve_prev(s, req->n) != 0)
+    if (s_reserve_rows(s, req->n) != 0)
         goto fail_memory;
     bool knows = req->n > 0 && bandit_knows_propensity(s->bandit);
-    int rc = bandit_select_propensity(s->bandit, req->n, req->features, s->k, slates,
-                                      s->prev_strategies, knows ? s->propensity : NULL);
+    int rc = bandit_select_propensity(s->bandit, req->n, req->features, s->k, slates, s->strategies,
+                                      knows ? s->propensity : NULL);
     if (rc != 0) {
         fprintf(stderr, "recarena-bandit: %s at tick %u: %s%s\n", bandit_algo_name(s->algo),
                 step->tick, err_str(rc),
@@ -274,11 +260,12 @@ static int s_on_step(agent_t *agent, void *user, const proto_step_t *step, int32
                 underflow, req->n, step->tick);
         s->told_underflow = true;
     }
-    s->prev_n = req->n;
-    if (req->n > 0) { /* an empty batch's arrays may be NULL */
-        memcpy(s->prev_users, req->user_ids, req->n * sizeof *req->user_ids);
-        memcpy(s->prev_features, req->features, (size_t)req->n * s->dim * sizeof *req->features);
-        memcpy(s->prev_slates, slates, (size_t)req->n * s->k * sizeof *slates);
+    if (agent_shown_record(&s->shown, req->n, req->user_ids, slates) != 0)
+        goto fail_memory;
+    for (uint32_t i = 0; i < req->n; i++) {
+        unsigned char *row = agent_shown_extra(&s->shown, i);
+        memcpy(row, req->features + (size_t)i * s->dim, (size_t)s->dim * sizeof(float));
+        row[(size_t)s->dim * sizeof(float)] = s->strategies[i];
     }
     for (size_t i = 0; i < (size_t)req->n * s->k; i++)
         if (slates[i] <= s->max_id)
@@ -347,10 +334,8 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     int status = agent_main(argc, argv, &spec, &s);
     bandit_destroy(&s.bandit);
-    free(s.prev_users);
-    free(s.prev_features);
-    free(s.prev_slates);
-    free(s.prev_strategies);
+    agent_shown_free(&s.shown);
+    free(s.strategies);
     free(s.propensity);
     free(s.exposure);
     free(s.scratch);
