@@ -72,11 +72,17 @@ void policy_reset(policy_t *p, uint32_t episode)
     pcg32_stream(&p->rng, p->seed, SIM_STREAM_POLICY, ((uint32_t)p->agent << 24) ^ episode);
 }
 
+/* Above this many live items the random slate tells a drawn index by
+ * comparing it with the slate's earlier ones instead of by a mark: the
+ * marks would be a cache line from memory per draw (the same slates
+ * either way). */
+#define POLICY_MARKS_MAX (1 << 16)
+
 /* Room for the marks of n_live live indices: the world's item capacity,
  * which no live catalog exceeds, so it is allocated once. */
 static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
 {
-    if (n_live <= p->picked_cap)
+    if (n_live <= p->picked_cap || n_live > POLICY_MARKS_MAX)
         return 0;
     int cap = world_item_capacity(w) > n_live ? world_item_capacity(w) : n_live;
     uint32_t *picked = calloc((size_t)cap, sizeof *picked);
@@ -89,6 +95,39 @@ static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
     return 0;
 }
 
+/* Fisher-Yates shuffle of the slate (k - 1 bounded draws). */
+static void s_shuffle(policy_t *p, int32_t *slate)
+{
+    for (int i = p->k - 1; i > 0; i--) {
+        int j = (int)pcg32_bounded_below(&p->rng, (uint32_t)i + 1, p->shuffle[i]);
+        int32_t tmp = slate[i];
+        slate[i] = slate[j];
+        slate[j] = tmp;
+    }
+}
+
+/* s_random_slate above POLICY_MARKS_MAX live items: the same draws, a
+ * drawn index told by comparison. identity: live[i] == i for all i (then
+ * the ids are the indices, and live is not read). */
+static void s_random_slate_large(policy_t *p, const int32_t *live, int n_live, bool identity,
+                                 int32_t *slate)
+{
+    int k = p->k, filled = 0;
+    uint32_t drawn[PROTO_MAX_SLATE];
+    for (int j = n_live - k; j < n_live; j++) {
+        uint32_t bound = (uint32_t)j + 1;
+        uint32_t r = pcg32_bounded_below(&p->rng, bound, p->floyd[j - (n_live - k)]);
+        for (int q = 0; q < filled; q++)
+            if (drawn[q] == r) {
+                r = (uint32_t)j;
+                break;
+            }
+        drawn[filled] = r;
+        slate[filled++] = identity ? (int32_t)r : live[r];
+    }
+    s_shuffle(p, slate);
+}
+
 /* k distinct live items uniformly (Floyd's sampling) in random order
  * (Fisher-Yates). Floyd's step draws r in [0, j] and takes live[r], or
  * live[j] if live[r] is already on the slate; live ids are distinct, so
@@ -97,13 +136,6 @@ static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
 static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t *slate)
 {
     int k = p->k, filled = 0;
-    if (p->live_n != n_live) { /* the bounds' thresholds, once per catalog size */
-        for (int i = 0; i < k; i++) {
-            p->floyd[i] = pcg32_threshold((uint32_t)(n_live - k + 1 + i));
-            p->shuffle[i] = pcg32_threshold((uint32_t)i + 1);
-        }
-        p->live_n = n_live;
-    }
     if (++p->stamp == 0) { /* wrapped: clear the marks */
         memset(p->picked, 0, (size_t)p->picked_cap * sizeof *p->picked);
         p->stamp = 1;
@@ -117,12 +149,19 @@ static void s_random_slate(policy_t *p, const int32_t *live, int n_live, int32_t
         picked[r] = stamp;
         slate[filled++] = live[r];
     }
-    for (int i = k - 1; i > 0; i--) {
-        int j = (int)pcg32_bounded_below(&p->rng, (uint32_t)i + 1, p->shuffle[i]);
-        int32_t tmp = slate[i];
-        slate[i] = slate[j];
-        slate[j] = tmp;
+    s_shuffle(p, slate);
+}
+
+/* The random slate's bounds' thresholds, once per catalog size. */
+static void s_thresholds(policy_t *p, int n_live)
+{
+    if (p->live_n == n_live)
+        return;
+    for (int i = 0; i < p->k; i++) {
+        p->floyd[i] = pcg32_threshold((uint32_t)(n_live - p->k + 1 + i));
+        p->shuffle[i] = pcg32_threshold((uint32_t)i + 1);
     }
+    p->live_n = n_live;
 }
 
 void policy_popular_slate(const world_t *w, int32_t *slate)
@@ -181,13 +220,19 @@ int policy_act(policy_t *p, world_t *w, int agent)
         policy_popular_slate(w, p->slate);
     int n_live;
     const int32_t *live = world_live_items(w, &n_live);
+    bool large = n_live > POLICY_MARKS_MAX;
+    /* ascending distinct ids >= 0 ending in n_live - 1 are 0 .. n_live - 1 */
+    bool identity = n_live > 0 && live[n_live - 1] == n_live - 1;
     if (p->kind == POLICY_RANDOM) {
         int rc = s_reserve_marks(p, w, n_live);
         if (rc != 0)
             return rc;
+        s_thresholds(p, n_live);
     }
     for (int j = 0; j < requests->n; j++) {
-        if (p->kind == POLICY_RANDOM)
+        if (p->kind == POLICY_RANDOM && large)
+            s_random_slate_large(p, live, n_live, identity, p->slate);
+        else if (p->kind == POLICY_RANDOM)
             s_random_slate(p, live, n_live, p->slate);
         else if (p->kind == POLICY_IDEAL)
             policy_ideal_slate(w, requests->user_ids[j], p->slate);

@@ -46,6 +46,36 @@ static void *s_alloc(size_t count, size_t size, bool *ok)
     return p;
 }
 
+/* s_alloc for tables of rows read at random (embeddings, interests):
+ * the block starts on a cache line (64 bytes), so that a row of 16 floats
+ * is one line, not two (calloc's large blocks start 16 bytes into a page).
+ * The block calloc returned is kept just before the table; free it with
+ * s_free_lines. */
+static void *s_alloc_lines(size_t count, size_t size, bool *ok)
+{
+    enum { LINE = 64 };
+    if (size && count > (SIZE_MAX - LINE - sizeof(void *)) / size) {
+        *ok = false;
+        return NULL;
+    }
+    char *raw = s_alloc(count * size + LINE + sizeof(void *), 1, ok);
+    if (!raw)
+        return NULL;
+    uintptr_t at = ((uintptr_t)raw + sizeof(void *) + LINE - 1) & ~(uintptr_t)(LINE - 1);
+    char *p = (char *)at;
+    memcpy(p - sizeof(void *), &raw, sizeof raw);
+    return p;
+}
+
+static void s_free_lines(void *p)
+{
+    if (!p)
+        return;
+    void *raw;
+    memcpy(&raw, (char *)p - sizeof raw, sizeof raw);
+    free(raw);
+}
+
 static int32_t s_lifetime(const world_t *w, pcg32_t *rng, int32_t birth)
 {
     double u = pcg32_uniform(rng); /* drawn always: keeps the stream aligned */
@@ -59,6 +89,18 @@ static int32_t s_lifetime(const world_t *w, pcg32_t *rng, int32_t birth)
     return birth + (int32_t)life;
 }
 
+/* The packed copies of item id's record (hot, alive_bits) after it changed. */
+static void s_item_sync(world_t *w, int32_t id)
+{
+    const world_item_t *it = &w->items[id];
+    w->hot[id] = (world_hot_t){.quality = it->quality, .topic = it->topic};
+    uint64_t bit = UINT64_C(1) << (id & 63);
+    if (it->alive)
+        w->alive_bits[id >> 6] |= bit;
+    else
+        w->alive_bits[id >> 6] &= ~bit;
+}
+
 static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
 {
     world_item_t *it = &w->items[id];
@@ -70,6 +112,7 @@ static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
     it->alive = true;
     s_noisy_unit(&w->emb[(size_t)id * w->dim], &w->topic_centres[(size_t)it->topic * w->dim],
                  w->cfg.topic_spread, w->dim, rng);
+    s_item_sync(w, id);
 }
 
 /* Whether a catalog of cap items keeps a unit row per item for the ILD:
@@ -118,6 +161,7 @@ static void s_catalog_item(world_t *w, int32_t id, const world_catalog_t *cat, p
     else
         s_noisy_unit(e, &w->topic_centres[(size_t)it->topic * w->dim], w->cfg.topic_spread, w->dim,
                      rng);
+    s_item_sync(w, id);
 }
 
 /* Topic centres as the normalised means of their items' embeddings. */
@@ -167,7 +211,7 @@ double world_memory_estimate(const world_config_t *cfg)
     double topics = cfg->n_topics, hist = cfg->history_len, k = cfg->slate_size;
     double agents = cfg->n_agents;
     double bytes = (double)sizeof(world_t);
-    bytes += cap * (S_ELEM(items) + dim * S_ELEM(emb));
+    bytes += cap * (S_ELEM(items) + S_ELEM(hot) + dim * S_ELEM(emb)) + ceil(cap / 64) * 8;
     if (s_keeps_unit_rows(cap, dim))
         bytes += cap * dim * S_ELEM(unit_emb);
     bytes += cfg->n_items * (S_ELEM(items0) + dim * S_ELEM(emb0));
@@ -217,11 +261,13 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     size_t k = (size_t)cfg->slate_size;
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
-    w->emb = s_alloc(cap * dim, sizeof *w->emb, &ok);
+    w->hot = s_alloc(cap, sizeof *w->hot, &ok);
+    w->alive_bits = s_alloc((cap + 63) / 64, sizeof *w->alive_bits, &ok);
+    w->emb = s_alloc_lines(cap * dim, sizeof *w->emb, &ok);
     if (s_keeps_unit_rows((double)cap, (double)dim))
-        w->unit_emb = s_alloc(cap * dim, sizeof *w->unit_emb, &ok);
+        w->unit_emb = s_alloc_lines(cap * dim, sizeof *w->unit_emb, &ok);
     w->items0 = s_alloc((size_t)cfg->n_items, sizeof *w->items0, &ok);
-    w->emb0 = s_alloc((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
+    w->emb0 = s_alloc_lines((size_t)cfg->n_items * dim, sizeof *w->emb0, &ok);
     w->topic_centres = s_alloc(topics * dim, sizeof *w->topic_centres, &ok);
     w->live = s_alloc(cap, sizeof *w->live, &ok);
     w->born = s_alloc(cap, sizeof *w->born, &ok);
@@ -230,9 +276,9 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     w->clicks = s_alloc(cap, sizeof *w->clicks, &ok);
     w->page_stamp = s_alloc(cap, sizeof *w->page_stamp, &ok);
     w->gini_scratch = s_alloc(2 * cap, sizeof *w->gini_scratch, &ok);
-    w->interest = s_alloc(users * dim, sizeof *w->interest, &ok);
-    w->interest0 = s_alloc(users * dim, sizeof *w->interest0, &ok);
-    w->feature_offset = s_alloc(users * dim, sizeof *w->feature_offset, &ok);
+    w->interest = s_alloc_lines(users * dim, sizeof *w->interest, &ok);
+    w->interest0 = s_alloc_lines(users * dim, sizeof *w->interest0, &ok);
+    w->feature_offset = s_alloc_lines(users * dim, sizeof *w->feature_offset, &ok);
     w->satiation = s_alloc(users * topics, sizeof *w->satiation, &ok);
     w->sat_tick = s_alloc(users, sizeof *w->sat_tick, &ok);
     w->history = s_alloc(users * hist, sizeof *w->history, &ok);
@@ -259,7 +305,7 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     for (int a = 0; a < cfg->n_agents && ok; a++) {
         world_agent_buf_t *b = &w->agents[a];
         b->user_ids = s_alloc(users, sizeof *b->user_ids, &ok);
-        b->features = s_alloc(users * dim, sizeof *b->features, &ok);
+        b->features = s_alloc_lines(users * dim, sizeof *b->features, &ok);
         b->history = s_alloc(users * hist, sizeof *b->history, &ok);
         b->request_slot = s_alloc(users, sizeof *b->request_slot, &ok);
         b->slates = s_alloc(users * k, sizeof *b->slates, &ok);
@@ -321,7 +367,7 @@ void world_destroy(world_t **self_p)
     for (int a = 0; a < WORLD_MAX_AGENTS; a++) {
         world_agent_buf_t *b = &w->agents[a];
         free(b->user_ids);
-        free(b->features);
+        s_free_lines(b->features);
         free(b->history);
         free(b->request_slot);
         free(b->slates);
@@ -335,15 +381,17 @@ void world_destroy(world_t **self_p)
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *blocks[] = {w->unit_emb,     w->items,         w->emb,        w->items0,
-                      w->emb0,         w->topic_centres, w->live,       w->born,
-                      w->retired,      w->exposure,      w->clicks,     w->page_stamp,
-                      w->gini_scratch, w->interest,      w->interest0,  w->feature_offset,
-                      w->satiation,    w->sat_tick,      w->history,    w->budget,
-                      w->satisfaction, w->reputation,    w->active,     w->ended,
-                      w->platform,     w->consumed,      w->req_users,  w->exam,
-                      w->probs,        w->page,          w->page_agent, w->page_src,
-                      w->topic_stamp,  w->topic_clicks,  w->pub_ring,   w->share_scratch};
+    void *lines[] = {w->unit_emb, w->emb, w->emb0, w->interest, w->interest0, w->feature_offset};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        s_free_lines(lines[i]);
+    void *blocks[] = {w->hot,           w->alive_bits,   w->items,      w->items0,
+                      w->topic_centres, w->live,         w->born,       w->retired,
+                      w->exposure,      w->clicks,       w->page_stamp, w->gini_scratch,
+                      w->satiation,     w->sat_tick,     w->history,    w->budget,
+                      w->satisfaction,  w->reputation,   w->active,     w->ended,
+                      w->platform,      w->consumed,     w->req_users,  w->exam,
+                      w->probs,         w->page,         w->page_agent, w->page_src,
+                      w->topic_stamp,   w->topic_clicks, w->pub_ring,   w->share_scratch};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         free(blocks[i]);
     free(w);
@@ -366,8 +414,11 @@ int world_reset(world_t *w, uint32_t episode)
     w->n_item_ids = cfg->n_items;
     memcpy(w->items, w->items0, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb, w->emb0, (size_t)cfg->n_items * dim * sizeof *w->emb);
-    for (int32_t id = 0; id < cfg->n_items; id++)
+    memset(w->alive_bits, 0, ((size_t)w->capacity + 63) / 64 * sizeof *w->alive_bits);
+    for (int32_t id = 0; id < cfg->n_items; id++) {
         s_item_norm(w, id);
+        s_item_sync(w, id);
+    }
     memset(w->exposure, 0, (size_t)w->capacity * sizeof *w->exposure);
     memset(w->clicks, 0, (size_t)w->capacity * sizeof *w->clicks);
     memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
@@ -488,6 +539,7 @@ static void s_catalog_tick(world_t *w, int32_t t)
         world_item_t *it = &w->items[w->live[i]];
         if (it->death_tick <= t) {
             it->alive = false;
+            s_item_sync(w, w->live[i]);
             w->retired[w->n_retired++] = w->live[i];
             live--;
         }
@@ -576,21 +628,35 @@ const world_requests_t *world_requests(const world_t *w, int agent)
 }
 
 /* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of
- * a slate, whoever proposes it. Duplicates are found with a fresh mark
- * per slate in page_stamp (O(k), not O(k^2)); the first bad position
- * decides the code, as a scan of each id against those before it would. */
+ * a slate, whoever proposes it. Liveness is read from alive_bits (in
+ * cache at any catalog size). Duplicates are found with a fresh mark per
+ * slate in page_stamp (O(k), not O(k^2)), or, above WORLD_MARKS_MAX ids,
+ * by comparing each id with those before it; either way the first bad
+ * position decides the code. */
 static int s_check_slate(world_t *w, const int32_t *slate)
 {
+    const uint64_t *alive = w->alive_bits;
+    uint32_t n_ids = (uint32_t)w->n_item_ids;
+    if (n_ids > WORLD_MARKS_MAX) { /* compare instead of marking (WORLD_MARKS_MAX) */
+        for (int p = 0, k = w->k; p < k; p++) {
+            uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
+            if (id >= n_ids || !(alive[id >> 6] >> (id & 63) & 1u))
+                return ERR_EITEM;
+            for (int q = 0; q < p; q++)
+                if ((uint32_t)slate[q] == id)
+                    return ERR_EDUP;
+        }
+        return 0;
+    }
     if (++w->stamp == 0) { /* wrapped: clear the marks */
         memset(w->page_stamp, 0, (size_t)w->capacity * sizeof *w->page_stamp);
         w->stamp = 1;
     }
     /* locals, since the stores to the marks could alias the world's fields */
-    uint32_t stamp = w->stamp, *marks = w->page_stamp, n_ids = (uint32_t)w->n_item_ids;
-    const world_item_t *items = w->items;
+    uint32_t stamp = w->stamp, *marks = w->page_stamp;
     for (int p = 0, k = w->k; p < k; p++) {
         uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
-        if (id >= n_ids || !items[id].alive)
+        if (id >= n_ids || !(alive[id >> 6] >> (id & 63) & 1u))
             return ERR_EITEM;
         if (marks[id] == stamp)
             return ERR_EDUP;
@@ -817,4 +883,5 @@ void world_set_item(world_t *w, int32_t id, int32_t topic, float quality, const 
     w->items[id].quality = quality;
     memcpy(&w->emb[(size_t)id * w->dim], embedding, (size_t)w->dim * sizeof *embedding);
     s_item_norm(w, id);
+    s_item_sync(w, id);
 }

@@ -39,10 +39,10 @@ double world_page_attractions(const world_t *w, int32_t u, float sat_factor, con
     const double quality_weight = cfg->quality_weight, no_click = cfg->no_click_score;
     const float *x = &w->interest[(size_t)u * dim], *emb = w->emb, *exam = w->exam;
     const float *sat = &w->satiation[(size_t)u * cfg->n_topics];
-    const world_item_t *items = w->items;
+    const world_hot_t *items = w->hot;
     double best = no_click;
     for (int p = 0; p < k; p++) {
-        const world_item_t *it = &items[page[p]];
+        const world_hot_t *it = &items[page[p]];
         double s = vec_dot(x, &emb[(size_t)page[p] * dim], dim) + quality_weight * it->quality -
                    sat_factor * sat[it->topic];
         v[p] = s;
@@ -87,7 +87,7 @@ double world_oracle(const world_t *w, int32_t user, int32_t *best)
     int filled = 0;
     for (int i = 0; i < w->n_live; i++) {
         int32_t id = w->live[i];
-        const world_item_t *it = &w->items[id];
+        const world_hot_t *it = &w->hot[id];
         double s = vec_dot(x, &w->emb[(size_t)id * w->dim], w->dim) +
                    cfg->quality_weight * it->quality - factor * sat[it->topic];
         if (filled == k && s <= top_score[k - 1])

@@ -37,6 +37,21 @@ typedef struct world_agent_buf {
     world_feedback_t fb_view;
 } world_agent_buf_t;
 
+/* What a page reads of each of its items besides the embedding, packed
+ * (8 bytes, so a million items take 8 MB, not the 24 MB of their records):
+ * a copy of world_item_t's quality and topic, kept with it (s_item_sync). */
+typedef struct world_hot {
+    float quality;
+    int32_t topic;
+} world_hot_t;
+
+/* Above this many item ids a slate's duplicate check compares the slate's
+ * ids with each other (k (k - 1) / 2 comparisons) instead of marking
+ * them in page_stamp: a mark is a cache line from memory per item once
+ * the marks outgrow the caches, a comparison is not. The same outcome
+ * either way. */
+#define WORLD_MARKS_MAX (1 << 16)
+
 typedef struct world_consumed {
     int32_t *ids;
     int n, cap;
@@ -54,6 +69,8 @@ struct world {
     int capacity;
     int n_item_ids;
     world_item_t *items;
+    world_hot_t *hot;     /* (capacity): items' quality and topic, packed */
+    uint64_t *alive_bits; /* (capacity bits): items[id].alive, 128 kB per million ids */
     float *emb;           /* (capacity, dim), unit rows */
     double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD; NULL
                              for a catalog too large to keep them (s_keeps_unit_rows) */

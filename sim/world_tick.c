@@ -148,7 +148,7 @@ static double s_consume(world_t *w, int32_t u, int32_t id, double *utility_initi
     size_t dim = (size_t)w->dim, hist = (size_t)cfg->history_len;
     float *x = &w->interest[(size_t)u * dim];
     const float *e = &w->emb[(size_t)id * dim];
-    const world_item_t *it = &w->items[id];
+    const world_hot_t *it = &w->hot[id];
     double utility = vec_dot(x, e, w->dim) + it->quality;
     *utility_initial = vec_dot(&w->interest0[(size_t)u * dim], e, w->dim) + it->quality;
 
@@ -195,7 +195,7 @@ static bool s_consumption(world_t *w, int32_t u, const int32_t *page, int owner,
         st->agent_clicks[s_click_source(w, owner, clicked, &src)]++;
         st->welfare += utility;
         st->welfare_initial += utility_initial;
-        int32_t topic = w->items[id].topic;
+        int32_t topic = w->hot[id].topic;
         uint32_t topic_mark = (uint32_t)w->tick + 1;
         if (w->topic_stamp[topic] != topic_mark) {
             w->topic_stamp[topic] = topic_mark;
@@ -232,7 +232,7 @@ static void s_credit_request(world_t *w, int32_t u, const int32_t *page, int j, 
 {
     int src = -1;
     int credited = clicked >= 0 ? s_click_source(w, owner, clicked, &src) : -1;
-    int32_t topic = clicked >= 0 ? w->items[page[clicked]].topic : -1;
+    int32_t topic = clicked >= 0 ? w->hot[page[clicked]].topic : -1;
     if (topic >= 0)
         w->topic_clicks[topic]++;
     int first = owner >= 0 ? owner : 0, last = owner >= 0 ? owner + 1 : w->cfg.n_agents;
@@ -333,6 +333,58 @@ static void s_accumulate(world_t *w, world_tick_stats_t *st)
 
 /* ---- the tick --------------------------------------------------------- */
 
+/* How many requests ahead of the one being resolved s_prefetch_ahead
+ * reaches: one request's work (about 0.2 us) outlasts a trip to memory, so
+ * two is enough; more gained nothing measurable (docs/benchmarks.md). */
+#define WORLD_PREFETCH_AHEAD 2
+
+/* A prefetch GCC keeps: GCC 12 drops a __builtin_prefetch in a loop that
+ * does nothing else once the loop is inlined (its dead-code elimination
+ * takes the loop for empty), which is what this file's loops are. */
+static inline void s_prefetch(const void *p)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p);
+#endif
+}
+
+/* Asks the caches for what request slot + WORLD_PREFETCH_AHEAD will read
+ * at random: each page item's embedding row, packed record and exposure
+ * counter, and the end of the user's consumed set. In market mode the
+ * page is the owner's slate number next_index[owner] (counting the
+ * owner's requests in between); in feed mode it is interleaved from every
+ * agent's slate for that slot, so all of those. At a catalog larger than
+ * the caches each is a trip to memory that would otherwise stall the
+ * request's scores and counts. A hint: it changes no value. */
+static void s_prefetch_ahead(const world_t *w, bool market, int slot, const int *next_index)
+{
+    int ahead = slot + WORLD_PREFETCH_AHEAD, k = w->k;
+    int32_t u = w->req_users[ahead];
+    const world_consumed_t *c = &w->consumed[u];
+    s_prefetch(&c->ids[c->n]); /* room reserved by s_reserve */
+    int first = 0, last = w->cfg.n_agents;
+    size_t row = (size_t)ahead;
+    if (market) {
+        int owner = w->platform[u], j = next_index[owner];
+        for (int s = slot + 1; s < ahead; s++)
+            j += w->platform[w->req_users[s]] == owner;
+        first = owner;
+        last = owner + 1;
+        row = (size_t)j;
+    }
+    for (int a = first; a < last; a++) {
+        const int32_t *slate = &w->agents[a].slates[row * (size_t)k];
+        for (int p = 0; p < k; p++) {
+            int32_t id = slate[p];
+            s_prefetch(&w->emb[(size_t)id * (size_t)w->dim]);
+            s_prefetch(&w->hot[id]);
+            s_prefetch(&w->exposure[id]);
+        }
+    }
+}
+
 int world_end_tick(world_t *w, world_tick_stats_t *stats)
 {
     if (!w->in_tick)
@@ -365,6 +417,8 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
         double u_choice = pcg32_uniform(&w->rng_choices);
         int owner = market ? w->platform[u] : -1;
         int j = market ? next_index[owner]++ : slot; /* index in each agent's list */
+        if (slot + WORLD_PREFETCH_AHEAD < w->n_requests)
+            s_prefetch_ahead(w, market, slot, next_index);
         const int32_t *page = s_page(w, slot, owner, j, interleave_seed);
         double p_none;
         int clicked = s_choose(w, u, page, u_choice, &p_none);

@@ -10,7 +10,9 @@
 
 #include <cmocka.h>
 
+#include "core/pcg32.h"
 #include "sim/policy.h"
+#include "sim/streams.h"
 #include "sim/world.h"
 #include "test_support.h"
 
@@ -359,6 +361,134 @@ static void test_slates_set_in_one_pass(void **state)
     world_destroy(&w);
 }
 
+/* The random policy's slate by the textbook algorithms, for comparison:
+ * Floyd's sampling, a drawn index told by scanning those drawn before,
+ * then Fisher-Yates, all with pcg32_bounded. */
+static void s_reference_slate(pcg32_t *rng, const int32_t *live, int n_live, int k, int32_t *slate)
+{
+    int32_t drawn[PROTO_MAX_SLATE];
+    for (int j = n_live - k, filled = 0; j < n_live; j++, filled++) {
+        int32_t r = (int32_t)pcg32_bounded(rng, (uint32_t)j + 1);
+        for (int q = 0; q < filled; q++)
+            if (drawn[q] == r)
+                r = j;
+        drawn[filled] = r;
+        slate[filled] = live[r];
+    }
+    for (int i = k - 1; i > 0; i--) {
+        int j = (int)pcg32_bounded(rng, (uint32_t)i + 1);
+        int32_t tmp = slate[i];
+        slate[i] = slate[j];
+        slate[j] = tmp;
+    }
+}
+
+/* The random policy draws the same slates at any catalog size: with marks
+ * per live index (small catalogs), by comparison above 65,536 live items,
+ * with the live list the identity (no item retired) or not (items
+ * retiring); every slate is the reference's, and the world accepts it. */
+static void test_random_slates_alike_at_any_size(void **state)
+{
+    (void)state;
+    const struct {
+        int n_items;
+        double lifetime;
+    } cases[] = {{1000, 0.0}, {1000, 20.0}, {80000, 0.0}, {80000, 20.0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        world_config_t cfg;
+        world_config_default(&cfg);
+        cfg.n_agents = 1;
+        cfg.n_users = 30;
+        cfg.n_items = cases[c].n_items;
+        cfg.dim = 4;
+        cfg.item_arrival_rate = cases[c].lifetime > 0.0 ? 1.0 : 0.0; /* the check asks for births */
+        cfg.item_lifetime = cases[c].lifetime;
+        cfg.initial_active = 1.0;
+        cfg.ticks = 4;
+        world_t *w = world_new(&cfg, 11);
+        assert_non_null(w);
+        policy_t *p = policy_new(POLICY_RANDOM, 11, 0, cfg.slate_size);
+        pcg32_t ref;
+        pcg32_stream(&ref, 11, SIM_STREAM_POLICY, 0); /* agent 0, episode 0 */
+        bool churned = false;
+        for (int t = 0; t < cfg.ticks; t++) {
+            assert_int_equal(world_begin_tick(w), 0);
+            int n_live;
+            const int32_t *live = world_live_items(w, &n_live);
+            churned = churned || n_live < world_item_count(w);
+            assert_int_equal(policy_act(p, w, 0), 0);
+            const world_requests_t *r = world_requests(w, 0);
+            const int32_t *set = world_slates(w, 0);
+            for (int j = 0; j < r->n; j++) {
+                int32_t expect[PROTO_MAX_SLATE];
+                s_reference_slate(&ref, live, n_live, cfg.slate_size, expect);
+                for (int i = 0; i < cfg.slate_size; i++)
+                    assert_int_equal(set[(size_t)j * cfg.slate_size + i], expect[i]);
+            }
+            world_tick_stats_t st;
+            assert_int_equal(world_end_tick(w, &st), 0);
+        }
+        /* the retiring cases did leave holes in the live list */
+        assert_true(churned == (cases[c].lifetime > 0.0));
+        policy_destroy(&p);
+        world_destroy(&w);
+    }
+}
+
+/* Above 65,536 item ids the slate check compares ids instead of marking
+ * them: the same codes, the first bad position deciding, dead items
+ * refused. */
+static void test_bad_slates_refused_in_a_large_catalog(void **state)
+{
+    (void)state;
+    world_config_t cfg;
+    world_config_default(&cfg);
+    cfg.n_agents = 1;
+    cfg.n_users = 4;
+    cfg.n_items = 80000;
+    cfg.dim = 4;
+    cfg.slate_size = 4;
+    cfg.item_arrival_rate = 1.0;
+    cfg.item_lifetime = 5.0;
+    cfg.initial_active = 1.0;
+    cfg.ticks = 3;
+    world_t *w = world_new(&cfg, 3);
+    assert_non_null(w);
+    world_tick_stats_t st;
+    policy_t *p = policy_new(POLICY_RANDOM, 3, 0, cfg.slate_size);
+    assert_int_equal(world_begin_tick(w), 0);
+    assert_int_equal(policy_act(p, w, 0), 0);
+    assert_int_equal(world_end_tick(w, &st), 0);
+    assert_int_equal(world_begin_tick(w), 0); /* tick 1: items of lifetime 1 retire */
+    int n_retired;
+    const int32_t *retired = world_retired(w, &n_retired);
+    assert_true(n_retired > 1000); /* about 80,000 (1 - e^-1/5) = 14,500 */
+    int32_t dead = retired[0];
+    assert_false(world_item(w, dead)->alive);
+    int32_t a[4], n_alive = 0;
+    for (int32_t id = 0; n_alive < 4; id++)
+        if (world_item(w, id)->alive)
+            a[n_alive++] = id;
+    int32_t n_ids = world_item_count(w);              /* the first id not issued */
+    const int32_t dup[4] = {a[0], a[1], a[0], n_ids}; /* dup at 2 before the bad id at 3 */
+    const int32_t out[4] = {a[0], n_ids, a[0], a[1]}; /* bad id at 1 before the dup at 2 */
+    const int32_t neg[4] = {a[0], a[1], a[2], -1};
+    const int32_t last_dup[4] = {a[0], a[1], a[2], a[0]};
+    const int32_t gone[4] = {a[0], a[1], dead, a[2]};
+    const int32_t dup_then_gone[4] = {a[0], a[0], dead, a[1]};
+    assert_int_equal(world_set_slate(w, 0, 0, dup), ERR_EDUP);
+    assert_int_equal(world_set_slate(w, 0, 0, out), ERR_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, neg), ERR_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, last_dup), ERR_EDUP);
+    assert_int_equal(world_set_slate(w, 0, 0, gone), ERR_EITEM);
+    assert_int_equal(world_set_slate(w, 0, 0, dup_then_gone), ERR_EDUP);
+    assert_false(world_has_slate(w, 0, 0));
+    assert_int_equal(world_set_slate(w, 0, 0, a), 0);
+    assert_true(world_has_slate(w, 0, 0));
+    policy_destroy(&p);
+    world_destroy(&w);
+}
+
 static void test_items_arrive_and_retire(void **state)
 {
     (void)state;
@@ -629,6 +759,8 @@ int main(void)
         cmocka_unit_test(test_sessions_end_when_the_budget_runs_out),
         cmocka_unit_test(test_bad_slates_are_refused),
         cmocka_unit_test(test_slates_set_in_one_pass),
+        cmocka_unit_test(test_random_slates_alike_at_any_size),
+        cmocka_unit_test(test_bad_slates_refused_in_a_large_catalog),
         cmocka_unit_test(test_items_arrive_and_retire),
         cmocka_unit_test(test_same_seed_replays_bit_for_bit),
         cmocka_unit_test(test_arrivals_do_not_depend_on_agents),
