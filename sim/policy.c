@@ -96,7 +96,7 @@ static int s_reserve_marks(policy_t *p, const world_t *w, int n_live)
 }
 
 /* Fisher-Yates shuffle of the slate (k - 1 bounded draws). */
-static void s_shuffle(policy_t *p, int32_t *slate)
+static inline void s_shuffle(policy_t *p, int32_t *slate)
 {
     for (int i = p->k - 1; i > 0; i--) {
         int j = (int)pcg32_bounded_below(&p->rng, (uint32_t)i + 1, p->shuffle[i]);

@@ -89,16 +89,12 @@ static int32_t s_lifetime(const world_t *w, pcg32_t *rng, int32_t birth)
     return birth + (int32_t)life;
 }
 
-/* The packed copies of item id's record (hot, alive_bits) after it changed. */
+/* The packed copies of item id's record (hot, alive) after it changed. */
 static void s_item_sync(world_t *w, int32_t id)
 {
     const world_item_t *it = &w->items[id];
     w->hot[id] = (world_hot_t){.quality = it->quality, .topic = it->topic};
-    uint64_t bit = UINT64_C(1) << (id & 63);
-    if (it->alive)
-        w->alive_bits[id >> 6] |= bit;
-    else
-        w->alive_bits[id >> 6] &= ~bit;
+    w->alive[id] = it->alive;
 }
 
 static void s_new_item(world_t *w, int32_t id, int32_t birth, pcg32_t *rng)
@@ -211,7 +207,7 @@ double world_memory_estimate(const world_config_t *cfg)
     double topics = cfg->n_topics, hist = cfg->history_len, k = cfg->slate_size;
     double agents = cfg->n_agents;
     double bytes = (double)sizeof(world_t);
-    bytes += cap * (S_ELEM(items) + S_ELEM(hot) + dim * S_ELEM(emb)) + ceil(cap / 64) * 8;
+    bytes += cap * (S_ELEM(items) + S_ELEM(hot) + S_ELEM(alive) + dim * S_ELEM(emb));
     if (s_keeps_unit_rows(cap, dim))
         bytes += cap * dim * S_ELEM(unit_emb);
     bytes += cfg->n_items * (S_ELEM(items0) + dim * S_ELEM(emb0));
@@ -261,8 +257,10 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     size_t k = (size_t)cfg->slate_size;
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
+    /* what a page reads per item: embedding row, packed record, exposure */
+    w->prefetch = (double)cap * (double)(dim * sizeof *w->emb + sizeof *w->hot + 4) > 1024 * 1024;
     w->hot = s_alloc(cap, sizeof *w->hot, &ok);
-    w->alive_bits = s_alloc((cap + 63) / 64, sizeof *w->alive_bits, &ok);
+    w->alive = s_alloc(cap, sizeof *w->alive, &ok);
     w->emb = s_alloc_lines(cap * dim, sizeof *w->emb, &ok);
     if (s_keeps_unit_rows((double)cap, (double)dim))
         w->unit_emb = s_alloc_lines(cap * dim, sizeof *w->unit_emb, &ok);
@@ -384,7 +382,7 @@ void world_destroy(world_t **self_p)
     void *lines[] = {w->unit_emb, w->emb, w->emb0, w->interest, w->interest0, w->feature_offset};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         s_free_lines(lines[i]);
-    void *blocks[] = {w->hot,           w->alive_bits,   w->items,      w->items0,
+    void *blocks[] = {w->hot,           w->alive,        w->items,      w->items0,
                       w->topic_centres, w->live,         w->born,       w->retired,
                       w->exposure,      w->clicks,       w->page_stamp, w->gini_scratch,
                       w->satiation,     w->sat_tick,     w->history,    w->budget,
@@ -414,7 +412,7 @@ int world_reset(world_t *w, uint32_t episode)
     w->n_item_ids = cfg->n_items;
     memcpy(w->items, w->items0, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb, w->emb0, (size_t)cfg->n_items * dim * sizeof *w->emb);
-    memset(w->alive_bits, 0, ((size_t)w->capacity + 63) / 64 * sizeof *w->alive_bits);
+    memset(w->alive, 0, (size_t)w->capacity * sizeof *w->alive);
     for (int32_t id = 0; id < cfg->n_items; id++) {
         s_item_norm(w, id);
         s_item_sync(w, id);
@@ -628,19 +626,19 @@ const world_requests_t *world_requests(const world_t *w, int agent)
 }
 
 /* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of
- * a slate, whoever proposes it. Liveness is read from alive_bits (in
- * cache at any catalog size). Duplicates are found with a fresh mark per
+ * a slate, whoever proposes it. Liveness is read from the packed
+ * alive flags (a byte per item, not its record). Duplicates are found with a fresh mark per
  * slate in page_stamp (O(k), not O(k^2)), or, above WORLD_MARKS_MAX ids,
  * by comparing each id with those before it; either way the first bad
  * position decides the code. */
 static int s_check_slate(world_t *w, const int32_t *slate)
 {
-    const uint64_t *alive = w->alive_bits;
+    const uint8_t *alive = w->alive;
     uint32_t n_ids = (uint32_t)w->n_item_ids;
     if (n_ids > WORLD_MARKS_MAX) { /* compare instead of marking (WORLD_MARKS_MAX) */
         for (int p = 0, k = w->k; p < k; p++) {
             uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
-            if (id >= n_ids || !(alive[id >> 6] >> (id & 63) & 1u))
+            if (id >= n_ids || !alive[id])
                 return ERR_EITEM;
             for (int q = 0; q < p; q++)
                 if ((uint32_t)slate[q] == id)
@@ -656,7 +654,7 @@ static int s_check_slate(world_t *w, const int32_t *slate)
     uint32_t stamp = w->stamp, *marks = w->page_stamp;
     for (int p = 0, k = w->k; p < k; p++) {
         uint32_t id = (uint32_t)slate[p]; /* a negative id wraps beyond n_ids */
-        if (id >= n_ids || !(alive[id >> 6] >> (id & 63) & 1u))
+        if (id >= n_ids || !alive[id])
             return ERR_EITEM;
         if (marks[id] == stamp)
             return ERR_EDUP;

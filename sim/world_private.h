@@ -70,7 +70,8 @@ struct world {
     int n_item_ids;
     world_item_t *items;
     world_hot_t *hot;     /* (capacity): items' quality and topic, packed */
-    uint64_t *alive_bits; /* (capacity bits): items[id].alive, 128 kB per million ids */
+    uint8_t *alive;       /* (capacity): items[id].alive, packed, 1 MB per million ids */
+    bool prefetch;        /* the item tables outgrow a core's cache (world_end_tick) */
     float *emb;           /* (capacity, dim), unit rows */
     double *unit_emb;     /* (capacity, dim): metrics_unit_row of each emb row, for ILD; NULL
                              for a catalog too large to keep them (s_keeps_unit_rows) */

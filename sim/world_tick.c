@@ -335,7 +335,10 @@ static void s_accumulate(world_t *w, world_tick_stats_t *st)
 
 /* How many requests ahead of the one being resolved s_prefetch_ahead
  * reaches: one request's work (about 0.2 us) outlasts a trip to memory, so
- * two is enough; more gained nothing measurable (docs/benchmarks.md). */
+ * two is enough; more gained nothing measurable (docs/benchmarks.md). The
+ * world prefetches only when its item tables outgrow a core's cache
+ * (w->prefetch, over 1 MiB): below that the hints are instructions that
+ * find every line already there. */
 #define WORLD_PREFETCH_AHEAD 2
 
 /* A prefetch GCC keeps: GCC 12 drops a __builtin_prefetch in a loop that
@@ -417,7 +420,7 @@ int world_end_tick(world_t *w, world_tick_stats_t *stats)
         double u_choice = pcg32_uniform(&w->rng_choices);
         int owner = market ? w->platform[u] : -1;
         int j = market ? next_index[owner]++ : slot; /* index in each agent's list */
-        if (slot + WORLD_PREFETCH_AHEAD < w->n_requests)
+        if (w->prefetch && slot + WORLD_PREFETCH_AHEAD < w->n_requests)
             s_prefetch_ahead(w, market, slot, next_index);
         const int32_t *page = s_page(w, slot, owner, j, interleave_seed);
         double p_none;
