@@ -249,6 +249,58 @@ double metrics_intra_list_diversity(const float *table, const int32_t *rows, siz
     return 1.0 - pairs / ordered_pairs;
 }
 
+/* s_sum_cosine_rows16 with the inverse norms given: the same sums in the
+ * same order. */
+static double s_sum_cosine_rows16_normed(const float *table, const int32_t *rows,
+                                         const double *inv_norms, size_t k)
+{
+    vec_d2 sum[8];
+    for (size_t l = 0; l < 8; l++)
+        sum[l] = (vec_d2){0.0, 0.0};
+    size_t nonzero = 0;
+    for (size_t i = 0; i < k; i++) {
+        assert(rows[i] >= 0);
+        if (inv_norms[i] == 0.0)
+            continue;
+        const float *x = table + (size_t)rows[i] * 16;
+        vec_d2 by = {inv_norms[i], inv_norms[i]};
+        for (size_t l = 0; l < 8; l++)
+            sum[l] += (vec_d2){(double)x[2 * l], (double)x[2 * l + 1]} * by;
+        nonzero++;
+    }
+    double all_pairs = 0.0;
+    for (size_t l = 0; l < 8; l++) {
+        vec_d2 square = sum[l] * sum[l];
+        all_pairs += square[0];
+        all_pairs += square[1];
+    }
+    return all_pairs - (double)nonzero;
+}
+
+double metrics_intra_list_diversity_normed(const float *table, const int32_t *rows,
+                                           const double *inv_norms, size_t k, size_t dim)
+{
+    if (k < 2)
+        return 0.0;
+    assert(rows != NULL && inv_norms != NULL && dim <= METRICS_MAX_DIM);
+    double pairs;
+    if (dim == 16) {
+        pairs = s_sum_cosine_rows16_normed(table, rows, inv_norms, k);
+    } else {
+        double sum[METRICS_MAX_DIM];
+        memset(sum, 0, dim * sizeof *sum);
+        size_t nonzero = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (inv_norms[i] == 0.0)
+                continue;
+            s_add_scaled(sum, s_vector(table, rows, i, dim), inv_norms[i], dim);
+            nonzero++;
+        }
+        pairs = s_pairs_from_sum(sum, dim, nonzero);
+    }
+    return 1.0 - pairs / ((double)k * (double)(k - 1));
+}
+
 /* Whether a unit row (dim doubles) is nonzero: a zero row is all zeros. */
 static bool s_unit_nonzero(const double *u, size_t dim)
 {

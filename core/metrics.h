@@ -70,6 +70,13 @@ void metrics_unit_row(const float *x, size_t dim, double *unit);
 double metrics_intra_list_diversity_units(const double *units, const int32_t *rows, size_t k,
                                           size_t dim);
 
+/* metrics_intra_list_diversity with each row's metrics_inverse_norm given
+ * (inv_norms: (k), that of table row rows[i] at i): the same value, bit
+ * for bit, without the square roots and divisions. The world keeps one
+ * per item for catalogs too large to keep unit rows. */
+double metrics_intra_list_diversity_normed(const float *table, const int32_t *rows,
+                                           const double *inv_norms, size_t k, size_t dim);
+
 /* Mean cosine similarity of n vectors over the n(n-1)/2 unordered pairs,
  * in [-1, 1]: how alike a population is (the world applies it to the
  * users' hidden interest vectors). vectors: (n, dim) row-major. A zero

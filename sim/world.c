@@ -89,11 +89,13 @@ static int32_t s_lifetime(const world_t *w, pcg32_t *rng, int32_t birth)
     return birth + (int32_t)life;
 }
 
-/* The packed copies of item id's record (hot, alive) after it changed. */
+/* The packed copies of item id's record (hot, alive) after it changed;
+ * its counts stay. */
 static void s_item_sync(world_t *w, int32_t id)
 {
     const world_item_t *it = &w->items[id];
-    w->hot[id] = (world_hot_t){.quality = it->quality, .topic = it->topic};
+    w->hot[id].quality = it->quality;
+    w->hot[id].topic = it->topic;
     w->alive[id] = it->alive;
 }
 
@@ -122,13 +124,15 @@ static bool s_keeps_unit_rows(double cap, double dim)
     return cap * dim * (double)sizeof(double) <= 4.0 * 1024 * 1024;
 }
 
-/* Item id's cached unit row, if kept, after its embedding changed. */
+/* Item id's inverse norm and cached unit row, if kept, after its
+ * embedding changed. */
 static void s_item_norm(world_t *w, int32_t id)
 {
     size_t dim = (size_t)w->dim;
-    if (!w->unit_emb)
-        return;
-    metrics_unit_row(&w->emb[(size_t)id * dim], dim, &w->unit_emb[(size_t)id * dim]);
+    const float *e = &w->emb[(size_t)id * dim];
+    w->hot[id].inv_norm = metrics_inverse_norm(e, dim);
+    if (w->unit_emb)
+        metrics_unit_row(e, dim, &w->unit_emb[(size_t)id * dim]);
 }
 
 static void s_rebuild_live(world_t *w)
@@ -258,8 +262,8 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
     /* what a page reads per item: embedding row, packed record, exposure */
-    w->prefetch = (double)cap * (double)(dim * sizeof *w->emb + sizeof *w->hot + 4) > 1024 * 1024;
-    w->hot = s_alloc(cap, sizeof *w->hot, &ok);
+    w->prefetch = (double)cap * (double)(dim * sizeof *w->emb + sizeof *w->hot) > 1024 * 1024;
+    w->hot = s_alloc_lines(cap, sizeof *w->hot, &ok);
     w->alive = s_alloc(cap, sizeof *w->alive, &ok);
     w->emb = s_alloc_lines(cap * dim, sizeof *w->emb, &ok);
     if (s_keeps_unit_rows((double)cap, (double)dim))
@@ -379,17 +383,18 @@ void world_destroy(world_t **self_p)
     if (w->consumed)
         for (int u = 0; u < w->cfg.n_users; u++)
             free(w->consumed[u].ids);
-    void *lines[] = {w->unit_emb, w->emb, w->emb0, w->interest, w->interest0, w->feature_offset};
+    void *lines[] = {w->hot,      w->unit_emb,  w->emb,           w->emb0,
+                     w->interest, w->interest0, w->feature_offset};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         s_free_lines(lines[i]);
-    void *blocks[] = {w->hot,           w->alive,        w->items,      w->items0,
-                      w->topic_centres, w->live,         w->born,       w->retired,
-                      w->exposure,      w->clicks,       w->page_stamp, w->gini_scratch,
-                      w->satiation,     w->sat_tick,     w->history,    w->budget,
-                      w->satisfaction,  w->reputation,   w->active,     w->ended,
-                      w->platform,      w->consumed,     w->req_users,  w->exam,
-                      w->probs,         w->page,         w->page_agent, w->page_src,
-                      w->topic_stamp,   w->topic_clicks, w->pub_ring,   w->share_scratch};
+    void *blocks[] = {w->alive,        w->items,      w->items0,       w->topic_centres,
+                      w->live,         w->born,       w->retired,      w->exposure,
+                      w->clicks,       w->page_stamp, w->gini_scratch, w->satiation,
+                      w->sat_tick,     w->history,    w->budget,       w->satisfaction,
+                      w->reputation,   w->active,     w->ended,        w->platform,
+                      w->consumed,     w->req_users,  w->exam,         w->probs,
+                      w->page,         w->page_agent, w->page_src,     w->topic_stamp,
+                      w->topic_clicks, w->pub_ring,   w->share_scratch};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         free(blocks[i]);
     free(w);
@@ -413,6 +418,7 @@ int world_reset(world_t *w, uint32_t episode)
     memcpy(w->items, w->items0, (size_t)cfg->n_items * sizeof *w->items);
     memcpy(w->emb, w->emb0, (size_t)cfg->n_items * dim * sizeof *w->emb);
     memset(w->alive, 0, (size_t)w->capacity * sizeof *w->alive);
+    memset(w->hot, 0, (size_t)w->capacity * sizeof *w->hot); /* the counts too */
     for (int32_t id = 0; id < cfg->n_items; id++) {
         s_item_norm(w, id);
         s_item_sync(w, id);

@@ -37,12 +37,20 @@ typedef struct world_agent_buf {
     world_feedback_t fb_view;
 } world_agent_buf_t;
 
-/* What a page reads of each of its items besides the embedding, packed
- * (8 bytes, so a million items take 8 MB, not the 24 MB of their records):
- * a copy of world_item_t's quality and topic, kept with it (s_item_sync). */
+/* What a page reads and writes of each of its items besides the
+ * embedding, in 32 bytes (half a cache line; the table starts on a line):
+ * a copy of world_item_t's quality and topic, kept with it (s_item_sync);
+ * the embedding's metrics_inverse_norm (s_item_norm), for the intra-list
+ * diversity of catalogs too large to keep unit rows; and the episode's
+ * exposure and click counts, which world_end_tick counts here and copies
+ * to w->exposure and w->clicks (the arrays world_exposure and
+ * world_clicks hand out) at the end of the tick. */
 typedef struct world_hot {
+    double inv_norm;
     float quality;
     int32_t topic;
+    uint32_t exposure, clicks;
+    uint32_t spare[2]; /* to 32 bytes: a record never straddles two lines */
 } world_hot_t;
 
 /* Above this many item ids a slate's duplicate check compares the slate's

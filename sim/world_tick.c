@@ -179,10 +179,16 @@ static bool s_consumption(world_t *w, int32_t u, const int32_t *page, int owner,
     const world_config_t *cfg = &w->cfg;
     int k = w->k;
     for (int p = 0; p < k; p++)
-        w->exposure[page[p]]++;
-    st->ild += w->unit_emb ? metrics_intra_list_diversity_units(w->unit_emb, page, (size_t)k,
-                                                                (size_t)w->dim)
-                           : metrics_intra_list_diversity(w->emb, page, (size_t)k, (size_t)w->dim);
+        w->hot[page[p]].exposure++;
+    if (w->unit_emb) {
+        st->ild += metrics_intra_list_diversity_units(w->unit_emb, page, (size_t)k, (size_t)w->dim);
+    } else {
+        double inv_norms[PROTO_MAX_SLATE];
+        for (int p = 0; p < k; p++)
+            inv_norms[p] = w->hot[page[p]].inv_norm;
+        st->ild +=
+            metrics_intra_list_diversity_normed(w->emb, page, inv_norms, (size_t)k, (size_t)w->dim);
+    }
 
     double utility = 0.0;
     if (clicked >= 0) {
@@ -190,7 +196,7 @@ static bool s_consumption(world_t *w, int32_t u, const int32_t *page, int owner,
         double utility_initial;
         int src;
         utility = s_consume(w, u, id, &utility_initial);
-        w->clicks[id]++;
+        w->hot[id].clicks++;
         st->clicks++;
         st->agent_clicks[s_click_source(w, owner, clicked, &src)]++;
         st->welfare += utility;
@@ -326,6 +332,10 @@ static void s_accumulate(world_t *w, world_tick_stats_t *st)
     }
     st->ild = st->requests ? st->ild / st->requests : 0.0;
     size_t n_ids = (size_t)w->n_item_ids;
+    for (size_t i = 0; i < n_ids; i++) { /* the tick's counts out of the packed records */
+        w->exposure[i] = w->hot[i].exposure;
+        w->clicks[i] = w->hot[i].clicks;
+    }
     st->gini = metrics_gini(w->exposure, n_ids, w->gini_scratch);
     st->coverage = metrics_coverage(w->exposure, n_ids);
     st->entropy = metrics_entropy(w->exposure, n_ids);
@@ -354,8 +364,8 @@ static inline void s_prefetch(const void *p)
 }
 
 /* Asks the caches for what request slot + WORLD_PREFETCH_AHEAD will read
- * at random: each page item's embedding row, packed record and exposure
- * counter, and the end of the user's consumed set. In market mode the
+ * at random: each page item's embedding row and packed record (with its
+ * counts), and the end of the user's consumed set. In market mode the
  * page is the owner's slate number next_index[owner] (counting the
  * owner's requests in between); in feed mode it is interleaved from every
  * agent's slate for that slot, so all of those. At a catalog larger than
@@ -383,7 +393,6 @@ static void s_prefetch_ahead(const world_t *w, bool market, int slot, const int 
             int32_t id = slate[p];
             s_prefetch(&w->emb[(size_t)id * (size_t)w->dim]);
             s_prefetch(&w->hot[id]);
-            s_prefetch(&w->exposure[id]);
         }
     }
 }

@@ -283,6 +283,19 @@ static void test_cosine_identity_matches_direct(void **state)
         a = metrics_intra_list_diversity(table, rows, n, dim);
         b = metrics_intra_list_diversity_units(units, rows, n, dim);
         assert_memory_equal(&a, &b, sizeof a);
+        /* with the inverse norms given: the same bits again */
+        double inv_norms[40];
+        for (size_t i = 0; i < n; i++)
+            inv_norms[i] = metrics_inverse_norm(table + (size_t)rows[i] * dim, dim);
+        assert_true(inv_norms[3] == 0.0);
+        b = metrics_intra_list_diversity_normed(table, rows, inv_norms, n, dim);
+        assert_memory_equal(&a, &b, sizeof a);
+        double on_slate = metrics_intra_list_diversity(table, slate, 6, dim), normed;
+        for (size_t i = 0; i < 6; i++)
+            inv_norms[i] = metrics_inverse_norm(table + (size_t)slate[i] * dim, dim);
+        normed = metrics_intra_list_diversity_normed(table, slate, inv_norms, 6, dim);
+        assert_memory_equal(&on_slate, &normed, sizeof normed);
+        assert_true(metrics_intra_list_diversity_normed(table, slate, inv_norms, 1, dim) == 0.0);
         /* rows that do not start on 16 bytes take the unaligned path */
         double *shifted = malloc((n * dim + 1) * sizeof *shifted);
         assert_non_null(shifted);

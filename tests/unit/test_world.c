@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "core/metrics.h"
 #include "core/pcg32.h"
 #include "sim/policy.h"
 #include "sim/streams.h"
@@ -489,6 +490,50 @@ static void test_bad_slates_refused_in_a_large_catalog(void **state)
     world_destroy(&w);
 }
 
+/* A tick's intra-list diversity is the mean over its pages of
+ * metrics_intra_list_diversity on the world's embeddings, bit for bit,
+ * whether the world keeps unit rows (small catalogs) or inverse norms
+ * (above 4 MiB of unit rows: 32,768 items at dim 16, 43,690 at dim 12). */
+static void test_ild_alike_at_any_size(void **state)
+{
+    (void)state;
+    const struct {
+        int n_items, dim;
+    } cases[] = {{1000, 16}, {40000, 16}, {1000, 12}, {60000, 12}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        world_config_t cfg;
+        world_config_default(&cfg);
+        cfg.n_agents = 1;
+        cfg.n_users = 40;
+        cfg.n_items = cases[c].n_items;
+        cfg.dim = cases[c].dim;
+        cfg.slate_size = 10;
+        cfg.initial_active = 1.0;
+        cfg.ticks = 3;
+        world_t *w = world_new(&cfg, 21);
+        assert_non_null(w);
+        policy_t *p = policy_new(POLICY_RANDOM, 21, 0, cfg.slate_size);
+        for (int t = 0; t < cfg.ticks; t++) {
+            assert_int_equal(world_begin_tick(w), 0);
+            assert_int_equal(policy_act(p, w, 0), 0);
+            const world_requests_t *r = world_requests(w, 0);
+            const int32_t *slates = world_slates(w, 0); /* one agent: the pages */
+            double sum = 0.0;
+            for (int j = 0; j < r->n; j++)
+                sum += metrics_intra_list_diversity(world_embeddings(w),
+                                                    &slates[(size_t)j * cfg.slate_size],
+                                                    (size_t)cfg.slate_size, (size_t)cfg.dim);
+            double expect = r->n ? sum / r->n : 0.0;
+            world_tick_stats_t st;
+            assert_int_equal(world_end_tick(w, &st), 0);
+            assert_true(r->n > 0);
+            assert_memory_equal(&st.ild, &expect, sizeof expect);
+        }
+        policy_destroy(&p);
+        world_destroy(&w);
+    }
+}
+
 static void test_items_arrive_and_retire(void **state)
 {
     (void)state;
@@ -761,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_slates_set_in_one_pass),
         cmocka_unit_test(test_random_slates_alike_at_any_size),
         cmocka_unit_test(test_bad_slates_refused_in_a_large_catalog),
+        cmocka_unit_test(test_ild_alike_at_any_size),
         cmocka_unit_test(test_items_arrive_and_retire),
         cmocka_unit_test(test_same_seed_replays_bit_for_bit),
         cmocka_unit_test(test_arrivals_do_not_depend_on_agents),
