@@ -377,6 +377,8 @@ static void s_prefetch_ahead(const world_t *w, bool market, int slot, const int 
     int32_t u = w->req_users[ahead];
     const world_consumed_t *c = &w->consumed[u];
     s_prefetch(&c->ids[c->n]); /* room reserved by s_reserve */
+    /* read on a click only, so a sparse walk the hardware does not follow */
+    s_prefetch(&w->interest0[(size_t)u * (size_t)w->dim]);
     int first = 0, last = w->cfg.n_agents;
     size_t row = (size_t)ahead;
     if (market) {
