@@ -198,6 +198,19 @@ static double s_sum_cosine_ordered_pairs(const float *table, const int32_t *rows
     return s_pairs_from_sum(sum, dim, nonzero);
 }
 
+/* s_pairs_from_sum of 16 sums held as eight pairs: the squares added in
+ * ascending dimension. */
+static double s_pairs_from_sums16(const vec_d2 sum[8], size_t nonzero)
+{
+    double all_pairs = 0.0;
+    for (size_t l = 0; l < 8; l++) {
+        vec_d2 square = sum[l] * sum[l];
+        all_pairs += square[0];
+        all_pairs += square[1];
+    }
+    return all_pairs - (double)nonzero;
+}
+
 /* s_sum_cosine_ordered_pairs of k table rows at 16 dimensions, its sums
  * in registers: |x|^2 with the same four partial sums (as two pairs of
  * lanes), each sum[d] += x[d] * inv_norm in the same order, zero rows
@@ -229,13 +242,7 @@ static double s_sum_cosine_rows16(const float *table, const int32_t *rows, size_
             sum[l] += x2[l] * by;
         nonzero++;
     }
-    double all_pairs = 0.0;
-    for (size_t l = 0; l < 8; l++) {
-        vec_d2 square = sum[l] * sum[l];
-        all_pairs += square[0];
-        all_pairs += square[1];
-    }
-    return all_pairs - (double)nonzero;
+    return s_pairs_from_sums16(sum, nonzero);
 }
 
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim)
@@ -268,13 +275,7 @@ static double s_sum_cosine_rows16_normed(const float *table, const int32_t *rows
             sum[l] += (vec_d2){(double)x[2 * l], (double)x[2 * l + 1]} * by;
         nonzero++;
     }
-    double all_pairs = 0.0;
-    for (size_t l = 0; l < 8; l++) {
-        vec_d2 square = sum[l] * sum[l];
-        all_pairs += square[0];
-        all_pairs += square[1];
-    }
-    return all_pairs - (double)nonzero;
+    return s_pairs_from_sums16(sum, nonzero);
 }
 
 double metrics_intra_list_diversity_normed(const float *table, const int32_t *rows,
