@@ -261,7 +261,7 @@ world_t *world_new_catalog(const world_config_t *cfg, uint64_t seed, const world
     size_t k = (size_t)cfg->slate_size;
     bool ok = true;
     w->items = s_alloc(cap, sizeof *w->items, &ok);
-    /* what a page reads per item: embedding row, packed record, exposure */
+    /* what a page reads per item: its embedding row and packed record */
     w->prefetch = (double)cap * (double)(dim * sizeof *w->emb + sizeof *w->hot) > 1024 * 1024;
     w->hot = s_alloc_lines(cap, sizeof *w->hot, &ok);
     w->alive = s_alloc(cap, sizeof *w->alive, &ok);
@@ -631,12 +631,12 @@ const world_requests_t *world_requests(const world_t *w, int agent)
     return &w->agents[agent].view;
 }
 
-/* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of
- * a slate, whoever proposes it. Liveness is read from the packed
- * alive flags (a byte per item, not its record). Duplicates are found with a fresh mark per
- * slate in page_stamp (O(k), not O(k^2)), or, above WORLD_MARKS_MAX ids,
- * by comparing each id with those before it; either way the first bad
- * position decides the code. */
+/* 0, ERR_EITEM or ERR_EDUP for one slate of k ids: the one check of a
+ * slate, whoever proposes it. Liveness is read from the packed alive
+ * flags (a byte per item, not its record). Duplicates are found with a
+ * fresh mark per slate in page_stamp (O(k), not O(k^2)), or, above
+ * WORLD_MARKS_MAX ids, by comparing each id with those before it; either
+ * way the first bad position decides the code. */
 static int s_check_slate(world_t *w, const int32_t *slate)
 {
     const uint8_t *alive = w->alive;

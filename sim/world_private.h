@@ -77,7 +77,7 @@ struct world {
     int capacity;
     int n_item_ids;
     world_item_t *items;
-    world_hot_t *hot;     /* (capacity): items' quality and topic, packed */
+    world_hot_t *hot;     /* (capacity): what a page reads and counts of each item */
     uint8_t *alive;       /* (capacity): items[id].alive, packed, 1 MB per million ids */
     bool prefetch;        /* the item tables outgrow a core's cache (world_end_tick) */
     float *emb;           /* (capacity, dim), unit rows */
