@@ -52,6 +52,7 @@ typedef struct world_hot {
     uint32_t exposure, clicks;
     uint32_t spare[2]; /* to 32 bytes: a record never straddles two lines */
 } world_hot_t;
+_Static_assert(sizeof(world_hot_t) == 32, "world_hot_t is half a cache line");
 
 /* Above this many item ids a slate's duplicate check compares the slate's
  * ids with each other (k (k - 1) / 2 comparisons) instead of marking
