@@ -214,8 +214,8 @@ static double s_pairs_from_sums16(const vec_d2 sum[8], size_t nonzero)
 /* s_sum_cosine_ordered_pairs of k table rows at 16 dimensions, its sums
  * in registers: |x|^2 with the same four partial sums (as two pairs of
  * lanes), each sum[d] += x[d] * inv_norm in the same order, zero rows
- * skipped, the squares added in ascending d. The world calls it per page
- * when it keeps no unit rows. */
+ * skipped, the squares added in ascending d. (The world, when it keeps
+ * no unit rows, calls s_sum_cosine_rows16_normed with its kept norms.) */
 static double s_sum_cosine_rows16(const float *table, const int32_t *rows, size_t k)
 {
     vec_d2 sum[8];
