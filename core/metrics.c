@@ -211,53 +211,21 @@ static double s_pairs_from_sums16(const vec_d2 sum[8], size_t nonzero)
     return all_pairs - (double)nonzero;
 }
 
-/* s_sum_cosine_ordered_pairs of k table rows at 16 dimensions, its sums
- * in registers: |x|^2 with the same four partial sums (as two pairs of
- * lanes), each sum[d] += x[d] * inv_norm in the same order, zero rows
- * skipped, the squares added in ascending d. (The world, when it keeps
- * no unit rows, calls s_sum_cosine_rows16_normed with its kept norms.) */
-static double s_sum_cosine_rows16(const float *table, const int32_t *rows, size_t k)
-{
-    vec_d2 sum[8];
-    for (size_t l = 0; l < 8; l++)
-        sum[l] = (vec_d2){0.0, 0.0};
-    size_t nonzero = 0;
-    for (size_t i = 0; i < k; i++) {
-        assert(rows[i] >= 0);
-        const float *x = table + (size_t)rows[i] * 16;
-        vec_d2 x2[8];
-        for (size_t l = 0; l < 8; l++)
-            x2[l] = (vec_d2){(double)x[2 * l], (double)x[2 * l + 1]};
-        vec_d2 part01 = {0.0, 0.0}, part23 = {0.0, 0.0};
-        for (size_t l = 0; l < 8; l += 2) {
-            part01 += x2[l] * x2[l];
-            part23 += x2[l + 1] * x2[l + 1];
-        }
-        double squares = (part01[0] + part01[1]) + (part23[0] + part23[1]);
-        if (squares == 0.0)
-            continue;
-        double inv_norm = 1.0 / sqrt(squares);
-        vec_d2 by = {inv_norm, inv_norm};
-        for (size_t l = 0; l < 8; l++)
-            sum[l] += x2[l] * by;
-        nonzero++;
-    }
-    return s_pairs_from_sums16(sum, nonzero);
-}
-
 double metrics_intra_list_diversity(const float *table, const int32_t *rows, size_t k, size_t dim)
 {
     if (k < 2)
         return 0.0;
     assert(rows != NULL);
     double ordered_pairs = (double)k * (double)(k - 1);
-    double pairs = dim == 16 ? s_sum_cosine_rows16(table, rows, k)
-                             : s_sum_cosine_ordered_pairs(table, rows, k, dim);
+    double pairs = s_sum_cosine_ordered_pairs(table, rows, k, dim);
     return 1.0 - pairs / ordered_pairs;
 }
 
-/* s_sum_cosine_rows16 with the inverse norms given: the same sums in the
- * same order. */
+/* s_sum_cosine_ordered_pairs of k table rows at 16 dimensions with their
+ * inverse norms given, its sums in registers: each sum[d] += x[d] *
+ * inv_norm in the same order, zero rows skipped, the squares added in
+ * ascending d, so the same bits. The world calls it per page when it keeps
+ * no unit rows. */
 static double s_sum_cosine_rows16_normed(const float *table, const int32_t *rows,
                                          const double *inv_norms, size_t k)
 {
